@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fleetgen/fleetgen/pkg/pipeline"
+	"github.com/fleetgen/fleetgen/pkg/tree"
+	"github.com/fleetgen/fleetgen/templates"
+)
+
+// GenerateOptions are the inputs of `fleetgen generate`.
+type GenerateOptions struct {
+	IO IOStreams
+
+	Inventory string
+	Sample    bool
+	Output    string
+	Templates string
+	Force     bool
+	DryRun    bool
+	Diff      bool
+}
+
+// NewCmdGenerate builds `fleetgen generate`. runF replaces the run function in tests.
+func NewCmdGenerate(streams IOStreams, runF func(context.Context, *GenerateOptions) error) *cobra.Command {
+	opts := &GenerateOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "generate -i INVENTORY -o DIR",
+		Short: "Render the fleet tree from an inventory, verify every overlay, then write it",
+		Long: `generate renders base/, components/ and overlays/<site>/ from the inventory and
+the template set, builds every site's overlay with the kustomize API, and only
+when every site passes writes the tree to DIR.
+
+Bad input (inventory or templates) exits 2, a failing overlay exits 1; in
+both cases nothing is written and DIR is not created. Files are written
+atomically; unchanged files are left alone.`,
+		Example: `  # Generate the fleet tree from inventory.yaml into fleet/
+  fleetgen generate -i inventory.yaml -o fleet/
+
+  # Read the inventory from standard input
+  cat inventory.yaml | fleetgen generate -i - -o fleet/
+
+  # Use your own template set (same layout as the embedded one)
+  fleetgen generate -i inventory.yaml -o fleet/ --templates my-templates/
+
+  # Generate a demo fleet from the embedded sample inventory
+  fleetgen generate --sample -o demo-fleet/`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.validate(); err != nil {
+				return usageError(err)
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return generateRun(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Inventory, "inventory", "i", "", "inventory file (- for standard input)")
+	f.BoolVar(&opts.Sample, "sample", false, "use the embedded sample inventory instead of -i")
+	f.StringVarP(&opts.Output, "output", "o", "", "output directory (the fleet tree)")
+	f.StringVar(&opts.Templates, "templates", "", "template set directory (default: the embedded set)")
+	f.BoolVar(&opts.Force, "force", false, "overwrite or delete generated files that were edited by hand")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "print the change set grouped by site; write nothing")
+	f.BoolVar(&opts.Diff, "diff", false, "with --dry-run, print a unified diff of each changed file")
+	return cmd
+}
+
+func (o *GenerateOptions) validate() error {
+	switch {
+	case o.Sample && o.Inventory != "":
+		return errors.New("--sample and -i are mutually exclusive")
+	case !o.Sample && o.Inventory == "":
+		return errors.New("no inventory: give -i FILE (- for standard input) or --sample")
+	case o.Output == "":
+		return errors.New("no output directory: give -o DIR")
+	case o.Diff && !o.DryRun:
+		return errors.New("--diff needs --dry-run")
+	}
+	return nil
+}
+
+// pipelineOptions turns the shared input flags into pipeline options.
+func pipelineOptions(io IOStreams, inventory string, sample bool, templatesDir string) (pipeline.Options, error) {
+	opts := pipeline.Options{Inventory: inventory}
+	switch {
+	case sample:
+		opts.Inventory = "sample-inventory.yaml"
+		opts.InventoryData = templates.SampleInventory()
+	case inventory == "-":
+		opts.Stdin = io.In
+	}
+	if templatesDir != "" {
+		st, err := os.Stat(templatesDir)
+		if err != nil {
+			return opts, usageError(fmt.Errorf("--templates: %w", err))
+		}
+		if !st.IsDir() {
+			return opts, usageError(fmt.Errorf("--templates %s: not a directory", templatesDir))
+		}
+		opts.Templates = os.DirFS(templatesDir)
+	}
+	return opts, nil
+}
+
+func generateRun(ctx context.Context, o *GenerateOptions) error {
+	if err := tree.ValidateRoot(o.Output); err != nil {
+		return usageError(err)
+	}
+	// Lock an existing tree before rendering, so a second run fails fast.
+	// A tree that does not exist yet is locked (and so created) only once
+	// everything has verified: bad input must not leave a directory behind.
+	// Apply refuses a plan that went stale in between.
+	locked := false
+	if !o.DryRun && dirExists(o.Output) {
+		unlock, err := tree.Lock(o.Output)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		locked = true
+	}
+	popts, err := pipelineOptions(o.IO, o.Inventory, o.Sample, o.Templates)
+	if err != nil {
+		return err
+	}
+	res, err := pipeline.Run(ctx, popts)
+	if err != nil {
+		return err
+	}
+	if !res.Report.OK() {
+		printReport(o.IO.ErrOut, res.Report)
+		fmt.Fprintf(o.IO.ErrOut, "nothing written to %s\n", o.Output)
+		return silentFailure()
+	}
+	if !o.DryRun && !locked {
+		unlock, err := tree.Lock(o.Output)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+	plan, err := tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{Force: o.Force})
+	if err != nil {
+		return err
+	}
+	for _, note := range plan.Notes {
+		fmt.Fprintf(o.IO.ErrOut, "note: %s\n", note)
+	}
+	if o.DryRun {
+		printPlan(o.IO.Out, plan, o.Diff)
+		return nil
+	}
+	if conflicts := plan.Conflicts(); len(conflicts) > 0 {
+		printConflicts(o.IO.ErrOut, plan)
+		fmt.Fprintf(o.IO.ErrOut, "nothing written to %s: %d conflicting file(s); re-run with --force to overwrite them\n", o.Output, len(conflicts))
+		return silentFailure()
+	}
+	if err := tree.Apply(ctx, plan); err != nil {
+		return fmt.Errorf("writing %s: %w", o.Output, err)
+	}
+	printApplied(o.IO.Out, o.Output, len(res.Fleet.Sites), plan)
+	return nil
+}
+
+func dirExists(dir string) bool {
+	st, err := os.Stat(dir)
+	return err == nil && st.IsDir()
+}

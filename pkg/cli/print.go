@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/fleetgen/fleetgen/pkg/tree"
+	"github.com/fleetgen/fleetgen/pkg/verify"
+)
+
+// printReport lists each failing site with its error, then the summary line.
+func printReport(w io.Writer, r *verify.Report) {
+	for _, res := range r.Failed() {
+		fmt.Fprintf(w, "FAIL %s\n", res.Site)
+		for _, line := range strings.Split(strings.TrimRight(res.Err.Error(), "\n"), "\n") {
+			fmt.Fprintf(w, "    %s\n", line)
+		}
+	}
+	fmt.Fprintln(w, r.Summary())
+}
+
+// siteLabel names a change's owner for humans.
+func siteLabel(site string) string {
+	if site == "" {
+		return "fleet"
+	}
+	return "site " + site
+}
+
+// printPlan prints the change set grouped by site, each site named.
+func printPlan(w io.Writer, p *tree.Plan, diff bool) {
+	if p.InSync() {
+		fmt.Fprintf(w, "%s: up to date, no changes\n", p.Root)
+		return
+	}
+	var created, updated, deleted, conflicts int
+	for _, g := range p.BySite() {
+		fmt.Fprintf(w, "%s:\n", siteLabel(g.Site))
+		for _, c := range g.Changes {
+			switch c.Action {
+			case tree.Unchanged:
+				continue
+			case tree.Create:
+				created++
+			case tree.Update:
+				updated++
+			case tree.Delete:
+				deleted++
+			case tree.Conflict:
+				conflicts++
+			}
+			fmt.Fprintf(w, "  %-9s %s", c.Action, c.Path)
+			if c.Reason != "" {
+				fmt.Fprintf(w, " (%s)", c.Reason)
+			}
+			fmt.Fprintln(w)
+			if diff && c.Action != tree.Unchanged {
+				io.WriteString(w, indent(tree.UnifiedDiff(c.Path, c.Old, c.New), "    "))
+			}
+		}
+	}
+	fmt.Fprintf(w, "plan: %d to create, %d to update, %d to delete, %d conflicting\n", created, updated, deleted, conflicts)
+}
+
+// printConflicts names every conflicting file with its diff.
+func printConflicts(w io.Writer, p *tree.Plan) {
+	for _, c := range p.Conflicts() {
+		fmt.Fprintf(w, "CONFLICT %s (%s): %s\n", c.Path, siteLabel(c.Site), c.Reason)
+		io.WriteString(w, indent(tree.UnifiedDiff(c.Path, c.Old, c.New), "    "))
+	}
+}
+
+// printApplied prints the one-line outcome of a successful generate.
+func printApplied(w io.Writer, dir string, sites int, p *tree.Plan) {
+	if p.InSync() {
+		fmt.Fprintf(w, "%s: up to date (%d sites)\n", dir, sites)
+		return
+	}
+	var created, updated, deleted int
+	for _, c := range p.Changes {
+		switch c.Action {
+		case tree.Create:
+			created++
+		case tree.Update:
+			updated++
+		case tree.Delete:
+			deleted++
+		}
+	}
+	fmt.Fprintf(w, "%s: %d sites verified; %d files created, %d updated, %d deleted\n", dir, sites, created, updated, deleted)
+}
+
+func indent(s, prefix string) string {
+	if s == "" {
+		return ""
+	}
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(s, "\n") {
+		if line == "" {
+			continue
+		}
+		b.WriteString(prefix)
+		b.WriteString(line)
+	}
+	if !strings.HasSuffix(s, "\n") {
+		b.WriteString("\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,147 @@
+// Package inventory loads, validates and resolves a fleetgen site
+// inventory: one YAML document describing a fleet of edge sites, from which
+// fleetgen generates a Kustomize tree (base/, components/, overlays/<site>/).
+//
+// LoadFile (or Load) decodes the document strictly and checks every value;
+// Inventory.Resolve checks component names against the template set and
+// merges each site's layers into a Fleet. Both return every problem at once
+// as an *ErrorList; each Problem renders as
+//
+//	inventory.yaml:14:11: site "Store_7": sites[3].name: invalid value "Store_7": must be a DNS-1123 label (lowercase letters, digits, '-'), at most 63 characters
+//
+// Failures to read the file itself are returned as other errors.
+//
+// # Document
+//
+//	apiVersion: fleetgen.dev/v1alpha1   # required, read first
+//	kind: Inventory                      # required
+//	fleet: acme-retail                   # required: the fleet name
+//	defaults:                            # optional: site fields every site starts from
+//	  type: store
+//	  region: eu-central
+//	  arch: arm64
+//	  capacity: {cpu: "2", memory: 2Gi}
+//	  config: {LOG_LEVEL: info}
+//	  images: {app: registry.example.com/shop/app:1.4.2}
+//	  components: [monitoring]
+//	  labels: {tier: edge}
+//	groups:                              # optional: named layers sites opt into
+//	  - name: eu
+//	    config: {DATA_RESIDENCY: eu}
+//	    components: [eu-compliance]
+//	sites:                               # required: at least one site
+//	  - name: store-berlin-001
+//	    groups: [eu]
+//	    config: {STORE_ID: "001"}
+//
+// The apiVersion and kind are checked before anything else. An unknown
+// apiVersion or kind is reported with the supported value, and the rest of
+// the document is not checked, since it may follow another schema.
+//
+// The top level allows exactly apiVersion, kind, fleet, defaults, groups and
+// sites. defaults allows the site fields below except name and groups; a
+// group allows name and the site fields except groups (groups do not nest);
+// a site allows name, groups and the site fields. Any other key is an
+// error naming it, the allowed keys and, for a likely typo, the intended
+// one ("unknown field \"regoin\" (did you mean \"region\"?)").
+//
+// # Site fields
+//
+//   - name (sites and groups): required; a DNS-1123 label (lowercase letters,
+//     digits and '-', starting and ending with a letter or digit, at most 63
+//     characters), so that it is safe as a directory name and in Kubernetes
+//     names. Site names are unique within the fleet, group names among
+//     groups; names differing only in case count as the same name.
+//   - groups (sites): names of groups, applied in the order listed. Each
+//     must be defined under groups and be listed once.
+//   - type: one of "factory", "store" (see SiteTypes).
+//   - region: a DNS-1123 label; it becomes a label value.
+//   - arch: one of "amd64", "arm64" (see Arches).
+//   - capacity: a mapping with cpu and memory, each a Kubernetes quantity
+//     ("2", "500m", "2Gi") greater than zero. The text is kept as written.
+//   - config: a mapping of strings to strings that lands verbatim in the
+//     site's ConfigMap. Keys must be valid ConfigMap keys (letters, digits,
+//     '-', '_', '.'; at most 253 characters; not "." and not starting with
+//     ".."). Values: see "Exact text" and
+//     "Rejected characters" below.
+//   - images: a mapping from an image name as the base manifests use it
+//     ("app", "registry.example.com/shop/app"; no tag, no digest) to a full,
+//     pinned reference: NAME:TAG, NAME@sha256:DIGEST or
+//     NAME:TAG@sha256:DIGEST (64 lowercase hex digits; sha512 with 128 is
+//     accepted too). A reference without tag or digest is rejected, as is a
+//     malformed tag or digest. Names follow the OCI distribution grammar:
+//     an optional registry host[:port]/ and lowercase path components.
+//   - components: names of Kustomize components (DNS-1123 labels), each at
+//     most once per list. Resolve checks them against the components the
+//     template set provides.
+//   - labels: Kubernetes labels; keys are qualified names ("tier",
+//     "acme.example.com/zone"), values valid label values.
+//
+// After merging, every site must have a type, a region and an arch, from
+// itself, its groups or defaults.
+//
+// # Merge
+//
+// Each site is the merge of defaults, then each of its groups in the order
+// listed, then the site itself; later layers win:
+//
+//   - type, region, arch, capacity.cpu and capacity.memory: the last
+//     non-empty value wins ("" does not unset); cpu and memory merge
+//     independently.
+//   - config, images, labels: key by key; a key given in a later layer
+//     wins, even with an empty value.
+//   - components: the ordered union, without duplicates, in order of first
+//     appearance.
+//
+// Resolve returns the sites sorted by name. In a resolved Site no map or
+// slice is nil, so templates can range over them. Site.Origins tells, for
+// every merged value, which layer set it ("defaults", "group/<name>",
+// "site") and at which file:line:column.
+//
+// # Exact text
+//
+// Every string value is taken as the text written in the file, after YAML
+// quoting and escapes, never as the value YAML would resolve it to: 1.10
+// stays "1.10", no stays "no", 0x10 stays "0x10", ~ stays "~" and null
+// stays "null". A key with nothing after it ("KEY:") is the empty string.
+// Quoted and block scalars give their decoded string. In config, images and
+// labels a mapping or list where a string belongs is an error. An empty or
+// null value where a mapping or list belongs (config:, sites: ~) means
+// "none". Explicit YAML tags other than !!str (!!binary, !custom) are
+// rejected, since their text would not be what they mean.
+//
+// # Rejected characters
+//
+// A config value must be valid UTF-8 and may not contain:
+//
+//   - U+0085 (NEXT LINE), U+2028 (LINE SEPARATOR), U+2029 (PARAGRAPH
+//     SEPARATOR): YAML parsers fold them into line breaks, so they would not
+//     reach the cluster unchanged.
+//   - control characters: U+0000–U+001F except tab, line feed and carriage
+//     return, U+007F and U+0080–U+009F. NUL cannot be passed in an
+//     environment variable, and the others are invisible in review and can
+//     only be written escaped.
+//   - U+FEFF (byte order mark): invisible, and added or stripped silently by
+//     editors and tools.
+//
+// Other string fields have stricter rules (labels, names, quantities,
+// image references) that already exclude these characters.
+//
+// # Hostile input
+//
+// An inventory may come from anywhere, so it is rejected quickly when:
+//
+//   - the file is larger than 64 MiB (checked from its size before reading;
+//     standard input is read up to one byte past the limit);
+//   - it is empty, only comments, not YAML, or holds more than one YAML
+//     document, or its top level is not a mapping;
+//   - mappings and lists nest deeper than 64 levels;
+//   - it uses YAML anchors (&name), aliases (*name) or merge keys (<<).
+//     These are rejected outright rather than expanded under a budget:
+//     defaults and groups already share values, and a document whose
+//     aliases expand exponentially (a "billion laughs") is then no more
+//     expensive than its size;
+//   - a key appears twice in a mapping (both positions are named).
+//
+// At most 1000 problems are reported; the rest are counted.
+package inventory

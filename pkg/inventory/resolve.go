@@ -1,0 +1,117 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ResolveOptions tune Resolve.
+type ResolveOptions struct {
+	// Components are the component names the template set provides; a
+	// site, group or defaults naming another component is an error naming
+	// file:line:col. nil means: do not check.
+	Components []string
+}
+
+// Resolve checks the inventory and merges every site's layers: defaults,
+// then each of its groups in the order listed, then the site itself.
+// Problems are returned together as *ErrorList.
+func (inv *Inventory) Resolve(opts ResolveOptions) (*Fleet, error) {
+	if inv == nil {
+		return nil, errors.New("resolving inventory: nil Inventory")
+	}
+	ps := &problems{file: inv.File}
+	c := checker{inv: inv, src: inv.src, ps: ps}
+	fleet := c.run(opts.Components)
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	return fleet, nil
+}
+
+// layerRef is one layer taking part in a site's merge.
+type layerRef struct {
+	name string // "defaults", "group/<name>", "site"
+	l    *Layer
+	m    *entryMeta
+}
+
+// merge merges the layers of sites[i]. ok is false when a layer could not
+// be decoded completely, so that missing values are not reported twice.
+func (c *checker) merge(i int, groupIndex map[string]int) (site Site, ok bool) {
+	spec := &c.inv.Sites[i]
+	m := c.src.site(i)
+	ok = !m.broken && !c.src.defaultsMeta().broken
+
+	layers := []layerRef{{"defaults", &c.inv.Defaults, c.src.defaultsMeta()}}
+	for _, g := range spec.Groups {
+		j, found := groupIndex[g]
+		if !found {
+			ok = false // reported as an unknown group
+			continue
+		}
+		gm := c.src.group(j)
+		if gm.broken {
+			ok = false
+		}
+		layers = append(layers, layerRef{"group/" + g, &c.inv.Groups[j].Layer, gm})
+	}
+	layers = append(layers, layerRef{"site", &spec.Layer, m})
+
+	s := Site{
+		Name:       spec.Name,
+		Groups:     append(make([]string, 0, len(spec.Groups)), spec.Groups...),
+		Config:     map[string]string{},
+		Images:     map[string]string{},
+		Components: []string{},
+		Labels:     map[string]string{},
+		Origins:    map[string]Origin{},
+	}
+	origin := func(layer layerRef, path string) Origin {
+		p := layer.m.at(path)
+		return Origin{Layer: layer.name, File: c.inv.File, Line: p.line, Column: p.col}
+	}
+	s.Origins["name"] = origin(layers[len(layers)-1], "name")
+	for j := range s.Groups {
+		s.Origins[index("groups", j)] = origin(layers[len(layers)-1], index("groups", j))
+	}
+
+	inComponents := map[string]bool{}
+	for _, layer := range layers {
+		l := layer.l
+		scalar := func(dst *string, path, value string) {
+			if value != "" {
+				*dst = value
+				s.Origins[path] = origin(layer, path)
+			}
+		}
+		scalar(&s.Type, "type", l.Type)
+		scalar(&s.Region, "region", l.Region)
+		scalar(&s.Arch, "arch", l.Arch)
+		scalar(&s.Capacity.CPU, "capacity.cpu", l.Capacity.CPU)
+		scalar(&s.Capacity.Memory, "capacity.memory", l.Capacity.Memory)
+		for _, mp := range []struct {
+			name string
+			src  map[string]string
+			dst  map[string]string
+		}{
+			{"config", l.Config, s.Config},
+			{"images", l.Images, s.Images},
+			{"labels", l.Labels, s.Labels},
+		} {
+			for _, k := range sortedKeys(mp.src) {
+				mp.dst[k] = mp.src[k]
+				s.Origins[mp.name+"."+k] = origin(layer, mp.name+"."+k)
+			}
+		}
+		for j, comp := range l.Components {
+			if inComponents[comp] {
+				continue
+			}
+			inComponents[comp] = true
+			s.Origins[fmt.Sprintf("components[%d]", len(s.Components))] = origin(layer, index("components", j))
+			s.Components = append(s.Components, comp)
+		}
+	}
+	return s, ok
+}

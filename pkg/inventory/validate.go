@@ -1,0 +1,304 @@
+package inventory
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+const dns1123Rule = "must be a DNS-1123 label (lowercase letters, digits, '-'), at most 63 characters"
+
+// checker validates the values of an inventory and merges its layers. It
+// works on the typed Inventory, so an inventory built in code is checked
+// as thoroughly as a loaded one (only without positions).
+type checker struct {
+	inv *Inventory
+	src *sourceMap // nil for an inventory built in code
+	ps  *problems
+}
+
+// run checks everything and returns the merged fleet; the fleet is only
+// meaningful when no problem was added. known lists the components the
+// template set provides; nil means they are not checked.
+func (c *checker) run(known []string) *Fleet {
+	inv := c.inv
+	if !c.src.isBad("fleet") {
+		pos := c.src.at("fleet")
+		if inv.Fleet == "" {
+			c.ps.add(pos, "", "fleet", "is required: name the fleet (a DNS-1123 label)")
+		} else {
+			c.dnsLabel(pos, "", "fleet", inv.Fleet)
+		}
+	}
+
+	c.layer(&inv.Defaults, c.src.defaultsMeta(), "defaults", "", "defaults", known)
+
+	groupIndex := make(map[string]int, len(inv.Groups))
+	groupFold := make(map[string]int, len(inv.Groups))
+	for i := range inv.Groups {
+		g := &inv.Groups[i]
+		m := c.src.group(i)
+		field := index("groups", i)
+		if !m.bad["name"] {
+			pos := m.at("name")
+			if g.Name == "" {
+				c.ps.add(pos, "", field+".name", "is required: every group needs a name")
+			} else {
+				c.dnsLabel(pos, "", field+".name", g.Name)
+				if j, dup := groupFold[foldName(g.Name)]; dup {
+					c.ps.add(pos, "", field+".name", "duplicate group name %s: %s", quote(g.Name),
+						c.firstUse(inv.Groups[j].Name, g.Name, index("groups", j), c.src.group(j).at("name")))
+				} else {
+					groupFold[foldName(g.Name)] = i
+				}
+				if _, ok := groupIndex[g.Name]; !ok {
+					groupIndex[g.Name] = i
+				}
+			}
+		}
+		c.layer(&g.Layer, m, field, "", "group "+quote(g.Name), known)
+	}
+	groupNames := make([]string, 0, len(groupIndex))
+	for name := range groupIndex {
+		groupNames = append(groupNames, name)
+	}
+	sort.Strings(groupNames)
+
+	siteFold := make(map[string]int, len(inv.Sites))
+	for i := range inv.Sites {
+		s := &inv.Sites[i]
+		m := c.src.site(i)
+		field := index("sites", i)
+		if !m.bad["name"] {
+			pos := m.at("name")
+			if s.Name == "" {
+				c.ps.add(pos, "", field+".name", "is required: every site needs a name")
+			} else {
+				c.dnsLabel(pos, s.Name, field+".name", s.Name)
+				if j, dup := siteFold[foldName(s.Name)]; dup {
+					c.ps.add(pos, s.Name, field+".name", "duplicate site name %s: %s", quote(s.Name),
+						c.firstUse(inv.Sites[j].Name, s.Name, index("sites", j), c.src.site(j).at("name")))
+				} else {
+					siteFold[foldName(s.Name)] = i
+				}
+			}
+		}
+		seen := make(map[string]int, len(s.Groups))
+		for j, g := range s.Groups {
+			path := index("groups", j)
+			if m.bad[path] {
+				continue
+			}
+			pos := m.at(path)
+			gfield := field + "." + path
+			if first, dup := seen[g]; dup {
+				c.ps.add(pos, s.Name, gfield, "group %s is listed twice (first as groups[%d])", quote(g), first)
+				continue
+			}
+			seen[g] = j
+			if _, ok := groupIndex[g]; !ok && !c.src.groupsUnreadable() {
+				c.ps.add(pos, s.Name, gfield, "unknown group %s%s; %s", quote(g), didYouMean(g, groupNames), listOf("defined groups", groupNames))
+			}
+		}
+		c.layer(&s.Layer, m, field, s.Name, "site "+quote(s.Name), known)
+	}
+	if len(inv.Sites) == 0 && !c.src.isBad("sites") {
+		c.ps.add(c.src.at("sites"), "", "sites", "no sites: an inventory needs at least one site")
+	}
+
+	fleet := &Fleet{Name: inv.Fleet, Source: inv.File, Sites: make([]Site, 0, len(inv.Sites))}
+	for i := range inv.Sites {
+		site, ok := c.merge(i, groupIndex)
+		if ok {
+			c.required(i, &site)
+		}
+		fleet.Sites = append(fleet.Sites, site)
+	}
+	sort.SliceStable(fleet.Sites, func(i, j int) bool { return fleet.Sites[i].Name < fleet.Sites[j].Name })
+	return fleet
+}
+
+// foldName is the key under which names count as duplicates. Valid names
+// are lowercase ASCII, so case folding catches every duplicate that can
+// pass validation; see the package documentation.
+func foldName(s string) string { return strings.ToLower(s) }
+
+// firstUse describes the earlier use of a duplicated name.
+func (c *checker) firstUse(first, dup, field string, pos position) string {
+	msg := "first used by " + field
+	if pos.line > 0 {
+		msg += fmt.Sprintf(" at line %d, column %d", pos.line, pos.col)
+	}
+	if first != dup {
+		msg += fmt.Sprintf(" as %s (names are compared ignoring case)", quote(first))
+	}
+	return msg
+}
+
+func (c *checker) dnsLabel(pos position, site, field, value string) bool {
+	if len(validation.IsDNS1123Label(value)) == 0 {
+		return true
+	}
+	c.ps.add(pos, site, field, "invalid value %s: %s", quote(value), dns1123Rule)
+	return false
+}
+
+func (c *checker) oneOf(pos position, site, field, value string, allowed []string) {
+	if !slices.Contains(allowed, value) {
+		c.ps.add(pos, site, field, "invalid value %s: must be one of %s", quote(value), strings.Join(allowed, ", "))
+	}
+}
+
+// layer checks the values of one layer. layerName ("defaults", "group
+// \"eu\"", "site \"x\"") is used in messages about components.
+func (c *checker) layer(l *Layer, m *entryMeta, field, site, layerName string, known []string) {
+	if l.Type != "" && !m.bad["type"] {
+		c.oneOf(m.at("type"), site, field+".type", l.Type, SiteTypes)
+	}
+	if l.Region != "" && !m.bad["region"] {
+		c.dnsLabel(m.at("region"), site, field+".region", l.Region)
+	}
+	if l.Arch != "" && !m.bad["arch"] {
+		c.oneOf(m.at("arch"), site, field+".arch", l.Arch, Arches)
+	}
+	if l.Capacity.CPU != "" {
+		c.quantity(m.at("capacity.cpu"), site, field+".capacity.cpu", l.Capacity.CPU)
+	}
+	if l.Capacity.Memory != "" {
+		c.quantity(m.at("capacity.memory"), site, field+".capacity.memory", l.Capacity.Memory)
+	}
+
+	for _, k := range sortedKeys(l.Config) {
+		path := "config." + k
+		f := entryField(field+".config", k)
+		if errs := validation.IsConfigMapKey(k); len(errs) > 0 {
+			c.ps.add(m.keyAt(path), site, f, "invalid key %s: %s", quote(k), strings.Join(errs, "; "))
+		}
+		if msg := rejectedChars(l.Config[k]); msg != "" {
+			c.ps.add(m.at(path), site, f, "value %s", msg)
+		}
+	}
+
+	for _, k := range sortedKeys(l.Images) {
+		path := "images." + k
+		f := entryField(field+".images", k)
+		if msg := checkImageName(k); msg != "" {
+			c.ps.add(m.keyAt(path), site, f, "invalid image name %s: %s", quote(k), msg)
+		}
+		if msg := checkImageRef(l.Images[k]); msg != "" {
+			c.ps.add(m.at(path), site, f, "%s", msg)
+		}
+	}
+
+	seen := make(map[string]int, len(l.Components))
+	for i, comp := range l.Components {
+		path := index("components", i)
+		if m.bad[path] {
+			continue
+		}
+		pos := m.at(path)
+		f := field + "." + path
+		if first, dup := seen[comp]; dup {
+			c.ps.add(pos, site, f, "component %s is listed twice (first as components[%d])", quote(comp), first)
+			continue
+		}
+		seen[comp] = i
+		if !c.dnsLabel(pos, site, f, comp) {
+			continue
+		}
+		if known != nil && !slices.Contains(known, comp) {
+			names := slices.Sorted(slices.Values(known))
+			c.ps.add(pos, site, f, "unknown component %s in %s%s; %s", quote(comp), layerName,
+				didYouMean(comp, names), listOf("the template set provides", names))
+		}
+	}
+
+	for _, k := range sortedKeys(l.Labels) {
+		path := "labels." + k
+		f := entryField(field+".labels", k)
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			c.ps.add(m.keyAt(path), site, f, "invalid label key %s: %s", quote(k), strings.Join(errs, "; "))
+		}
+		if errs := validation.IsValidLabelValue(l.Labels[k]); len(errs) > 0 {
+			c.ps.add(m.at(path), site, f, "invalid label value %s: %s", quote(l.Labels[k]), strings.Join(errs, "; "))
+		}
+	}
+}
+
+func (c *checker) quantity(pos position, site, field, value string) {
+	q, err := resource.ParseQuantity(value)
+	switch {
+	case err != nil:
+		c.ps.add(pos, site, field, "invalid value %s: must be a Kubernetes quantity such as \"2\", \"500m\" or \"2Gi\"", quote(value))
+	case q.Sign() <= 0:
+		c.ps.add(pos, site, field, "invalid value %s: must be greater than zero", quote(value))
+	}
+}
+
+// rejectedChars returns why s cannot be a config value, or "". See the
+// package documentation for the rules and their reasons.
+func rejectedChars(s string) string {
+	if !utf8.ValidString(s) {
+		return "is not valid UTF-8"
+	}
+	for i, r := range s {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+		case r == 0x85:
+			return fmt.Sprintf("contains U+0085 (NEXT LINE) at byte %d: YAML reads it as a line break, so it would not reach the cluster unchanged", i)
+		case r == 0x2028:
+			return fmt.Sprintf("contains U+2028 (LINE SEPARATOR) at byte %d: YAML reads it as a line break, so it would not reach the cluster unchanged", i)
+		case r == 0x2029:
+			return fmt.Sprintf("contains U+2029 (PARAGRAPH SEPARATOR) at byte %d: YAML reads it as a line break, so it would not reach the cluster unchanged", i)
+		case r == 0xFEFF:
+			return fmt.Sprintf("contains U+FEFF (byte order mark) at byte %d: it is invisible and tools add or strip it silently", i)
+		case r < 0x20 || r == 0x7F || r >= 0x80 && r <= 0x9F:
+			return fmt.Sprintf("contains the control character U+%04X at byte %d: only tab, line feed and carriage return are allowed", r, i)
+		}
+	}
+	return ""
+}
+
+// required reports the fields every site needs once its layers are merged.
+func (c *checker) required(i int, s *Site) {
+	m := c.src.site(i)
+	field := index("sites", i)
+	for _, f := range []struct{ name, value, hint string }{
+		{"type", s.Type, "one of " + strings.Join(SiteTypes, ", ")},
+		{"region", s.Region, "a DNS-1123 label"},
+		{"arch", s.Arch, "one of " + strings.Join(Arches, ", ")},
+	} {
+		if f.value == "" {
+			c.ps.add(m.pos, s.Name, field+"."+f.name, "is not set by the site, its groups or defaults: every site needs a %s (%s)", f.name, f.hint)
+		}
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// listOf renders "what: a, b, c", or says there are none.
+func listOf(what string, names []string) string {
+	if len(names) == 0 {
+		return what + ": none"
+	}
+	return what + ": " + strings.Join(names, ", ")
+}
+
+func didYouMean(s string, candidates []string) string {
+	if m := suggest(s, candidates); m != "" {
+		return fmt.Sprintf(" (did you mean %q?)", m)
+	}
+	return ""
+}

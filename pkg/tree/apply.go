@@ -1,0 +1,383 @@
+package tree
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+)
+
+// ErrStalePlan is returned (wrapped) by Apply when the disk no longer matches
+// what MakePlan saw; nothing was written.
+var ErrStalePlan = errors.New("output directory changed since the plan was made")
+
+// Apply carries out p. It refuses a plan with conflicts (*ConflictError) and
+// a plan whose files changed on disk since MakePlan (ErrStalePlan); in both
+// cases it writes nothing. An in-sync plan is a no-op that touches nothing.
+//
+// Otherwise Apply creates the root if needed, writes the journal, performs
+// every create, update and delete in path order (each file replaced
+// atomically), removes directories emptied by deletions, writes the new
+// ledger atomically and removes the journal. If ctx is cancelled or Apply
+// fails part way, the journal stays behind and the next MakePlan and Apply
+// finish the job.
+//
+// The caller should hold Lock(p.Root) from before MakePlan until Apply
+// returns.
+func Apply(ctx context.Context, p *Plan) error {
+	if cs := p.Conflicts(); len(cs) > 0 {
+		return &ConflictError{Conflicts: cs}
+	}
+	if p.InSync() {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := ValidateRoot(p.Root); err != nil {
+		return err
+	}
+	if err := p.recheck(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(p.Root, 0o755); err != nil {
+		return fmt.Errorf("creating output directory: %w", err)
+	}
+	r, err := os.OpenRoot(p.Root)
+	if err != nil {
+		return fmt.Errorf("opening output directory: %w", err)
+	}
+	defer r.Close()
+	a := &applier{r: r, hook: p.hook, dirty: map[string]bool{}}
+	return a.run(ctx, p)
+}
+
+// recheck verifies that every path still looks as MakePlan saw it.
+func (p *Plan) recheck() error {
+	r, err := openRoot(p.Root)
+	if err != nil {
+		return err
+	}
+	if r != nil {
+		defer r.Close()
+	}
+	if err := checkStateDir(r); err != nil {
+		return err
+	}
+	for _, c := range p.Changes {
+		d, err := inspect(r, c.Path)
+		if err != nil {
+			return err
+		}
+		if d.exists != c.disk.exists || d.hash != c.disk.hash {
+			return fmt.Errorf("%w: %s", ErrStalePlan, c.Path)
+		}
+	}
+	return nil
+}
+
+type applier struct {
+	r    *os.Root
+	hook func(step, path string)
+	// dirty holds the directories whose entries changed (file renamed in
+	// or removed, subdirectory created or removed) and are not yet
+	// fsynced. They are all fsynced before the new ledger is written.
+	dirty map[string]bool
+}
+
+func (a *applier) step(step, path string) {
+	if a.hook != nil {
+		a.hook(step, path)
+	}
+}
+
+func (a *applier) run(ctx context.Context, p *Plan) error {
+	if err := a.mkdirs(stateDir); err != nil {
+		return err
+	}
+	if err := a.removeLeftovers(p.journal); err != nil {
+		return err
+	}
+	j := &journal{base: p.base, target: p.target}
+	prune := map[string]bool{}
+	for _, c := range p.Changes {
+		switch c.Action {
+		case Create, Update:
+			j.writes = append(j.writes, c.Path)
+		case Delete:
+			j.delete = append(j.delete, c.Path)
+			prune[path.Dir(c.Path)] = true
+		}
+	}
+	if old := p.journal; old != nil {
+		for _, d := range old.prune {
+			prune[d] = true
+		}
+	}
+	delete(prune, ".")
+	j.prune = sortedKeys(prune)
+
+	ops := len(j.writes) + len(j.delete)
+	if ops > 0 {
+		if err := a.writeAtomic(journalFile, j.marshal(), 0o644, true); err != nil {
+			return fmt.Errorf("writing journal: %w", err)
+		}
+		// .fleetgen itself may be new: the journal must be durable
+		// before the first change.
+		if err := a.syncDirty(); err != nil {
+			return err
+		}
+		a.step("journal", journalFile)
+	}
+	done := 0
+	for _, c := range p.Changes {
+		if c.Action != Create && c.Action != Update && c.Action != Delete {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted after %d of %d changes (the next run finishes the job): %w", done, ops, err)
+		}
+		var err error
+		if c.Action == Delete {
+			err = a.remove(c.Path)
+		} else {
+			err = a.write(c)
+		}
+		if err != nil {
+			return fmt.Errorf("after %d of %d changes (the next run finishes the job): %w", done, ops, err)
+		}
+		done++
+	}
+	for _, d := range j.prune {
+		if err := a.prune(d); err != nil {
+			return err
+		}
+	}
+	if err := a.syncDirty(); err != nil {
+		return err
+	}
+	data, err := (&Ledger{Entries: p.target}).MarshalText()
+	if err != nil {
+		return err
+	}
+	if err := a.writeAtomic(ledgerFile, data, 0o644, true); err != nil {
+		return fmt.Errorf("writing ledger: %w", err)
+	}
+	a.step("ledger", ledgerFile)
+	if err := a.r.Remove(journalFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing journal: %w", err)
+	}
+	return a.syncDir(stateDir)
+}
+
+// removeLeftovers deletes temporary files of an earlier, interrupted run:
+// any in .fleetgen/, and, when that run left a journal, the temporary file of
+// each write it had planned. Nothing else is touched.
+func (a *applier) removeLeftovers(old *journal) error {
+	entries, err := fs.ReadDir(a.r.FS(), stateDir)
+	if err != nil {
+		return err
+	}
+	var tmps []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tmpPrefix) && e.Type().IsRegular() {
+			tmps = append(tmps, path.Join(stateDir, e.Name()))
+		}
+	}
+	if old != nil {
+		for _, w := range old.writes {
+			tmps = append(tmps, tmpName(w))
+		}
+	}
+	for _, t := range tmps {
+		fi, err := a.r.Lstat(t)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if err := a.r.Remove(t); err != nil {
+			return fmt.Errorf("removing leftover temporary file: %w", err)
+		}
+	}
+	return nil
+}
+
+// mkdirs creates dir and its parents inside the root, refusing symlinks and
+// non-directories on the way, and fsyncs each parent of a new directory.
+func (a *applier) mkdirs(dir string) error {
+	if dir == "." {
+		return nil
+	}
+	parts := strings.Split(dir, "/")
+	for i := range parts {
+		p := strings.Join(parts[:i+1], "/")
+		fi, err := a.r.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			if err := a.r.Mkdir(p, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+				return err
+			}
+			a.dirty[path.Dir(p)] = true
+			fi, err = a.r.Lstat(p)
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("%s: refusing to follow symlink inside the output directory", p)
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("%s: not a directory", p)
+		}
+	}
+	return nil
+}
+
+// write creates or replaces one file of the tree.
+func (a *applier) write(c Change) error {
+	if err := a.mkdirs(path.Dir(c.Path)); err != nil {
+		return fmt.Errorf("%s: %w", c.Path, err)
+	}
+	mode := fs.FileMode(0o644)
+	if c.Action == Update && c.disk.mode != 0 {
+		mode = c.disk.mode
+	}
+	if err := a.writeAtomic(c.Path, c.New, mode, false); err != nil {
+		return fmt.Errorf("%s: %w", c.Path, err)
+	}
+	a.step("written", c.Path)
+	return nil
+}
+
+// writeAtomic replaces rel with data: a temporary file in the same directory
+// is written and fsynced, then renamed over rel. A reader, or a crash, sees
+// the old content or the new, never a mix. The directory is fsynced at once
+// when syncNow is set, otherwise with the other dirty directories before the
+// ledger is written (until then, losing the rename only means the old
+// content, which the journal accounts for).
+func (a *applier) writeAtomic(rel string, data []byte, mode fs.FileMode, syncNow bool) error {
+	tmp := tmpName(rel)
+	f, err := a.r.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("temporary file %s already exists and is not fleetgen's to remove; delete it and run again", tmp)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(mode) // the umask may have narrowed it; keep the old file's mode on update
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		a.step("synced", rel)
+		err = a.checkReplaceable(rel)
+	}
+	if err == nil {
+		err = a.r.Rename(tmp, rel)
+	}
+	if err != nil {
+		a.r.Remove(tmp)
+		return err
+	}
+	if syncNow {
+		return a.syncDir(path.Dir(rel))
+	}
+	a.dirty[path.Dir(rel)] = true
+	return nil
+}
+
+// checkReplaceable refuses to rename over anything but a regular file.
+func (a *applier) checkReplaceable(rel string) error {
+	fi, err := a.r.Lstat(rel)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file (%s); refusing to replace it", rel, fi.Mode().Type())
+	}
+	return nil
+}
+
+func (a *applier) remove(rel string) error {
+	if err := a.checkReplaceable(rel); err != nil {
+		return err
+	}
+	if err := a.r.Remove(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	a.dirty[path.Dir(rel)] = true
+	a.step("deleted", rel)
+	return nil
+}
+
+// prune removes dir and then its parents, as long as each is an empty real
+// directory. It never removes the root or .fleetgen.
+func (a *applier) prune(dir string) error {
+	for d := dir; d != "." && d != stateDir; d = path.Dir(d) {
+		fi, err := a.r.Lstat(d)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !fi.IsDir() || fi.Mode()&fs.ModeSymlink != 0 {
+			return nil
+		}
+		entries, err := fs.ReadDir(a.r.FS(), d)
+		if err != nil {
+			return err
+		}
+		if len(entries) > 0 {
+			return nil
+		}
+		// rmdir fails on a directory that is no longer empty, so a file
+		// created meanwhile is never lost.
+		if err := a.r.Remove(d); err != nil {
+			return nil
+		}
+		delete(a.dirty, d)
+		a.dirty[path.Dir(d)] = true
+	}
+	return nil
+}
+
+// syncDirty fsyncs every directory changed so far that still exists.
+func (a *applier) syncDirty() error {
+	for _, d := range sortedKeys(a.dirty) {
+		fi, err := a.r.Lstat(d)
+		if errors.Is(err, fs.ErrNotExist) || err == nil && !fi.IsDir() {
+			continue
+		}
+		if err := a.syncDir(d); err != nil {
+			return err
+		}
+	}
+	a.dirty = map[string]bool{}
+	return nil
+}
+
+func (a *applier) syncDir(dir string) error {
+	f, err := a.r.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("syncing directory %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,303 @@
+package tree
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sort"
+	"strings"
+)
+
+const ledgerHeader = "# fleetgen ledger v1"
+
+// ErrLedgerCorrupt is matched (errors.Is) by every *LedgerCorruptError.
+var ErrLedgerCorrupt = errors.New("fleetgen ledger is corrupt")
+
+// LedgerCorruptError reports a ledger or journal file that cannot be parsed.
+type LedgerCorruptError struct {
+	File   string // relative to the root: ".fleetgen/ledger" or ".fleetgen/journal"
+	Line   int    // 1-based; 0 when the problem is not tied to a line
+	Reason string
+}
+
+func (e *LedgerCorruptError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrLedgerCorrupt) true.
+func (e *LedgerCorruptError) Is(target error) bool { return target == ErrLedgerCorrupt }
+
+// Entry is one file fleetgen wrote.
+type Entry struct {
+	Path string // slash-separated, relative to the root
+	Site string // owning site; "" for fleet-level files
+	Hash string // lowercase hex SHA-256 of the content fleetgen wrote
+}
+
+// LedgerState says where a Ledger came from.
+type LedgerState int
+
+const (
+	// LedgerPresent: read from .fleetgen/ledger.
+	LedgerPresent LedgerState = iota
+	// LedgerMissing: no ledger on disk (first run, or it was deleted). The
+	// ledger is empty: fleetgen owns nothing.
+	LedgerMissing
+	// LedgerCorrupt: .fleetgen/ledger (or a leftover journal) could not be
+	// parsed. MakePlan then proceeds as with LedgerMissing and adds a note.
+	LedgerCorrupt
+	// LedgerRecovered: an interrupted apply left .fleetgen/journal; the
+	// ledger was reconstructed from it and the files on disk.
+	LedgerRecovered
+)
+
+func (s LedgerState) String() string {
+	switch s {
+	case LedgerPresent:
+		return "present"
+	case LedgerMissing:
+		return "missing"
+	case LedgerCorrupt:
+		return "corrupt"
+	case LedgerRecovered:
+		return "recovered"
+	}
+	return fmt.Sprintf("LedgerState(%d)", int(s))
+}
+
+// Ledger is the record of the files fleetgen owns under a root.
+type Ledger struct {
+	Entries []Entry // sorted by Path, paths unique
+	State   LedgerState
+	// journal is the interrupted apply's journal when State is
+	// LedgerRecovered; Apply uses it to clean up after that run.
+	journal *journal
+}
+
+// Lookup returns the entry for path, if any.
+func (l *Ledger) Lookup(path string) (Entry, bool) {
+	return lookup(l.Entries, path)
+}
+
+func lookup(es []Entry, path string) (Entry, bool) {
+	i := sort.Search(len(es), func(i int) bool { return es[i].Path >= path })
+	if i < len(es) && es[i].Path == path {
+		return es[i], true
+	}
+	return Entry{}, false
+}
+
+// MarshalText encodes the ledger in its on-disk form: the header line, then
+// one line per entry sorted by path. The encoding depends only on the
+// entries, so equal ledgers are byte-identical.
+func (l *Ledger) MarshalText() ([]byte, error) {
+	es := append([]Entry(nil), l.Entries...)
+	sort.Slice(es, func(i, j int) bool { return es[i].Path < es[j].Path })
+	var b bytes.Buffer
+	b.WriteString(ledgerHeader + "\n")
+	for i, e := range es {
+		if err := checkEntry(e); err != nil {
+			return nil, err
+		}
+		if i > 0 && es[i-1].Path == e.Path {
+			return nil, fmt.Errorf("ledger: duplicate path %q", e.Path)
+		}
+		b.WriteString(formatEntry(e))
+		b.WriteByte('\n')
+	}
+	return b.Bytes(), nil
+}
+
+func formatEntry(e Entry) string {
+	site := e.Site
+	if site == "" {
+		site = "-"
+	}
+	return e.Hash + "  " + site + "  " + e.Path
+}
+
+func checkEntry(e Entry) error {
+	if err := validPath(e.Path); err != nil {
+		return err
+	}
+	if err := validSite(e.Site); err != nil {
+		return err
+	}
+	if !isHash(e.Hash) {
+		return fmt.Errorf("path %q: hash %q is not a lowercase hex SHA-256", e.Path, e.Hash)
+	}
+	return nil
+}
+
+func isHash(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseEntry parses "<hash>  <site or ->  <path>".
+func parseEntry(line string) (Entry, error) {
+	hash, rest, ok := strings.Cut(line, "  ")
+	if !ok {
+		return Entry{}, errors.New(`expected "<sha256>  <site or ->  <path>"`)
+	}
+	site, p, ok := strings.Cut(rest, "  ")
+	if !ok {
+		return Entry{}, errors.New(`expected "<sha256>  <site or ->  <path>"`)
+	}
+	if site == "-" {
+		site = ""
+	}
+	e := Entry{Path: p, Site: site, Hash: hash}
+	if err := checkEntry(e); err != nil {
+		return Entry{}, err
+	}
+	return e, nil
+}
+
+// ParseLedger decodes a ledger from its on-disk form. Any deviation from the
+// format (header, field layout, hash syntax, path rules, strictly increasing
+// paths) is a *LedgerCorruptError.
+func ParseLedger(data []byte) (*Ledger, error) {
+	corrupt := func(line int, format string, args ...any) error {
+		return &LedgerCorruptError{File: ledgerFile, Line: line, Reason: fmt.Sprintf(format, args...)}
+	}
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		return nil, corrupt(0, "truncated: does not end with a newline")
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) == 0 || lines[0] != ledgerHeader {
+		return nil, corrupt(1, "first line must be %q", ledgerHeader)
+	}
+	l := &Ledger{State: LedgerPresent}
+	for i, line := range lines[1:] {
+		n := i + 2
+		e, err := parseEntry(line)
+		if err != nil {
+			return nil, corrupt(n, "%v", err)
+		}
+		if k := len(l.Entries); k > 0 && l.Entries[k-1].Path >= e.Path {
+			return nil, corrupt(n, "path %q out of order or repeated", e.Path)
+		}
+		l.Entries = append(l.Entries, e)
+	}
+	return l, nil
+}
+
+// ReadLedger reads the ownership record of root.
+//
+//   - No root, or no .fleetgen/ledger: an empty ledger with State
+//     LedgerMissing and a nil error.
+//   - A ledger that does not parse: a *LedgerCorruptError (errors.Is
+//     ErrLedgerCorrupt).
+//   - A leftover .fleetgen/journal from an interrupted apply: the ledger is
+//     recovered from the journal and the files on disk (see the package
+//     documentation) and has State LedgerRecovered; .fleetgen/ledger is not
+//     consulted. A journal that does not parse is a *LedgerCorruptError.
+//
+// ReadLedger never writes.
+func ReadLedger(root string) (*Ledger, error) {
+	r, err := openRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	if r != nil {
+		defer r.Close()
+	}
+	return readLedger(r)
+}
+
+func readLedger(r *os.Root) (*Ledger, error) {
+	if r == nil {
+		return &Ledger{State: LedgerMissing}, nil
+	}
+	if err := checkStateDir(r); err != nil {
+		return nil, err
+	}
+	j, err := readJournal(r)
+	if err != nil {
+		return nil, err
+	}
+	if j != nil {
+		return recoverLedger(r, j)
+	}
+	data, err := readRegular(r, ledgerFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Ledger{State: LedgerMissing}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ParseLedger(data)
+}
+
+// readRegular reads a bookkeeping file, refusing symlinks.
+func readRegular(r *os.Root, rel string) ([]byte, error) {
+	fi, err := r.Lstat(rel)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", rel)
+	}
+	return r.ReadFile(rel)
+}
+
+// recoverLedger rebuilds ownership after an interrupted apply. For every path
+// the journal knows: if the disk holds the content the interrupted apply
+// meant to write, the target entry holds; otherwise the entry from before
+// that apply (if any) still holds.
+func recoverLedger(r *os.Root, j *journal) (*Ledger, error) {
+	paths := map[string]bool{}
+	for _, e := range j.base {
+		paths[e.Path] = true
+	}
+	for _, e := range j.target {
+		paths[e.Path] = true
+	}
+	l := &Ledger{State: LedgerRecovered, journal: j}
+	for _, p := range sortedKeys(paths) {
+		d, err := inspect(r, p)
+		if err != nil {
+			return nil, fmt.Errorf("recovering from %s: %w", journalFile, err)
+		}
+		if t, ok := lookup(j.target, p); ok && d.exists && d.hash == t.Hash {
+			l.Entries = append(l.Entries, t)
+		} else if b, ok := lookup(j.base, p); ok {
+			l.Entries = append(l.Entries, b)
+		}
+	}
+	return l, nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func entriesEqual(a, b []Entry) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

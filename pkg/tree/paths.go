@@ -1,0 +1,213 @@
+package tree
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// Names inside the output root that belong to fleetgen's own bookkeeping.
+const (
+	stateDir    = ".fleetgen"
+	ledgerFile  = ".fleetgen/ledger"
+	journalFile = ".fleetgen/journal"
+	lockFile    = ".fleetgen/lock"
+	// tmpPrefix starts the name of every temporary file fleetgen creates;
+	// the rest is derived from the final path, so a crashed run's temporary
+	// files can be found again from its journal.
+	tmpPrefix = ".fleetgen-tmp-"
+)
+
+// ValidateRoot reports whether root may be used as an output directory. It
+// refuses the empty path, the filesystem root and the user's home directory
+// (also when reached through a symlink), and an existing path that is not a
+// directory. A root that does not exist yet is fine.
+func ValidateRoot(root string) error {
+	if root == "" {
+		return errors.New("output directory: empty path")
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return fmt.Errorf("output directory %s: %w", root, err)
+	}
+	candidates := []string{abs}
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil && resolved != abs {
+		candidates = append(candidates, resolved)
+	}
+	var homes []string
+	if home, err := os.UserHomeDir(); err == nil && home != "" {
+		if h, err := filepath.Abs(home); err == nil {
+			homes = append(homes, h)
+			if r, err := filepath.EvalSymlinks(h); err == nil && r != h {
+				homes = append(homes, r)
+			}
+		}
+	}
+	for _, c := range candidates {
+		if filepath.Dir(c) == c {
+			return fmt.Errorf("output directory %s: refusing to write into the filesystem root", root)
+		}
+		for _, h := range homes {
+			if c == h {
+				return fmt.Errorf("output directory %s: refusing to write into the home directory; name a subdirectory", root)
+			}
+		}
+	}
+	st, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("output directory %s: %w", root, err)
+	case !st.IsDir():
+		return fmt.Errorf("output directory %s: not a directory", root)
+	}
+	return nil
+}
+
+// validPath checks a slash-separated path relative to the output root, as
+// found in a rendered tree, the ledger or the journal.
+func validPath(p string) error {
+	if p == "" {
+		return errors.New("empty path")
+	}
+	if strings.HasPrefix(p, "/") || filepath.IsAbs(p) {
+		return fmt.Errorf("path %q: must be relative to the output directory", p)
+	}
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("path %q: contains a control character", p)
+		}
+		if r == '\\' {
+			return fmt.Errorf("path %q: must be slash-separated (contains a backslash)", p)
+		}
+	}
+	parts := strings.Split(p, "/")
+	for _, c := range parts {
+		switch c {
+		case "":
+			return fmt.Errorf("path %q: empty path element", p)
+		case ".":
+			return fmt.Errorf("path %q: contains a %q element", p, c)
+		case "..":
+			return fmt.Errorf("path %q: contains '..'", p)
+		}
+	}
+	if parts[0] == stateDir {
+		return fmt.Errorf("path %q: %s/ is reserved for fleetgen's ledger", p, stateDir)
+	}
+	if strings.HasPrefix(parts[len(parts)-1], tmpPrefix) {
+		return fmt.Errorf("path %q: names starting with %s are reserved for temporary files", p, tmpPrefix)
+	}
+	return nil
+}
+
+// validSite checks a site name as it must appear in the ledger.
+func validSite(s string) error {
+	if s == "-" {
+		return fmt.Errorf("site %q: reserved for fleet-level files in the ledger", s)
+	}
+	if strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return fmt.Errorf("site %q: contains white space or a control character", s)
+	}
+	return nil
+}
+
+// hashOf returns the lowercase hex SHA-256 of data.
+func hashOf(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// tmpName is the temporary file used while writing rel: in the same
+// directory, named from a hash of rel so that it is found again after a crash.
+func tmpName(rel string) string {
+	sum := sha256.Sum256([]byte(rel))
+	return path.Join(path.Dir(rel), tmpPrefix+hex.EncodeToString(sum[:8]))
+}
+
+// diskState is what fleetgen saw at a path.
+type diskState struct {
+	exists bool
+	hash   string
+	data   []byte
+	mode   fs.FileMode
+}
+
+// inspect reads the file at rel under r without following any symlink
+// inside the tree. r is nil when the root does not exist. Every parent
+// directory is checked with Lstat: a symlink anywhere on the way, or a
+// parent that is not a directory, is an error; so is a final element that
+// is anything but a regular file.
+func inspect(r *os.Root, rel string) (diskState, error) {
+	if r == nil {
+		return diskState{}, nil
+	}
+	parts := strings.Split(rel, "/")
+	for i := range parts {
+		p := strings.Join(parts[:i+1], "/")
+		fi, err := r.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return diskState{}, nil
+		}
+		if err != nil {
+			return diskState{}, fmt.Errorf("%s: %w", rel, err)
+		}
+		last := i == len(parts)-1
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return diskState{}, fmt.Errorf("%s: refusing to follow symlink %s inside the output directory", rel, p)
+		case !last && !fi.IsDir():
+			return diskState{}, fmt.Errorf("%s: %s is not a directory", rel, p)
+		case last && fi.IsDir():
+			return diskState{}, fmt.Errorf("%s: is a directory, expected a file", rel)
+		case last && !fi.Mode().IsRegular():
+			return diskState{}, fmt.Errorf("%s: not a regular file (%s)", rel, fi.Mode().Type())
+		case last:
+			data, err := r.ReadFile(rel)
+			if err != nil {
+				return diskState{}, fmt.Errorf("%s: %w", rel, err)
+			}
+			return diskState{exists: true, hash: hashOf(data), data: data, mode: fi.Mode().Perm()}, nil
+		}
+	}
+	return diskState{}, nil
+}
+
+// openRoot opens root for traversal-safe access, or returns nil if it does
+// not exist.
+func openRoot(root string) (*os.Root, error) {
+	r, err := os.OpenRoot(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening output directory: %w", err)
+	}
+	return r, nil
+}
+
+// checkStateDir makes sure .fleetgen, if present, is a real directory.
+func checkStateDir(r *os.Root) error {
+	if r == nil {
+		return nil
+	}
+	fi, err := r.Lstat(stateDir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("%s: refusing to follow a symlink", stateDir)
+	case !fi.IsDir():
+		return fmt.Errorf("%s: not a directory", stateDir)
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package tree
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestValidateRoot(t *testing.T) {
+	tmp := t.TempDir()
+	home := filepath.Join(tmp, "home")
+	if err := os.Mkdir(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	if err := os.Symlink(home, filepath.Join(tmp, "home-link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/", filepath.Join(tmp, "slash-link")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, tmp, "a-file", "x")
+	tests := []struct {
+		root string
+		want string // "" for no error
+	}{
+		{"", "empty"},
+		{"/", "filesystem root"},
+		{"/..", "filesystem root"},
+		{home, "home directory"},
+		{home + "/", "home directory"},
+		{filepath.Join(tmp, "home-link"), "home directory"},
+		{filepath.Join(tmp, "slash-link"), "filesystem root"},
+		{filepath.Join(tmp, "a-file"), "not a directory"},
+		{filepath.Join(home, "fleet"), ""},
+		{filepath.Join(tmp, "does", "not", "exist"), ""},
+		{tmp, ""},
+	}
+	for _, tc := range tests {
+		err := ValidateRoot(tc.root)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("ValidateRoot(%q) = %v, want nil", tc.root, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("ValidateRoot(%q) = %v, want an error mentioning %q", tc.root, err, tc.want)
+		}
+	}
+	if _, err := MakePlan(home, sample(), PlanOptions{}); err == nil {
+		t.Error("MakePlan accepted the home directory")
+	}
+}
+
+func TestSymlinksInsideRootAreRefused(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, root, outside string)
+	}{
+		{"symlinked directory", func(t *testing.T, root, outside string) {
+			os.MkdirAll(filepath.Join(root, "overlays"), 0o755)
+			if err := os.Symlink(outside, filepath.Join(root, "overlays", "a")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"symlinked top directory", func(t *testing.T, root, outside string) {
+			os.MkdirAll(root, 0o755)
+			if err := os.Symlink(outside, filepath.Join(root, "overlays")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"symlinked file", func(t *testing.T, root, outside string) {
+			os.MkdirAll(filepath.Join(root, "overlays", "a"), 0o755)
+			if err := os.Symlink(filepath.Join(outside, "kustomization.yaml"), filepath.Join(root, ovA)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"relative symlink staying inside", func(t *testing.T, root, outside string) {
+			os.MkdirAll(filepath.Join(root, "overlays", "real"), 0o755)
+			if err := os.Symlink("real", filepath.Join(root, "overlays", "a")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"symlinked bookkeeping directory", func(t *testing.T, root, outside string) {
+			os.MkdirAll(root, 0o755)
+			if err := os.Symlink(outside, filepath.Join(root, stateDir)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			root, outside := filepath.Join(tmp, "out"), filepath.Join(tmp, "outside")
+			writeFile(t, outside, "kustomization.yaml", "outside\n")
+			tc.setup(t, root, outside)
+			before := snapshot(t, outside)
+			_, err := MakePlan(root, sample(), PlanOptions{Force: true})
+			if err == nil || !strings.Contains(err.Error(), "symlink") {
+				t.Fatalf("MakePlan: err = %v, want a symlink refusal", err)
+			}
+			if d := diffSnapshots(before, snapshot(t, outside)); len(d) > 0 {
+				t.Fatalf("outside changed: %v", d)
+			}
+		})
+	}
+}
+
+func TestApplyRechecksSymlinks(t *testing.T) {
+	tmp := t.TempDir()
+	root, outside := filepath.Join(tmp, "out"), filepath.Join(tmp, "outside")
+	writeFile(t, outside, "keep", "outside\n")
+	applyTree(t, root, sample(), PlanOptions{})
+	tr := with(sample(), file("overlays/c/kustomization.yaml", "c", "c\n"))
+	p, err := MakePlan(root, tr, PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Between plan and apply, overlays/c appears as a symlink out of the tree.
+	if err := os.Symlink(outside, filepath.Join(root, "overlays", "c")); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, outside)
+	if err := Apply(context.Background(), p); err == nil || !strings.Contains(err.Error(), "symlink") {
+		t.Fatalf("Apply: err = %v, want a symlink refusal", err)
+	}
+	if d := diffSnapshots(before, snapshot(t, outside)); len(d) > 0 {
+		t.Fatalf("outside changed: %v", d)
+	}
+}
+
+func TestRootMayBeASymlink(t *testing.T) {
+	tmp := t.TempDir()
+	real := filepath.Join(tmp, "real")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(tmp, "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	applyTree(t, link, sample(), PlanOptions{})
+	if !exists(t, real, ovA) {
+		t.Fatal("files not written through the root symlink")
+	}
+}

@@ -1,0 +1,336 @@
+package tree
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/fleetgen/fleetgen/pkg/render"
+)
+
+// Action is what Apply will do to one file.
+type Action int
+
+const (
+	// Create writes a file that is not on disk.
+	Create Action = iota
+	// Update replaces a file's content.
+	Update
+	// Delete removes a file fleetgen wrote that the tree no longer has.
+	Delete
+	// Unchanged leaves the file alone (the ledger may still change: adopted
+	// files and files already gone are recorded or forgotten).
+	Unchanged
+	// Conflict blocks the whole apply: fleetgen would overwrite or delete
+	// content it did not write.
+	Conflict
+)
+
+func (a Action) String() string {
+	switch a {
+	case Create:
+		return "create"
+	case Update:
+		return "update"
+	case Delete:
+		return "delete"
+	case Unchanged:
+		return "unchanged"
+	case Conflict:
+		return "conflict"
+	}
+	return fmt.Sprintf("Action(%d)", int(a))
+}
+
+// Change is the planned fate of one path.
+type Change struct {
+	Path   string // slash-separated, relative to the root
+	Site   string // owning site, "" for fleet-level files
+	Action Action
+	// Old is the content on disk (nil if there is no file); New is the
+	// rendered content (nil for Delete and for conflicts over a deletion).
+	// Both are nil for Unchanged.
+	Old, New []byte
+	// Reason explains conflicts, forced changes, adoptions and other
+	// non-obvious decisions; empty for plain creates, updates and deletes.
+	Reason string
+
+	disk diskState // what MakePlan saw on disk, re-checked by Apply
+}
+
+// PlanOptions tunes MakePlan.
+type PlanOptions struct {
+	// Force turns every conflict into the change fleetgen wants: overwrite
+	// hand-edited files and files fleetgen did not write, delete hand-edited
+	// files that are no longer rendered.
+	Force bool
+}
+
+// Plan is the set of changes that brings a root in line with a rendered tree.
+type Plan struct {
+	Root    string
+	Changes []Change // one per path in the tree or the ledger, sorted by path
+	// Ledger is the state of the ledger the plan was made against.
+	Ledger LedgerState
+	// Notes are messages for the user about the ledger (missing, corrupt,
+	// recovered); empty in the common case.
+	Notes []string
+
+	base, target []Entry // ownership before and after the apply
+	journal      *journal
+	// hook, when set (tests only), is called at each step of Apply.
+	hook func(step, path string)
+}
+
+// SiteChanges is the pending changes of one site.
+type SiteChanges struct {
+	Site    string // "" for fleet-level files
+	Changes []Change
+}
+
+// Conflicts returns the changes whose Action is Conflict.
+func (p *Plan) Conflicts() []Change {
+	var cs []Change
+	for _, c := range p.Changes {
+		if c.Action == Conflict {
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+// Pending returns the changes whose Action is not Unchanged.
+func (p *Plan) Pending() []Change {
+	var cs []Change
+	for _, c := range p.Changes {
+		if c.Action != Unchanged {
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+// InSync reports whether Apply has nothing to do: every file is Unchanged and
+// the ledger on disk already records exactly the right files.
+func (p *Plan) InSync() bool {
+	return len(p.Pending()) == 0 && !p.ledgerNeedsWrite()
+}
+
+func (p *Plan) ledgerNeedsWrite() bool {
+	return p.journal != nil || p.Ledger == LedgerCorrupt || !entriesEqual(p.base, p.target)
+}
+
+// BySite groups the pending changes (Action other than Unchanged) by owning
+// site: fleet-level files first, then sites by name; paths sorted within a
+// group. Sites without pending changes are left out.
+func (p *Plan) BySite() []SiteChanges {
+	idx := map[string]int{}
+	var groups []SiteChanges
+	for _, c := range p.Pending() {
+		i, ok := idx[c.Site]
+		if !ok {
+			i = len(groups)
+			idx[c.Site] = i
+			groups = append(groups, SiteChanges{Site: c.Site})
+		}
+		groups[i].Changes = append(groups[i].Changes, c)
+	}
+	sort.SliceStable(groups, func(i, j int) bool { return groups[i].Site < groups[j].Site })
+	return groups
+}
+
+// MakePlan compares the rendered tree t with what is under root and with the
+// ledger, and returns the changes Apply would make. It only reads: it never
+// creates root or anything in it. Conflicts are reported in the plan, not as
+// an error; errors are reserved for an unusable root, an invalid tree (bad
+// path or site, duplicate path, a file that is also a parent directory) and
+// disk state that cannot be handled safely (a symlink inside the root, a
+// directory or special file where a file is expected, an I/O error).
+func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
+	if err := ValidateRoot(root); err != nil {
+		return nil, err
+	}
+	files, err := checkTree(t)
+	if err != nil {
+		return nil, err
+	}
+	r, err := openRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	if r != nil {
+		defer r.Close()
+	}
+	p := &Plan{Root: root}
+	led, err := readLedger(r)
+	if err != nil {
+		ce, ok := err.(*LedgerCorruptError)
+		if !ok {
+			return nil, fmt.Errorf("reading ledger: %w", err)
+		}
+		led = &Ledger{State: LedgerCorrupt}
+		p.Notes = append(p.Notes, fmt.Sprintf("the ledger is unreadable (%v): every file on disk is treated as not written by fleetgen, "+
+			"and files listed only in it will not be deleted; check the conflicting files, then either delete %s and run again "+
+			"(identical files are adopted, differing ones stay conflicts) or run again with --force to overwrite them", ce, ce.File))
+	}
+	p.Ledger = led.State
+	p.base = led.Entries
+	p.journal = led.journal
+	if led.State == LedgerRecovered {
+		p.Notes = append(p.Notes, fmt.Sprintf("an interrupted apply was found (%s): files it had already written are counted as fleetgen's, and applying this plan finishes the job", journalFile))
+	}
+
+	paths := map[string]bool{}
+	for _, f := range files {
+		paths[f.Path] = true
+	}
+	for _, e := range p.base {
+		paths[e.Path] = true
+	}
+	preexisting := false
+	for _, path := range sortedKeys(paths) {
+		d, err := inspect(r, path)
+		if err != nil {
+			return nil, err
+		}
+		f, inTree := lookupFile(files, path)
+		le, inLedger := lookup(p.base, path)
+		var c Change
+		if inTree {
+			if d.exists && !inLedger {
+				preexisting = true
+			}
+			c = planFile(f, le, inLedger, d, opts.Force)
+		} else {
+			c = planRemoval(le, d, opts.Force)
+		}
+		c.disk = d
+		c.disk.data = nil
+		p.Changes = append(p.Changes, c)
+		if e, ok := targetEntry(c, f, inTree, le, inLedger); ok {
+			p.target = append(p.target, e)
+		}
+	}
+	if led.State == LedgerMissing && preexisting {
+		p.Notes = append(p.Notes, fmt.Sprintf("no ledger (%s) was found: files already on disk are treated as not written by fleetgen; "+
+			"identical ones are adopted, differing ones are conflicts (--force overwrites them)", ledgerFile))
+	}
+	return p, nil
+}
+
+// planFile decides the fate of a path the tree renders.
+func planFile(f render.File, le Entry, inLedger bool, d diskState, force bool) Change {
+	c := Change{Path: f.Path, Site: f.Site}
+	newHash := hashOf(f.Data)
+	switch {
+	case !d.exists:
+		c.Action, c.New = Create, f.Data
+		if inLedger {
+			c.Reason = "removed from disk since fleetgen wrote it; recreating"
+		}
+	case d.hash == newHash:
+		c.Action = Unchanged
+		if !inLedger {
+			c.Reason = "adopted: identical file already on disk"
+		}
+	case inLedger && d.hash == le.Hash:
+		c.Action, c.Old, c.New = Update, d.data, f.Data
+	case force:
+		c.Action, c.Old, c.New = Update, d.data, f.Data
+		if inLedger {
+			c.Reason = "forced: overwriting changes made by hand"
+		} else {
+			c.Reason = "forced: overwriting a file not written by fleetgen"
+		}
+	default:
+		c.Action, c.Old, c.New = Conflict, d.data, f.Data
+		if inLedger {
+			c.Reason = "edited by hand since fleetgen wrote it"
+		} else {
+			c.Reason = "exists and was not written by fleetgen"
+		}
+	}
+	return c
+}
+
+// planRemoval decides the fate of a path fleetgen wrote that the tree no
+// longer renders.
+func planRemoval(le Entry, d diskState, force bool) Change {
+	c := Change{Path: le.Path, Site: le.Site}
+	switch {
+	case !d.exists:
+		c.Action, c.Reason = Unchanged, "already gone from disk; dropped from the ledger"
+	case d.hash == le.Hash:
+		c.Action, c.Old = Delete, d.data
+	case force:
+		c.Action, c.Old, c.Reason = Delete, d.data, "forced: deleting a file edited by hand"
+	default:
+		c.Action, c.Old, c.Reason = Conflict, d.data, "edited by hand since fleetgen wrote it, and no longer generated (would be deleted)"
+	}
+	return c
+}
+
+// targetEntry is the ledger entry for a path after the apply.
+func targetEntry(c Change, f render.File, inTree bool, le Entry, inLedger bool) (Entry, bool) {
+	switch {
+	case c.Action == Conflict:
+		return le, inLedger
+	case inTree:
+		return Entry{Path: f.Path, Site: f.Site, Hash: hashOf(f.Data)}, true
+	}
+	return Entry{}, false
+}
+
+func lookupFile(files []render.File, p string) (render.File, bool) {
+	i := sort.Search(len(files), func(i int) bool { return files[i].Path >= p })
+	if i < len(files) && files[i].Path == p {
+		return files[i], true
+	}
+	return render.File{}, false
+}
+
+// checkTree validates the rendered tree and returns its files sorted.
+func checkTree(t *render.Tree) ([]render.File, error) {
+	if t == nil {
+		return nil, nil
+	}
+	files := append([]render.File(nil), t.Files...)
+	sort.SliceStable(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	set := make(map[string]bool, len(files))
+	for i, f := range files {
+		if err := validPath(f.Path); err != nil {
+			return nil, fmt.Errorf("rendered tree: %w", err)
+		}
+		if err := validSite(f.Site); err != nil {
+			return nil, fmt.Errorf("rendered tree: %s: %w", f.Path, err)
+		}
+		if i > 0 && files[i-1].Path == f.Path {
+			return nil, fmt.Errorf("rendered tree: duplicate path %q", f.Path)
+		}
+		set[f.Path] = true
+	}
+	for _, f := range files {
+		for d := path.Dir(f.Path); d != "."; d = path.Dir(d) {
+			if set[d] {
+				return nil, fmt.Errorf("rendered tree: %q is both a file and the parent directory of %q", d, f.Path)
+			}
+		}
+	}
+	return files, nil
+}
+
+// ConflictError is returned by Apply for a plan with conflicts; nothing was
+// written.
+type ConflictError struct {
+	Conflicts []Change
+}
+
+func (e *ConflictError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d conflicting file(s), nothing written:", len(e.Conflicts))
+	for _, c := range e.Conflicts {
+		fmt.Fprintf(&b, "\n  %s: %s", c.Path, c.Reason)
+	}
+	return b.String()
+}
