@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X github.com/fleetgen/fleetgen/pkg/cli.version=$(VERSION)
 DEMO_DIR ?= demo-fleet
 
-.PHONY: all build test test-race fuzz bench lint verify demo clean
+.PHONY: all build test test-race fuzz bench lint verify demo docs clean
 
 all: build
 
@@ -26,8 +26,10 @@ test-race:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) ./pkg/inventory/
+	$(GO) test -run='^$$' -fuzz=FuzzCSV -fuzztime=$(FUZZTIME) ./pkg/inventory/
 	$(GO) test -run='^$$' -fuzz=FuzzRenderConfig -fuzztime=$(FUZZTIME) ./pkg/render/
 	$(GO) test -run='^$$' -fuzz=FuzzConfigRoundTrip -fuzztime=$(FUZZTIME) ./pkg/verify/
+	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=$(FUZZTIME) ./pkg/schema/
 
 ## bench: render and verify benchmarks
 bench:
@@ -45,6 +47,11 @@ verify: lint test
 demo: build
 	$(BIN) generate --sample -o $(DEMO_DIR)
 	$(BIN) verify $(DEMO_DIR)
+
+## docs: regenerate the command reference (docs/reference) and the inventory schema (docs/inventory.schema.json)
+docs:
+	$(GO) run ./cmd/fleetgen docs docs/reference
+	$(GO) test ./pkg/jsonschema -run TestGolden -update
 
 clean:
 	rm -rf bin $(DEMO_DIR)

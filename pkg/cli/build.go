@@ -26,14 +26,16 @@ func NewCmdBuild(streams IOStreams, runF func(context.Context, *BuildOptions) er
 		Use:   "build DIR SITE",
 		Short: "Print one site's built manifests, in the kustomize CLI's order",
 		Long: `build builds DIR/overlays/SITE with the kustomize API, checks it as verify
-does, and prints the manifests to standard output in the order the kustomize
+does (schema and policies too, with the site's facts file when there is
+one), and prints the manifests to standard output in the order the kustomize
 CLI uses: the same objects as 'kubectl kustomize DIR/overlays/SITE'.`,
 		Example: `  # See what store-berlin-001 will run
   fleetgen build fleet/ store-berlin-001
 
   # Compare with what the site's agent will apply
   fleetgen build fleet/ store-berlin-001 | kubectl diff -f -`,
-		Args: exactArgs(2),
+		Args:              exactArgs(2),
+		ValidArgsFunction: overlaySiteCompletion,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Dir, opts.Site = args[0], args[1]
 			if runF != nil {
@@ -58,7 +60,11 @@ func buildRun(ctx context.Context, o *BuildOptions) error {
 		return usageError(fmt.Errorf("site %q: no overlay at %s", o.Site, filepath.Join(o.Dir, "overlays", o.Site)))
 	}
 	fsys := filesys.MakeFsOnDisk()
-	report, err := verify.Run(ctx, []verify.Target{{Site: o.Site, Dir: dir}}, verify.Options{FS: fsys, Root: root})
+	target, err := verify.OverlayTarget(fsys, root, o.Site)
+	if err != nil {
+		return usageError(err)
+	}
+	report, err := verify.Run(ctx, []verify.Target{target}, verify.Options{FS: fsys, Root: root})
 	if err != nil {
 		return err
 	}

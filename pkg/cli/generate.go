@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetgen/fleetgen/pkg/pipeline"
+	"github.com/fleetgen/fleetgen/pkg/report"
 	"github.com/fleetgen/fleetgen/pkg/tree"
 	"github.com/fleetgen/fleetgen/templates"
 )
@@ -24,11 +25,16 @@ type GenerateOptions struct {
 	Force     bool
 	DryRun    bool
 	Diff      bool
+	// Format is the verification report format: text (default) or json.
+	// With json the report goes to standard output and everything else to
+	// standard error.
+	Format report.Format
 }
 
 // NewCmdGenerate builds `fleetgen generate`. runF replaces the run function in tests.
 func NewCmdGenerate(streams IOStreams, runF func(context.Context, *GenerateOptions) error) *cobra.Command {
 	opts := &GenerateOptions{IO: streams}
+	format := &formatFlag{}
 	cmd := &cobra.Command{
 		Use:   "generate -i INVENTORY -o DIR",
 		Short: "Render the fleet tree from an inventory, verify every overlay, then write it",
@@ -48,10 +54,14 @@ atomically; unchanged files are left alone.`,
   # Use your own template set (same layout as the embedded one)
   fleetgen generate -i inventory.yaml -o fleet/ --templates my-templates/
 
+  # Also print the verification report as JSON (text goes to standard error)
+  fleetgen generate -i inventory.yaml -o fleet/ --format json > report.json
+
   # Generate a demo fleet from the embedded sample inventory
   fleetgen generate --sample -o demo-fleet/`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.Format = format.format()
 			if err := opts.validate(); err != nil {
 				return usageError(err)
 			}
@@ -69,6 +79,7 @@ atomically; unchanged files are left alone.`,
 	f.BoolVar(&opts.Force, "force", false, "overwrite or delete generated files that were edited by hand")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print the change set grouped by site; write nothing")
 	f.BoolVar(&opts.Diff, "diff", false, "with --dry-run, print a unified diff of each changed file")
+	f.Var(format, "format", "verification report format: text or json (json goes to standard output, everything else to standard error)")
 	return cmd
 }
 
@@ -130,15 +141,24 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 	if err != nil {
 		return err
 	}
+	popts.Output = o.Output
 	res, err := pipeline.Run(ctx, popts)
 	if err != nil {
 		return err
+	}
+	if o.Format == report.JSON {
+		// The JSON report on stdout; human text from here on on stderr.
+		if err := report.FromVerify(res.Report).Write(o.IO.Out, report.JSON); err != nil {
+			return err
+		}
+		o.IO.Out = o.IO.ErrOut
 	}
 	if !res.Report.OK() {
 		printReport(o.IO.ErrOut, res.Report)
 		fmt.Fprintf(o.IO.ErrOut, "nothing written to %s\n", o.Output)
 		return silentFailure()
 	}
+	printNotes(o.IO.ErrOut, res.Report)
 	if !o.DryRun && !locked {
 		unlock, err := tree.Lock(o.Output)
 		if err != nil {

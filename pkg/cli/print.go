@@ -5,19 +5,24 @@ import (
 	"io"
 	"strings"
 
+	"github.com/fleetgen/fleetgen/pkg/report"
 	"github.com/fleetgen/fleetgen/pkg/tree"
 	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
-// printReport lists each failing site with its error, then the summary line.
+// printReport lists each failing site with every failing object and field,
+// notes what passed only by waiver or was not checked against a schema,
+// then prints the summary line.
 func printReport(w io.Writer, r *verify.Report) {
-	for _, res := range r.Failed() {
-		fmt.Fprintf(w, "FAIL %s\n", res.Site)
-		for _, line := range strings.Split(strings.TrimRight(res.Err.Error(), "\n"), "\n") {
-			fmt.Fprintf(w, "    %s\n", line)
-		}
+	_ = report.FromVerify(r).Write(w, report.Text)
+}
+
+// printNotes prints the report's notes (waived findings, kinds without a
+// schema) of the sites that passed.
+func printNotes(w io.Writer, r *verify.Report) {
+	for _, n := range report.FromVerify(r).Notes() {
+		fmt.Fprintln(w, n)
 	}
-	fmt.Fprintln(w, r.Summary())
 }
 
 // siteLabel names a change's owner for humans.

@@ -125,9 +125,17 @@ Exit codes: 0 ok, 1 verification failed (or drift, conflicts, locked tree),
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(
 		NewCmdGenerate(streams, nil),
+		NewCmdCheck(streams, nil),
+		NewCmdDiff(streams, nil),
 		NewCmdVerify(streams, nil),
 		NewCmdBuild(streams, nil),
 		NewCmdVersion(streams),
+		NewCmdInit(streams, nil),
+		NewCmdSites(streams, nil),
+		NewCmdExplain(streams, nil),
+		NewCmdSchema(streams),
+		NewCmdCompletion(streams),
+		NewCmdDocs(streams),
 	)
 	return root
 }

@@ -11,11 +11,13 @@ import (
 // Fields allowed at each level of the document, in the order the reference
 // documentation lists them.
 var (
-	topFields      = []string{"apiVersion", "kind", "fleet", "defaults", "groups", "sites"}
-	layerFields    = []string{"type", "region", "arch", "capacity", "config", "images", "components", "labels"}
+	topFields      = []string{"apiVersion", "kind", "fleet", "gitops", "defaults", "groups", "sites"}
+	layerFields    = []string{"type", "region", "arch", "capacity", "config", "images", "components", "labels", "waivers", "requireDigests", "wave", "maintenanceWindow", "network", "ageRecipient", "imageRegistry"}
 	groupFields    = append([]string{"name"}, layerFields...)
 	siteFields     = append([]string{"name", "groups"}, layerFields...)
-	capacityFields = []string{"cpu", "memory"}
+	capacityFields = []string{"cpu", "memory", "reserve"}
+	reserveFields  = []string{"cpu", "memory"}
+	waiverFields   = []string{"policy", "reason"}
 )
 
 // decoder turns the YAML node tree into an Inventory, reporting every
@@ -230,6 +232,8 @@ func (d *decoder) document(root *yaml.Node) *Inventory {
 				d.src.bad["fleet"] = true
 			}
 			inv.Fleet = s
+		case "gitops":
+			d.gitops(v, &inv.GitOps)
 		case "defaults":
 			d.cur = &d.src.defaults
 			d.cur.pos = nodePos(v)
@@ -418,6 +422,8 @@ func (d *decoder) layerField(l *Layer, e entry, parent string) bool {
 					} else {
 						l.Capacity.Memory = s
 					}
+				case "reserve":
+					d.reserve(&l.Capacity.Reserve, e.val, join(field, "reserve"))
 				default:
 					d.unknownField(e.key, field, "capacity", capacityFields)
 				}
@@ -437,10 +443,96 @@ func (d *decoder) layerField(l *Layer, e entry, parent string) bool {
 	case "components":
 		d.cur.val["components"] = nodePos(v)
 		l.Components = d.stringList(v, field, "components", "a list of component names")
+	case "waivers":
+		d.cur.val["waivers"] = nodePos(v)
+		l.Waivers = d.waivers(v, field)
+	case "requireDigests":
+		d.cur.val["requireDigests"] = nodePos(v)
+		if v.Kind == yaml.AliasNode {
+			d.skip()
+			break
+		}
+		if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" || (v.Value != "true" && v.Value != "false") {
+			d.cur.bad["requireDigests"] = true
+			d.fail(v, field, "expected true or false, got %s", describe(v))
+			break
+		}
+		b := v.Value == "true"
+		l.RequireDigests = &b
 	default:
-		return false
+		return d.wiringField(l, e, field)
 	}
 	return true
+}
+
+// reserve decodes capacity.reserve: cpu and memory kept back for K3s.
+func (d *decoder) reserve(r *Reserve, n *yaml.Node, field string) {
+	d.cur.val["capacity.reserve"] = nodePos(n)
+	ok, present := d.mapping(n, field, "a mapping with cpu and memory")
+	if !ok || !present {
+		return
+	}
+	for _, e := range d.entries(n, field) {
+		switch e.key.Value {
+		case "cpu", "memory":
+			path := "capacity.reserve." + e.key.Value
+			d.cur.val[path] = nodePos(e.val)
+			s, ok := d.text(e.val, join(field, e.key.Value), "a quantity such as \"500m\" or \"768Mi\"")
+			if !ok {
+				d.cur.bad[path] = true
+			}
+			if e.key.Value == "cpu" {
+				r.CPU = s
+			} else {
+				r.Memory = s
+			}
+		default:
+			d.unknownField(e.key, field, "reserve", reserveFields)
+		}
+	}
+}
+
+// waivers decodes a list of {policy, reason} mappings. Positions are kept
+// as "waivers[i]" (the entry), "waivers[i].policy" and "waivers[i].reason".
+func (d *decoder) waivers(n *yaml.Node, field string) []Waiver {
+	ok, present := d.sequence(n, field, "a list of waivers ({policy: ..., reason: ...})")
+	if !ok || !present {
+		return nil
+	}
+	out := make([]Waiver, 0, len(n.Content))
+	for i, item := range n.Content {
+		path, f := index("waivers", i), index(field, i)
+		d.cur.val[path] = nodePos(item)
+		var w Waiver
+		if ok, present := d.mapping(item, f, "a waiver mapping ({policy: ..., reason: ...})"); !ok || !present {
+			if ok {
+				d.fail(item, f, "expected a waiver mapping ({policy: ..., reason: ...}), got %s", describe(item))
+			}
+			d.cur.bad[path] = true
+			out = append(out, w)
+			continue
+		}
+		for _, e := range d.entries(item, f) {
+			switch e.key.Value {
+			case "policy", "reason":
+				d.cur.val[path+"."+e.key.Value] = nodePos(e.val)
+				s, ok := d.text(e.val, join(f, e.key.Value), "a string")
+				if !ok {
+					d.cur.bad[path] = true
+				}
+				if e.key.Value == "policy" {
+					w.Policy = s
+				} else {
+					w.Reason = s
+				}
+			default:
+				d.unknownField(e.key, f, "waiver", waiverFields)
+			}
+		}
+		// Keep the slot even when broken, so indexes match the file.
+		out = append(out, w)
+	}
+	return out
 }
 
 // stringMap decodes a mapping of strings to strings. Values keep their text

@@ -11,11 +11,21 @@
 //
 // Failures to read the file itself are returned as other errors.
 //
+// LoadFiles merges several files in order: a YAML inventory first, then YAML
+// files adding groups and sites, or CSV files (.csv) adding sites, one a
+// row under a header naming the columns (name, type, capacity.cpu,
+// config.KEY, labels.KEY, images.NAME; lists separated by ';'; an empty
+// cell leaves the field unset). Each row is decoded like a site in YAML,
+// and problems name FILE:ROW:COLUMN with the column counted in fields.
+//
 // # Document
 //
 //	apiVersion: fleetgen.dev/v1alpha1   # required, read first
 //	kind: Inventory                      # required
 //	fleet: acme-retail                   # required: the fleet name
+//	gitops:                              # optional: how sites pull the tree
+//	  engine: flux
+//	  repo: https://git.example.com/retail/edge-fleet.git
 //	defaults:                            # optional: site fields every site starts from
 //	  type: store
 //	  region: eu-central
@@ -38,8 +48,8 @@
 // apiVersion or kind is reported with the supported value, and the rest of
 // the document is not checked, since it may follow another schema.
 //
-// The top level allows exactly apiVersion, kind, fleet, defaults, groups and
-// sites. defaults allows the site fields below except name and groups; a
+// The top level allows exactly apiVersion, kind, fleet, gitops, defaults,
+// groups and sites. defaults allows the site fields below except name and groups; a
 // group allows name and the site fields except groups (groups do not nest);
 // a site allows name, groups and the site fields. Any other key is an
 // error naming it, the allowed keys and, for a likely typo, the intended
@@ -59,6 +69,10 @@
 //   - arch: one of "amd64", "arm64" (see Arches).
 //   - capacity: a mapping with cpu and memory, each a Kubernetes quantity
 //     ("2", "500m", "2Gi") greater than zero. The text is kept as written.
+//     An optional reserve mapping (capacity: {reserve: {cpu: 500m, memory:
+//     1536Mi}}) overrides what the capacity policy keeps back for K3s
+//     itself (default 500m and 768Mi, see docs/policies.md); each a
+//     quantity, zero or more.
 //   - config: a mapping of strings to strings that lands verbatim in the
 //     site's ConfigMap. Keys must be valid ConfigMap keys (letters, digits,
 //     '-', '_', '.'; at most 253 characters; not "." and not starting with
@@ -76,18 +90,80 @@
 //     template set provides.
 //   - labels: Kubernetes labels; keys are qualified names ("tier",
 //     "acme.example.com/zone"), values valid label values.
+//   - waivers: a list of {policy: ID, reason: TEXT}; each turns the
+//     findings of one edge policy into passes for the sites the layer
+//     applies to (docs/policies.md). The reason is required (not blank);
+//     a policy is waived at most once per layer. Resolve checks the ids
+//     against ResolveOptions.Policies, naming file:line:col.
+//   - requireDigests: true or false (a YAML boolean); true switches on the
+//     image-digest policy, which requires every image pinned by digest.
+//   - wave: the rollout wave, a whole number from 0 to 1000 written in
+//     decimal; sites of wave 0 (canaries) roll out first. 0 when no layer
+//     sets it.
+//   - maintenanceWindow: {schedule, duration, timeZone}: when the site may
+//     be changed. schedule is a standard cron expression of exactly 5
+//     fields (minute hour day-of-month month day-of-week; numbers, *,
+//     ranges, lists, steps, JAN-DEC and SUN-SAT); duration a Go duration
+//     ("2h", "90m") greater than zero and at most a week; timeZone an IANA
+//     zone ("Europe/Berlin"; not "Local"), UTC when not set. The zone data
+//     is embedded (time/tzdata), so validation does not depend on the
+//     machine. After merging, a window needs a schedule and a duration.
+//   - network: "online" (default), "intermittent" or "airgapped" (see
+//     Networks). An airgapped site needs an imageRegistry after merging.
+//   - ageRecipient: the site's age X25519 public key ("age1" and 58
+//     bech32 characters, lowercase), checked including its checksum. No two
+//     sites may share one, and none may be an admin recipient, so a site's
+//     secrets are readable by that site only.
+//   - imageRegistry: a registry mirror host[:port][/path] whose host
+//     contains '.' or ':' or is localhost; every image of the site is
+//     pulled through it (see MirrorImage).
 //
 // After merging, every site must have a type, a region and an arch, from
 // itself, its groups or defaults.
+//
+// # GitOps
+//
+// The optional top-level gitops block (type GitOps) says how sites pull
+// the tree; see docs/gitops.md:
+//
+//   - engine: "flux", "argocd" or "none" (default: no wiring is generated).
+//   - repo: the Git URL, https://, http:// or ssh:// (scp-like
+//     user@host:path is rejected, Flux cannot use it), with a repository
+//     path, no query, and no password (messages redact one). Required
+//     unless the engine is none.
+//   - branch: a Git branch name (git check-ref-format rules); default main.
+//   - path: the repository directory holding the tree, "." (default) or a
+//     clean relative path without "..".
+//   - adminRecipients: age X25519 recipients, each once, that can decrypt
+//     every site's secrets.
+//
+// # Secrets
+//
+// Config is plain text in Git and in a ConfigMap, so a config key that
+// looks like a secret (PASSWORD, PASSWD, SECRET, TOKEN, APIKEY, PRIVATEKEY,
+// CREDENTIAL, compared ignoring case, '-', '_' and '.'; keys ending in
+// FILE, PATH, NAME, REF or DIR only name where a secret is and pass) or a
+// value holding a PEM private key or an AWS access key id is rejected,
+// naming file:line:col, the layer and the key but never the value. The
+// matcher is package secretlike, shared with the config-secrets policy.
 //
 // # Merge
 //
 // Each site is the merge of defaults, then each of its groups in the order
 // listed, then the site itself; later layers win:
 //
-//   - type, region, arch, capacity.cpu and capacity.memory: the last
-//     non-empty value wins ("" does not unset); cpu and memory merge
-//     independently.
+//   - type, region, arch, capacity.cpu, capacity.memory and the
+//     capacity.reserve values: the last non-empty value wins ("" does not
+//     unset); cpu and memory merge independently.
+//   - requireDigests: the last layer that sets it wins (a site can set
+//     false under defaults' true); false when no layer sets it.
+//   - waivers: the ordered union by policy id, in order of first
+//     appearance; a later layer's waiver of the same policy replaces the
+//     reason.
+//   - wave, network, ageRecipient, imageRegistry and each of
+//     maintenanceWindow's schedule, duration and timeZone: the last layer
+//     that sets it wins (a window's fields merge independently, so
+//     defaults can set the schedule and a group the zone).
 //   - config, images, labels: key by key; a key given in a later layer
 //     wins, even with an empty value.
 //   - components: the ordered union, without duplicates, in order of first

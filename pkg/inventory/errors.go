@@ -72,8 +72,11 @@ func (l *ErrorList) Error() string {
 const maxProblems = 1000
 
 // position is a place in the inventory file; the zero value means unknown.
+// file is set only for values from a file other than the one problems are
+// collected for (see LoadFiles).
 type position struct {
 	line, col int
+	file      string
 }
 
 // problems collects Problems for one inventory file.
@@ -81,6 +84,9 @@ type problems struct {
 	file    string
 	list    []Problem
 	dropped int
+	// order ranks file names when problems span several files (LoadFiles);
+	// problems sort by file in this order, then by position.
+	order map[string]int
 }
 
 func (ps *problems) add(pos position, site, field, format string, args ...any) {
@@ -88,8 +94,12 @@ func (ps *problems) add(pos position, site, field, format string, args ...any) {
 		ps.dropped++
 		return
 	}
+	file := ps.file
+	if pos.file != "" {
+		file = pos.file
+	}
 	ps.list = append(ps.list, Problem{
-		File:   ps.file,
+		File:   file,
 		Line:   pos.line,
 		Column: pos.col,
 		Site:   site,
@@ -107,6 +117,9 @@ func (ps *problems) err() error {
 	}
 	list := append([]Problem(nil), ps.list...)
 	sort.SliceStable(list, func(i, j int) bool {
+		if fi, fj := ps.order[list[i].File], ps.order[list[j].File]; fi != fj {
+			return fi < fj
+		}
 		if list[i].Line != list[j].Line {
 			return list[i].Line < list[j].Line
 		}

@@ -80,9 +80,25 @@ func tooLarge(name string, limit int64) error {
 // parse decodes and validates one inventory document.
 func parse(name string, data []byte) (*Inventory, error) {
 	ps := &problems{file: name}
+	inv := decodeDocument(ps, name, data)
+	if inv == nil {
+		return nil, ps.err()
+	}
+	c := checker{inv: inv, src: inv.src, ps: ps}
+	c.run(nil)
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// decodeDocument parses and decodes one YAML inventory document without
+// checking its values, adding problems of shape to ps. It returns nil when
+// the document could not be decoded at all.
+func decodeDocument(ps *problems, name string, data []byte) *Inventory {
 	root := parseYAML(ps, data)
 	if root == nil {
-		return nil, ps.err()
+		return nil
 	}
 	checkTree(ps, root)
 	src := &sourceMap{paths: map[string]position{}, bad: map[string]bool{}}
@@ -90,16 +106,11 @@ func parse(name string, data []byte) (*Inventory, error) {
 	d := &decoder{ps: ps, src: src}
 	inv := d.document(root)
 	if inv == nil {
-		return nil, ps.err()
+		return nil
 	}
 	inv.File = name
 	inv.src = src
-	c := checker{inv: inv, src: src, ps: ps}
-	c.run(nil)
-	if err := ps.err(); err != nil {
-		return nil, err
-	}
-	return inv, nil
+	return inv
 }
 
 // parseYAML parses data as exactly one YAML document whose top level is a

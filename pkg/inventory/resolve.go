@@ -3,6 +3,7 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // ResolveOptions tune Resolve.
@@ -11,6 +12,9 @@ type ResolveOptions struct {
 	// site, group or defaults naming another component is an error naming
 	// file:line:col. nil means: do not check.
 	Components []string
+	// Policies are the known policy ids; a waiver naming another policy is
+	// an error naming file:line:col. nil means: do not check.
+	Policies []string
 }
 
 // Resolve checks the inventory and merges every site's layers: defaults,
@@ -20,8 +24,8 @@ func (inv *Inventory) Resolve(opts ResolveOptions) (*Fleet, error) {
 	if inv == nil {
 		return nil, errors.New("resolving inventory: nil Inventory")
 	}
-	ps := &problems{file: inv.File}
-	c := checker{inv: inv, src: inv.src, ps: ps}
+	ps := &problems{file: inv.File, order: inv.src.fileOrder()}
+	c := checker{inv: inv, src: inv.src, ps: ps, policies: opts.Policies}
 	fleet := c.run(opts.Components)
 	if err := ps.err(); err != nil {
 		return nil, err
@@ -69,7 +73,11 @@ func (c *checker) merge(i int, groupIndex map[string]int) (site Site, ok bool) {
 	}
 	origin := func(layer layerRef, path string) Origin {
 		p := layer.m.at(path)
-		return Origin{Layer: layer.name, File: c.inv.File, Line: p.line, Column: p.col}
+		file := c.inv.File
+		if p.file != "" {
+			file = p.file
+		}
+		return Origin{Layer: layer.name, File: file, Line: p.line, Column: p.col}
 	}
 	s.Origins["name"] = origin(layers[len(layers)-1], "name")
 	for j := range s.Groups {
@@ -90,6 +98,22 @@ func (c *checker) merge(i int, groupIndex map[string]int) (site Site, ok bool) {
 		scalar(&s.Arch, "arch", l.Arch)
 		scalar(&s.Capacity.CPU, "capacity.cpu", l.Capacity.CPU)
 		scalar(&s.Capacity.Memory, "capacity.memory", l.Capacity.Memory)
+		mergeWiring(&s, l, scalar, func(path string) { s.Origins[path] = origin(layer, path) })
+		scalar(&s.Capacity.Reserve.CPU, "capacity.reserve.cpu", l.Capacity.Reserve.CPU)
+		scalar(&s.Capacity.Reserve.Memory, "capacity.reserve.memory", l.Capacity.Reserve.Memory)
+		if l.RequireDigests != nil {
+			s.RequireDigests = *l.RequireDigests
+			s.Origins["requireDigests"] = origin(layer, "requireDigests")
+		}
+		for j, w := range l.Waivers {
+			k := slices.IndexFunc(s.Waivers, func(x Waiver) bool { return x.Policy == w.Policy })
+			if k < 0 {
+				k = len(s.Waivers)
+				s.Waivers = append(s.Waivers, w)
+			}
+			s.Waivers[k] = w
+			s.Origins[index("waivers", k)] = origin(layer, index("waivers", j)+".policy")
+		}
 		for _, mp := range []struct {
 			name string
 			src  map[string]string
@@ -113,5 +137,6 @@ func (c *checker) merge(i int, groupIndex map[string]int) (site Site, ok bool) {
 			s.Components = append(s.Components, comp)
 		}
 	}
+	finishWiring(&s)
 	return s, ok
 }

@@ -15,6 +15,24 @@ type sourceMap struct {
 	// groupNameUnreadable is set when some group's name could not be
 	// decoded, so that references to it are not reported as unknown.
 	groupNameUnreadable bool
+
+	// files lists the files an inventory was merged from (LoadFiles), in
+	// order; nil for a single file. Problems sort in this order.
+	files []string
+}
+
+// fileOrder ranks the files of a merged inventory, or returns nil.
+func (s *sourceMap) fileOrder() map[string]int {
+	if s == nil || len(s.files) == 0 {
+		return nil
+	}
+	order := make(map[string]int, len(s.files))
+	for i, f := range s.files {
+		if _, ok := order[f]; !ok {
+			order[f] = i
+		}
+	}
+	return order
 }
 
 // entryMeta is the bookkeeping for one layer: defaults, a group or a site.

@@ -22,6 +22,8 @@ type Inventory struct {
 	Defaults Layer
 	Groups   []Group
 	Sites    []SiteSpec
+	// GitOps is the top-level gitops block as written (see gitops.go).
+	GitOps GitOps
 
 	// src records where each value was written; nil for an inventory
 	// built in code. Positions refer to the order of Groups and Sites as
@@ -40,6 +42,18 @@ type Layer struct {
 	Images     map[string]string `json:"images,omitempty"`
 	Components []string          `json:"components,omitempty"`
 	Labels     map[string]string `json:"labels,omitempty"`
+	// Waivers turn the findings of a policy into passes (see
+	// docs/policies.md); merged by policy id.
+	Waivers []Waiver `json:"waivers,omitempty"`
+	// RequireDigests switches on the image-digest policy; nil means not
+	// set in this layer.
+	RequireDigests *bool `json:"requireDigests,omitempty"`
+	// Rollout and delivery fields (see gitops.go); nil or "" means not set.
+	Wave              *int              `json:"wave,omitempty"`
+	MaintenanceWindow MaintenanceWindow `json:"maintenanceWindow,omitzero"`
+	Network           string            `json:"network,omitempty"`
+	AgeRecipient      string            `json:"ageRecipient,omitempty"`
+	ImageRegistry     string            `json:"imageRegistry,omitempty"`
 }
 
 // Capacity is what a site's device offers to workloads, as Kubernetes
@@ -47,6 +61,22 @@ type Layer struct {
 type Capacity struct {
 	CPU    string `json:"cpu,omitempty"`
 	Memory string `json:"memory,omitempty"`
+	// Reserve is what K3s itself needs on the device, kept back from the
+	// capacity by the capacity policy; "" means the policy's default.
+	Reserve Reserve `json:"reserve,omitzero"`
+}
+
+// Reserve is cpu and memory kept back for K3s, as Kubernetes quantities.
+type Reserve struct {
+	CPU    string `json:"cpu,omitempty"`
+	Memory string `json:"memory,omitempty"`
+}
+
+// Waiver names a policy whose findings count as passes for the sites the
+// layer applies to, and why.
+type Waiver struct {
+	Policy string `json:"policy"`
+	Reason string `json:"reason"`
 }
 
 // Group is a named layer that sites opt into, in order.
@@ -66,6 +96,8 @@ type SiteSpec struct {
 type Fleet struct {
 	Name   string
 	Source string
+	// GitOps is the gitops block with defaults filled in.
+	GitOps GitOps
 	// Sites are sorted by name.
 	Sites []Site
 }
@@ -83,10 +115,28 @@ type Site struct {
 	Images     map[string]string `json:"images"`
 	Components []string          `json:"components"`
 	Labels     map[string]string `json:"labels"`
+	// Waivers are the merged waivers: the ordered union by policy id of
+	// every layer's, in order of first appearance, the last layer's reason
+	// winning.
+	Waivers []Waiver `json:"waivers,omitempty"`
+	// RequireDigests is true when the site requires images pinned by
+	// digest (the last layer that sets it wins; false when none does).
+	RequireDigests bool `json:"requireDigests,omitempty"`
+	// Wave is the rollout wave, 0 (first) when no layer sets it.
+	Wave int `json:"wave"`
+	// MaintenanceWindow is the merged window; its Schedule is "" when the
+	// site has none. TimeZone is "UTC" when a window sets none.
+	MaintenanceWindow MaintenanceWindow `json:"maintenanceWindow"`
+	// Network is "online" when no layer sets it.
+	Network       string `json:"network"`
+	AgeRecipient  string `json:"ageRecipient"`
+	ImageRegistry string `json:"imageRegistry"`
 
 	// Origins records, per merged value, which layer set it and where. Keys
 	// are field paths: "type", "capacity.cpu", "config.LOG_LEVEL",
-	// "images.app", "components[0]", "labels.tier"; also "name" and
+	// "images.app", "components[0]", "labels.tier",
+	// "capacity.reserve.memory", "requireDigests", "waivers[0]" (the
+	// position of the winning waiver's policy id); also "name" and
 	// "groups[0]", which always come from the site. A value no layer set
 	// has no entry. Positions are those of the value as written.
 	Origins map[string]Origin `json:"-"`

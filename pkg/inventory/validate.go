@@ -20,6 +20,9 @@ type checker struct {
 	inv *Inventory
 	src *sourceMap // nil for an inventory built in code
 	ps  *problems
+	// policies are the known policy ids waivers may name; nil means they
+	// are not checked.
+	policies []string
 }
 
 // run checks everything and returns the merged fleet; the fleet is only
@@ -36,6 +39,7 @@ func (c *checker) run(known []string) *Fleet {
 		}
 	}
 
+	c.checkGitOps()
 	c.layer(&inv.Defaults, c.src.defaultsMeta(), "defaults", "", "defaults", known)
 
 	groupIndex := make(map[string]int, len(inv.Groups))
@@ -116,10 +120,13 @@ func (c *checker) run(known []string) *Fleet {
 		site, ok := c.merge(i, groupIndex)
 		if ok {
 			c.required(i, &site)
+			c.wiringSite(i, &site)
 		}
 		fleet.Sites = append(fleet.Sites, site)
 	}
 	sort.SliceStable(fleet.Sites, func(i, j int) bool { return fleet.Sites[i].Name < fleet.Sites[j].Name })
+	fleet.GitOps = resolvedGitOps(inv.GitOps)
+	c.wiringFleet(fleet)
 	return fleet
 }
 
@@ -131,7 +138,9 @@ func foldName(s string) string { return strings.ToLower(s) }
 // firstUse describes the earlier use of a duplicated name.
 func (c *checker) firstUse(first, dup, field string, pos position) string {
 	msg := "first used by " + field
-	if pos.line > 0 {
+	if pos.file != "" && pos.line > 0 {
+		msg += fmt.Sprintf(" at %s:%d:%d", pos.file, pos.line, pos.col)
+	} else if pos.line > 0 {
 		msg += fmt.Sprintf(" at line %d, column %d", pos.line, pos.col)
 	}
 	if first != dup {
@@ -172,6 +181,14 @@ func (c *checker) layer(l *Layer, m *entryMeta, field, site, layerName string, k
 	if l.Capacity.Memory != "" {
 		c.quantity(m.at("capacity.memory"), site, field+".capacity.memory", l.Capacity.Memory)
 	}
+	if r := l.Capacity.Reserve.CPU; r != "" && !m.bad["capacity.reserve.cpu"] {
+		c.reserveQuantity(m.at("capacity.reserve.cpu"), site, field+".capacity.reserve.cpu", r)
+	}
+	if r := l.Capacity.Reserve.Memory; r != "" && !m.bad["capacity.reserve.memory"] {
+		c.reserveQuantity(m.at("capacity.reserve.memory"), site, field+".capacity.reserve.memory", r)
+	}
+	c.waivers(l, m, field, site)
+	c.wiringLayer(l, m, field, site)
 
 	for _, k := range sortedKeys(l.Config) {
 		path := "config." + k
@@ -182,6 +199,7 @@ func (c *checker) layer(l *Layer, m *entryMeta, field, site, layerName string, k
 		if msg := rejectedChars(l.Config[k]); msg != "" {
 			c.ps.add(m.at(path), site, f, "value %s", msg)
 		}
+		c.secretConfig(m, path, site, f, layerName, k, l.Config[k])
 	}
 
 	for _, k := range sortedKeys(l.Images) {
@@ -237,6 +255,47 @@ func (c *checker) quantity(pos position, site, field, value string) {
 		c.ps.add(pos, site, field, "invalid value %s: must be a Kubernetes quantity such as \"2\", \"500m\" or \"2Gi\"", quote(value))
 	case q.Sign() <= 0:
 		c.ps.add(pos, site, field, "invalid value %s: must be greater than zero", quote(value))
+	}
+}
+
+// reserveQuantity checks a K3s reserve: a quantity, zero or more.
+func (c *checker) reserveQuantity(pos position, site, field, value string) {
+	q, err := resource.ParseQuantity(value)
+	switch {
+	case err != nil:
+		c.ps.add(pos, site, field, "invalid value %s: must be a Kubernetes quantity such as \"500m\" or \"768Mi\"", quote(value))
+	case q.Sign() < 0:
+		c.ps.add(pos, site, field, "invalid value %s: must not be negative", quote(value))
+	}
+}
+
+// waivers checks a layer's waivers: a policy id (known, when the policies
+// are given), at most one waiver per policy in a layer, and a reason.
+func (c *checker) waivers(l *Layer, m *entryMeta, field, site string) {
+	seen := make(map[string]int, len(l.Waivers))
+	for i, w := range l.Waivers {
+		path := index("waivers", i)
+		if m.bad[path] {
+			continue
+		}
+		f := field + "." + path
+		ppos := m.at(path + ".policy")
+		switch {
+		case w.Policy == "":
+			c.ps.add(m.at(path), site, f+".policy", "is required: name the waived policy")
+		case c.policies != nil && !slices.Contains(c.policies, w.Policy):
+			names := slices.Sorted(slices.Values(c.policies))
+			c.ps.add(ppos, site, f+".policy", "unknown policy %s%s; %s", quote(w.Policy), didYouMean(w.Policy, names), listOf("known policies", names))
+		default:
+			if first, dup := seen[w.Policy]; dup {
+				c.ps.add(ppos, site, f+".policy", "policy %s is waived twice in this layer (first as waivers[%d])", quote(w.Policy), first)
+			} else {
+				seen[w.Policy] = i
+			}
+		}
+		if strings.TrimSpace(w.Reason) == "" {
+			c.ps.add(m.at(path+".reason"), site, f+".reason", "is required: say why the policy is waived")
+		}
 	}
 }
 

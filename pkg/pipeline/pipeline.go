@@ -3,15 +3,21 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
+	"sort"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/inventory"
 	"github.com/fleetgen/fleetgen/pkg/render"
+	fstree "github.com/fleetgen/fleetgen/pkg/tree"
 	"github.com/fleetgen/fleetgen/pkg/verify"
 	"github.com/fleetgen/fleetgen/templates"
 )
@@ -36,6 +42,12 @@ type Options struct {
 	Templates fs.FS
 	// Workers bounds parallel overlay builds.
 	Workers int
+	// Output, when set, is the directory the tree will be written to. The
+	// tree is then verified as it will be on disk after the write: the
+	// user's own files under Output (such as overlays/<site>/local/) are
+	// laid out beside the rendered files, and seed files already on disk
+	// keep their disk content.
+	Output string
 }
 
 // Result is what a successful run produced. Report may still hold failing
@@ -60,7 +72,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	report, err := Verify(ctx, fleet, tree, opts.Workers)
+	fsys, err := MemFS(tree, opts.Output)
+	if err != nil {
+		return nil, err
+	}
+	report, err := Verify(ctx, fleet, fsys, opts.Workers)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +106,7 @@ func renderTree(opts Options) (*inventory.Fleet, *render.Tree, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	fleet, err := inv.Resolve(inventory.ResolveOptions{Components: engine.Components()})
+	fleet, err := inv.Resolve(inventory.ResolveOptions{Components: engine.Components(), Policies: policyIDs()})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -98,41 +114,136 @@ func renderTree(opts Options) (*inventory.Fleet, *render.Tree, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkWiring(fleet, tree); err != nil {
+		return nil, nil, err
+	}
+	if err := addSiteFacts(fleet, tree); err != nil {
+		return nil, nil, err
+	}
 	return fleet, tree, nil
 }
 
-// Verify builds every site's overlay of tree in memory and checks that each
-// site's config arrives intact in its built site-config ConfigMap.
-func Verify(ctx context.Context, fleet *inventory.Fleet, tree *render.Tree, workers int) (*verify.Report, error) {
-	fsys, err := MemFS(tree)
-	if err != nil {
-		return nil, err
-	}
+// Verify builds every site's overlay of tree in memory, checks that each
+// site's config arrives intact in its built site-config ConfigMap, and
+// checks the built objects against the schemas and, with the site's facts
+// and waivers from the inventory, the policies.
+// fsys is laid out by MemFS.
+func Verify(ctx context.Context, fleet *inventory.Fleet, fsys filesys.FileSystem, workers int) (*verify.Report, error) {
 	targets := make([]verify.Target, 0, len(fleet.Sites))
 	for _, s := range fleet.Sites {
+		facts, waivers := SiteFacts(s)
 		targets = append(targets, verify.Target{
 			Site:          s.Name,
 			Dir:           path.Join(memRoot, "overlays", s.Name),
 			Config:        s.Config,
 			ConfigMapName: ConfigMapName,
+			Facts:         &facts,
+			Waivers:       waivers,
 		})
 	}
 	return verify.Run(ctx, targets, verify.Options{FS: fsys, Root: memRoot, Workers: workers})
 }
 
-// MemFS lays tree out in a fresh in-memory file system under /fleet.
-func MemFS(tree *render.Tree) (filesys.FileSystem, error) {
+// MemFS lays tree out in a fresh in-memory file system under /fleet. When
+// output is an existing directory, the files under it that the tree does not
+// replace are laid out too, so the in-memory tree is what the disk will hold
+// after writing: the user's own files, seed files as the user left them.
+// Files the ledger says fleetgen wrote and the tree no longer has are left
+// out (the write deletes them), and so are .fleetgen/, .git/ and symbolic
+// links (the write refuses trees with links).
+func MemFS(tree *render.Tree, output string) (filesys.FileSystem, error) {
 	fsys := filesys.MakeFsInMemory()
-	for _, f := range tree.Files {
-		p := path.Join(memRoot, f.Path)
+	put := func(rel string, data []byte) error {
+		p := path.Join(memRoot, rel)
 		if err := fsys.MkdirAll(path.Dir(p)); err != nil {
-			return nil, fmt.Errorf("laying out %s in memory: %w", f.Path, err)
+			return fmt.Errorf("laying out %s in memory: %w", rel, err)
 		}
-		if err := fsys.WriteFile(p, f.Data); err != nil {
-			return nil, fmt.Errorf("laying out %s in memory: %w", f.Path, err)
+		if err := fsys.WriteFile(p, data); err != nil {
+			return fmt.Errorf("laying out %s in memory: %w", rel, err)
+		}
+		return nil
+	}
+	onDisk, err := diskFiles(tree, output)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range tree.Files {
+		if _, ok := onDisk[f.Path]; ok && f.Seed {
+			continue
+		}
+		if err := put(f.Path, f.Data); err != nil {
+			return nil, err
+		}
+	}
+	for _, rel := range sortedKeys(onDisk) {
+		if err := put(rel, onDisk[rel]); err != nil {
+			return nil, err
 		}
 	}
 	return fsys, nil
+}
+
+// diskFiles reads the files under output that will still be there after the
+// tree is written and that the tree does not replace.
+func diskFiles(tree *render.Tree, output string) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	if output == "" {
+		return files, nil
+	}
+	if st, err := os.Stat(output); err != nil || !st.IsDir() {
+		return files, nil
+	}
+	rendered := map[string]bool{}
+	for _, f := range tree.Files {
+		rendered[f.Path] = !f.Seed
+	}
+	owned := map[string]bool{}
+	if led, err := fstree.ReadLedger(output); err == nil {
+		for _, e := range led.Entries {
+			owned[e.Path] = true
+		}
+	}
+	err := filepath.WalkDir(output, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(output, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if rel == render.ReservedDir || d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || rendered[rel] {
+			return nil
+		}
+		if _, inTree := rendered[rel]; !inTree && owned[rel] {
+			return nil // fleetgen wrote it and no longer renders it: deleted on write
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		files[rel] = data
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", output, err)
+	}
+	return files, nil
+}
+
+func sortedKeys(m map[string][]byte) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func loadInventory(opts Options) (*inventory.Inventory, error) {
@@ -143,4 +254,18 @@ func loadInventory(opts Options) (*inventory.Inventory, error) {
 		return inventory.Load("<stdin>", opts.Stdin)
 	}
 	return inventory.LoadFile(opts.Inventory)
+}
+
+// checkWiring checks the GitOps wiring the templates rendered (clusters/,
+// argocd/): every site wired exactly once, to an overlay that exists, and
+// every wiring object valid for its engine. Bad wiring is bad input.
+func checkWiring(fleet *inventory.Fleet, tree *render.Tree) error {
+	names := make([]string, len(fleet.Sites))
+	for i, s := range fleet.Sites {
+		names[i] = s.Name
+	}
+	if errs := gitops.CheckWiring(gitops.Files(tree), names); len(errs) > 0 {
+		return fmt.Errorf("checking GitOps wiring: %w", errors.Join(errs...))
+	}
+	return nil
 }

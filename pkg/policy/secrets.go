@@ -3,8 +3,9 @@ package policy
 import (
 	"encoding/base64"
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/fleetgen/fleetgen/pkg/secretlike"
 )
 
 // checkNoSecrets forbids v1 Secrets that carry data in the tree, unless the
@@ -28,49 +29,14 @@ func checkNoSecrets(e *env) []Finding {
 	return out
 }
 
-// secretKeyWords are the words that make a ConfigMap key look like a
-// secret, compared after upper-casing and removing '-', '_' and '.'.
-func secretKeyWords() []string {
-	return []string{"PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY", "PRIVATEKEY", "CREDENTIAL"}
-}
-
-// referenceSuffixes mark keys that name where a secret is rather than hold
-// it (DB_PASSWORD_FILE, tokenPath, secretName, ...).
-func referenceSuffixes() []string {
-	return []string{"FILE", "PATH", "NAME", "REF", "DIR"}
-}
-
 // secretLooking reports the word that makes key look like a secret, or "".
-func secretLooking(key string) string {
-	norm := strings.ToUpper(strings.NewReplacer("-", "", "_", "", ".", "").Replace(key))
-	for _, s := range referenceSuffixes() {
-		if strings.HasSuffix(norm, s) {
-			return ""
-		}
-	}
-	for _, w := range secretKeyWords() {
-		if strings.Contains(norm, w) {
-			return w
-		}
-	}
-	return ""
-}
+// The inventory loader uses the same matcher (package secretlike), so a key
+// it accepts is never flagged here and the other way round.
+func secretLooking(key string) string { return secretlike.Key(key) }
 
 // valueMatcher returns a function that says what secret material a value
 // holds, or "". It never returns the value itself.
-func valueMatcher() func(string) string {
-	pem := regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----`)
-	aws := regexp.MustCompile(`\b(AKIA|ASIA)[A-Z0-9]{16}\b`)
-	return func(v string) string {
-		switch {
-		case pem.MatchString(v):
-			return "a PEM private key"
-		case aws.MatchString(v):
-			return "an AWS access key id"
-		}
-		return ""
-	}
-}
+func valueMatcher() func(string) string { return secretlike.Value }
 
 // isSiteConfig reports whether a ConfigMap name is name or name-<hash> as
 // kustomize's generator writes it.

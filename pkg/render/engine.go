@@ -22,6 +22,12 @@ import (
 // from the output path.
 const TemplateSuffix = ".tmpl"
 
+// SeedSuffix marks a seed file: written once when it is missing, then the
+// user's to edit. It comes before TemplateSuffix ("kustomization.yaml.seed.tmpl")
+// or ends a verbatim file's name ("README.md.seed"), and is stripped from the
+// output path.
+const SeedSuffix = ".seed"
+
 // ReservedDir is the output directory that templates may not write into.
 const ReservedDir = ".fleetgen"
 
@@ -38,6 +44,8 @@ type Data struct {
 // FleetData describes the fleet as a whole.
 type FleetData struct {
 	Name string
+	// GitOps is the inventory's gitops block with defaults filled in.
+	GitOps inventory.GitOps
 }
 
 // Engine holds a parsed template set. It is safe for concurrent use once
@@ -56,6 +64,8 @@ type setFile struct {
 	// pathTmpl renders the output path (the set path without .tmpl).
 	pathTmpl *template.Template
 	perSite  bool
+	// seed files are written only when missing (File.Seed).
+	seed bool
 	// content is the parsed content template for .tmpl files (a clone of
 	// the partials' namespace), nil for verbatim files.
 	content *template.Template
@@ -131,8 +141,13 @@ func Load(fsys fs.FS) (*Engine, error) {
 	for _, f := range files {
 		sf := &setFile{path: f.path}
 		outPath := f.path
-		if strings.HasSuffix(f.path, TemplateSuffix) {
-			outPath = strings.TrimSuffix(f.path, TemplateSuffix)
+		isTemplate := strings.HasSuffix(outPath, TemplateSuffix)
+		outPath = strings.TrimSuffix(outPath, TemplateSuffix)
+		if strings.HasSuffix(outPath, SeedSuffix) {
+			outPath = strings.TrimSuffix(outPath, SeedSuffix)
+			sf.seed = true
+		}
+		if isTemplate {
 			if !utf8.Valid(f.data) {
 				errs = append(errs, &Error{Template: f.path, Err: errors.New("template is not valid UTF-8")})
 				continue
@@ -274,7 +289,7 @@ func (e *Engine) Render(f *inventory.Fleet) (*Tree, error) {
 		if site != nil {
 			siteName = site.Name
 		}
-		data := &Data{Fleet: FleetData{Name: f.Name}, Site: site, Sites: f.Sites}
+		data := &Data{Fleet: FleetData{Name: f.Name, GitOps: f.GitOps}, Site: site, Sites: f.Sites}
 		file, ok, err := e.renderFile(sf, data, siteName)
 		if err != nil {
 			errs = append(errs, err)
@@ -365,7 +380,7 @@ func (e *Engine) renderFile(sf *setFile, data *Data, site string) (File, bool, e
 			return File{}, false, &Error{Template: sf.path, Site: site, Output: out, Err: err}
 		}
 	}
-	return File{Path: out, Data: content, Site: site}, true, nil
+	return File{Path: out, Data: content, Site: site, Seed: sf.seed}, true, nil
 }
 
 // checkOutputPath accepts clean, relative, slash-separated paths outside the

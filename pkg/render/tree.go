@@ -12,6 +12,10 @@ type File struct {
 	Data []byte
 	// Site is the site the file belongs to, or "" for fleet-level files.
 	Site string
+	// Seed marks a file that is written only when it is missing and then
+	// belongs to the user: regeneration never updates, deletes or records it
+	// (the per-site overlays/<site>/local/ component is made of seeds).
+	Seed bool
 }
 
 // Tree is a rendered output tree held in memory. Files are sorted by Path

@@ -222,6 +222,16 @@ func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
 // planFile decides the fate of a path the tree renders.
 func planFile(f render.File, le Entry, inLedger bool, d diskState, force bool) Change {
 	c := Change{Path: f.Path, Site: f.Site}
+	if f.Seed {
+		// A seed is the user's once it exists: never updated, never a
+		// conflict, never recorded in the ledger.
+		if !d.exists {
+			c.Action, c.New, c.Reason = Create, f.Data, "seed: written once, yours to edit"
+		} else {
+			c.Action = Unchanged
+		}
+		return c
+	}
 	newHash := hashOf(f.Data)
 	switch {
 	case !d.exists:
@@ -276,6 +286,8 @@ func targetEntry(c Change, f render.File, inTree bool, le Entry, inLedger bool) 
 	switch {
 	case c.Action == Conflict:
 		return le, inLedger
+	case inTree && f.Seed:
+		return Entry{}, false
 	case inTree:
 		return Entry{Path: f.Path, Site: f.Site, Hash: hashOf(f.Data)}, true
 	}

@@ -32,8 +32,10 @@ func (o object) String() string {
 }
 
 // check serialises m as the CLI does and checks the output as a cluster
-// client will read it. It returns the output even when a check fails.
-func check(m resmap.ResMap, t Target) ([]byte, error) {
+// client will read it. It returns the output and the objects parsed back
+// from it even when a check fails; objs is nil when the output could not be
+// written or parsed.
+func check(m resmap.ResMap, t Target) ([]byte, []object, error) {
 	out, err := m.AsYaml()
 	if err != nil {
 		// Duplicate keys inside a resource surface here; name the object.
@@ -51,11 +53,11 @@ func check(m resmap.ResMap, t Target) ([]byte, error) {
 		if len(errs) == 0 {
 			errs = append(errs, fmt.Errorf("writing the built objects as YAML: %w", err))
 		}
-		return nil, errors.Join(errs...)
+		return nil, nil, errors.Join(errs...)
 	}
 	objs, errs := parseObjects(out)
 	if len(errs) > 0 {
-		return out, errors.Join(errs...)
+		return out, nil, errors.Join(errs...)
 	}
 	for _, o := range objs {
 		errs = append(errs, checkObject(o)...)
@@ -68,7 +70,7 @@ func check(m resmap.ResMap, t Target) ([]byte, error) {
 		}
 		errs = append(errs, checkSiteConfig(objs, name, t.Config)...)
 	}
-	return out, errors.Join(errs...)
+	return out, objs, errors.Join(errs...)
 }
 
 // parseObjects parses the multi-document output back with yaml.v3 and

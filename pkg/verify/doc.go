@@ -17,6 +17,20 @@
 // and, when a Target carries Config, the generated site ConfigMap must hold
 // exactly that data.
 //
+// Every built object is then checked against the schema of its kind
+// (package schema, one Validator per Run); objects of kinds without a
+// schema are listed in Result.Skipped, never silently passed. Last, the
+// edge policies (package policy) run over the site's objects with the
+// Target's Facts and Waivers; a nil Facts means a tree without facts, with
+// architecture and capacity unknown. Result keeps build problems, schema
+// errors and policy findings (waived ones marked, with their reason) apart;
+// Result.Err joins everything that fails the site.
+//
+// A generated overlay carries its site's facts and waivers in
+// SiteFactsFile (overlays/<site>/fleetgen-site.yaml), which no kustomization
+// refers to; Overlays reads it, so verifying a written tree reaches the
+// verdict generate reached in memory.
+//
 // verify imports neither the inventory nor the renderer, so it serves
 // hand-written trees (Overlays) as well as generated ones.
 package verify

@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/fleetgen/fleetgen/pkg/policy"
+	"github.com/fleetgen/fleetgen/pkg/schema"
 )
 
 // DefaultConfigMapName is the generated ConfigMap a Target's Config is
@@ -29,6 +33,13 @@ type Target struct {
 	// ConfigMapName must carry in the built output after a YAML round trip.
 	Config        map[string]string
 	ConfigMapName string // default DefaultConfigMapName
+	// Facts are what the policies know about the site: its architecture,
+	// capacity, K3s reserve and whether it requires image digests. nil
+	// means a tree without facts (hand-written): the policies still run,
+	// with the architecture and capacity unknown.
+	Facts *policy.Facts
+	// Waivers turn the findings of a policy into passes for this site.
+	Waivers []policy.Waiver
 }
 
 // Options control Run.
@@ -54,7 +65,48 @@ type Result struct {
 	// identical to `kustomize build`. Set whenever the overlay built, even
 	// if a later check failed.
 	Objects []byte
-	Err     error // nil when the overlay built and every check passed; a *SiteError otherwise
+	// Errors are the build and output problems (the overlay does not
+	// build, an object cannot be written or read back, a name is invalid,
+	// ConfigMap data does not survive a round trip), one per problem.
+	// Schema errors and policy findings are kept apart, below.
+	Errors []error
+	// SchemaErrors are the fields of built objects that do not match the
+	// schema of their kind, in output order.
+	SchemaErrors []SchemaError
+	// Skipped are the built objects whose kind has no schema (custom
+	// resources): they were not checked against one. A skipped object is
+	// not a failure, but it is reported.
+	Skipped []ObjectRef
+	// Findings are the policy findings, sorted by policy, object, field
+	// and message. Waived findings are kept, marked Waived with the
+	// reason, and do not fail the site.
+	Findings []policy.Finding
+	// Err is nil when the overlay built and every check passed: no
+	// Errors, no SchemaErrors and no finding that is not waived. Otherwise
+	// it is a *SiteError joining all of them, one line each.
+	Err error
+}
+
+// Unwaived returns the findings that fail the site.
+func (r *Result) Unwaived() []policy.Finding {
+	var out []policy.Finding
+	for _, f := range r.Findings {
+		if !f.Waived {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Waived returns the findings a waiver turned into passes.
+func (r *Result) Waived() []policy.Finding {
+	var out []policy.Finding
+	for _, f := range r.Findings {
+		if f.Waived {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Report holds one Result per target, sorted by site.
@@ -76,14 +128,35 @@ func (r *Report) Failed() []Result {
 // OK reports whether every site built and passed the checks.
 func (r *Report) OK() bool { return len(r.Failed()) == 0 }
 
-// Summary reads like "3 sites: 2 ok, 1 failed".
+// Summary reads like "1,000 sites: 998 ok, 2 failed".
 func (r *Report) Summary() string {
 	n, failed := len(r.Results), len(r.Failed())
 	noun := "sites"
 	if n == 1 {
 		noun = "site"
 	}
-	return fmt.Sprintf("%d %s: %d ok, %d failed", n, noun, n-failed, failed)
+	return fmt.Sprintf("%s %s: %s ok, %s failed", Thousands(n), noun, Thousands(n-failed), Thousands(failed))
+}
+
+// Thousands formats n with a comma between groups of three digits:
+// 1234567 is "1,234,567".
+func Thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 // Err joins the errors of every failed site, or returns nil.
@@ -195,38 +268,76 @@ func Run(ctx context.Context, targets []Target, opts Options) (*Report, error) {
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Site < sorted[j].Site })
 
 	rep := &Report{Results: make([]Result, 0, len(sorted))}
+	// One validator for the run: it is immutable and building it walks
+	// every API type once.
+	v := schema.New()
 	// Sequential by design for now (see Options.Workers). buildTarget
-	// shares nothing between calls except the read-only file system.
+	// shares nothing between calls except the read-only file system and
+	// the immutable validator.
 	for _, t := range sorted {
 		if err := ctx.Err(); err != nil {
 			return rep, fmt.Errorf("verify: %w", err)
 		}
-		rep.Results = append(rep.Results, buildTarget(t, opts))
+		rep.Results = append(rep.Results, buildTarget(t, opts, v))
 	}
 	return rep, nil
 }
 
-// buildTarget builds and checks one target.
-func buildTarget(t Target, opts Options) Result {
-	g, err := newGuardedFS(opts.FS, opts.Root)
+// buildTarget builds and checks one target: the build, the output checks,
+// then, when the objects parsed, the schema of every object and the
+// policies.
+func buildTarget(t Target, opts Options, v *schema.Validator) Result {
+	res := checkTarget(t, opts, v)
+	res.setErr()
+	return res
+}
+
+func checkTarget(t Target, opts Options, v *schema.Validator) Result {
 	res := Result{Site: t.Site, Dir: displayDir(opts.Root, t.Dir)}
-	fail := func(err error) Result {
-		res.Err = &SiteError{Site: t.Site, Dir: res.Dir, Err: err}
-		return res
-	}
+	g, err := newGuardedFS(opts.FS, opts.Root)
 	if err != nil {
-		return fail(err)
+		res.Errors = flatten(err)
+		return res
 	}
 	m, err := g.build(t.Dir)
 	if err != nil {
-		return fail(err)
+		res.Errors = flatten(err)
+		return res
 	}
-	objects, err := check(m, t)
+	objects, parsed, err := check(m, t)
 	res.Objects = objects
-	if err != nil {
-		return fail(err)
+	res.Errors = flatten(err)
+	if parsed == nil {
+		return res
 	}
+	objs, err := decodeObjects(parsed)
+	if err != nil {
+		res.Errors = append(res.Errors, err)
+		return res
+	}
+	res.SchemaErrors, res.Skipped = validateObjects(v, objs)
+	findings, err := policy.Evaluate(objs, siteFacts(t), t.Waivers)
+	if err != nil {
+		res.Errors = append(res.Errors, flatten(fmt.Errorf("policies: %w", err))...)
+		return res
+	}
+	res.Findings = findings
 	return res
+}
+
+// setErr sets r.Err from the problems, schema errors and unwaived
+// findings, in that order.
+func (r *Result) setErr() {
+	errs := append([]error(nil), r.Errors...)
+	for _, e := range r.SchemaErrors {
+		errs = append(errs, errors.New(e.String()))
+	}
+	for _, f := range r.Unwaived() {
+		errs = append(errs, errors.New(f.String()))
+	}
+	if len(errs) > 0 {
+		r.Err = &SiteError{Site: r.Site, Dir: r.Dir, Err: errors.Join(errs...)}
+	}
 }
 
 // displayDir is dir relative to root, with forward slashes.
@@ -242,7 +353,10 @@ func displayDir(root, dir string) string {
 
 // Overlays returns a Target for every directory root/overlays/* holding a
 // kustomization file, sorted by name, with Dir relative to root. It is how
-// `fleetgen verify DIR` finds the sites of a hand-written tree.
+// `fleetgen verify DIR` finds the sites of a tree. An overlay holding a
+// SiteFactsFile (every generated one does) gets its Facts and Waivers from
+// it; a malformed facts file is an error naming the file. Overlays without
+// one (hand-written trees) get nil Facts.
 func Overlays(fsys filesys.FileSystem, root string) ([]Target, error) {
 	g, err := newGuardedFS(fsys, root)
 	if err != nil {
@@ -258,6 +372,7 @@ func Overlays(fsys filesys.FileSystem, root string) ([]Target, error) {
 	}
 	sort.Strings(names)
 	var out []Target
+	var errs []error
 	for _, n := range names {
 		d := filepath.Join(base, n)
 		if !g.IsDir(d) {
@@ -265,7 +380,11 @@ func Overlays(fsys filesys.FileSystem, root string) ([]Target, error) {
 		}
 		for _, k := range kustomizationNames {
 			if g.Exists(filepath.Join(d, k)) {
-				out = append(out, Target{Site: n, Dir: filepath.ToSlash(filepath.Join("overlays", n))})
+				t, err := g.overlayTarget(n)
+				if err != nil {
+					errs = append(errs, err)
+				}
+				out = append(out, t)
 				break
 			}
 		}
@@ -273,5 +392,33 @@ func Overlays(fsys filesys.FileSystem, root string) ([]Target, error) {
 	if err := g.err(); err != nil {
 		return nil, err
 	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
 	return out, nil
+}
+
+// OverlayTarget returns the Target for root/overlays/site, with the facts
+// and waivers of its SiteFactsFile when it has one (see Overlays). It does
+// not check that the overlay exists.
+func OverlayTarget(fsys filesys.FileSystem, root, site string) (Target, error) {
+	g, err := newGuardedFS(fsys, root)
+	if err != nil {
+		return Target{}, err
+	}
+	return g.overlayTarget(site)
+}
+
+func (g *guardedFS) overlayTarget(site string) (Target, error) {
+	t := Target{Site: site, Dir: filepath.ToSlash(filepath.Join("overlays", site))}
+	d := filepath.Join(g.lexRoot, "overlays", site)
+	sf, err := g.readSiteFacts(d, site)
+	if err != nil {
+		return t, err
+	}
+	if sf != nil {
+		facts, waivers := sf.Policy(g.rel(filepath.Join(d, SiteFactsFile)))
+		t.Facts, t.Waivers, t.ConfigMapName = &facts, waivers, sf.ConfigMapName
+	}
+	return t, nil
 }

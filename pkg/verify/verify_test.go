@@ -115,6 +115,7 @@ resources:
 - service.yaml
 - serviceaccount.yaml
 - role.yaml
+- networkpolicy.yaml
 `,
 		"base/deployment.yaml": `apiVersion: apps/v1
 kind: Deployment
@@ -131,12 +132,35 @@ spec:
         app: app
     spec:
       serviceAccountName: app
+      automountServiceAccountToken: false
+      nodeSelector:
+        kubernetes.io/arch: arm64
+      securityContext:
+        runAsNonRoot: true
+        seccompProfile:
+          type: RuntimeDefault
       containers:
       - name: app
-        image: app
+        image: app:1.0.0
         envFrom:
         - configMapRef:
             name: site-config
+        resources:
+          requests: {cpu: 100m, memory: 64Mi}
+          limits: {memory: 128Mi}
+        securityContext:
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          capabilities:
+            drop: [ALL]
+`,
+		"base/networkpolicy.yaml": `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+spec:
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
 `,
 		"base/service.yaml": `apiVersion: v1
 kind: Service

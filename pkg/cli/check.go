@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fleetgen/fleetgen/pkg/pipeline"
+	"github.com/fleetgen/fleetgen/pkg/tree"
+)
+
+// CheckOptions are the inputs of `fleetgen check`.
+type CheckOptions struct {
+	IO IOStreams
+
+	Inventory string
+	Sample    bool
+	Output    string
+	Templates string
+	Diff      bool
+}
+
+// NewCmdCheck builds `fleetgen check`, the CI and pre-commit gate.
+func NewCmdCheck(streams IOStreams, runF func(context.Context, *CheckOptions) error) *cobra.Command {
+	opts := &CheckOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "check -i INVENTORY -o DIR",
+		Short: "Fail when DIR is not exactly what generate would write, or an overlay fails verification",
+		Long: `check is the CI and pre-commit gate. It renders the tree from the inventory,
+compares it with DIR and builds every overlay as generate would, and never
+writes anything.
+
+Exit 0 when DIR is exactly what generate would produce and every site
+verifies; 1 listing drift (stale, missing, hand-edited or extra generated
+files) and failing sites; 2 for bad input.`,
+		Example: `  # In CI, after the inventory or templates changed
+  fleetgen check -i inventory.yaml -o fleet/
+
+  # Show what differs
+  fleetgen check -i inventory.yaml -o fleet/ --diff`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.validate(); err != nil {
+				return usageError(err)
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return checkRun(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Inventory, "inventory", "i", "", "inventory file (- for standard input)")
+	f.BoolVar(&opts.Sample, "sample", false, "use the embedded sample inventory instead of -i")
+	f.StringVarP(&opts.Output, "output", "o", "", "the fleet tree to check")
+	f.StringVar(&opts.Templates, "templates", "", "template set directory (default: the embedded set)")
+	f.BoolVar(&opts.Diff, "diff", false, "print a unified diff of each drifted file")
+	return cmd
+}
+
+func (o *CheckOptions) validate() error {
+	switch {
+	case o.Sample && o.Inventory != "":
+		return errors.New("--sample and -i are mutually exclusive")
+	case !o.Sample && o.Inventory == "":
+		return errors.New("no inventory: give -i FILE (- for standard input) or --sample")
+	case o.Output == "":
+		return errors.New("no tree: give -o DIR")
+	}
+	return nil
+}
+
+// driftLabel names each kind of drift the way check reports it.
+func driftLabel(c tree.Change) string {
+	switch c.Action {
+	case tree.Create:
+		return "missing"
+	case tree.Update:
+		return "stale"
+	case tree.Delete:
+		return "extra"
+	case tree.Conflict:
+		return "edited"
+	}
+	return c.Action.String()
+}
+
+func checkRun(ctx context.Context, o *CheckOptions) error {
+	if err := tree.ValidateRoot(o.Output); err != nil {
+		return usageError(err)
+	}
+	popts, err := pipelineOptions(o.IO, o.Inventory, o.Sample, o.Templates)
+	if err != nil {
+		return err
+	}
+	popts.Output = o.Output
+	res, err := pipeline.Run(ctx, popts)
+	if err != nil {
+		return err
+	}
+	plan, err := tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{})
+	if err != nil {
+		return err
+	}
+	drift := plan.Pending()
+	staleLedger := len(drift) == 0 && !plan.InSync()
+	for _, note := range plan.Notes {
+		fmt.Fprintf(o.IO.ErrOut, "note: %s\n", note)
+	}
+	for _, g := range plan.BySite() {
+		fmt.Fprintf(o.IO.ErrOut, "%s:\n", siteLabel(g.Site))
+		for _, c := range g.Changes {
+			fmt.Fprintf(o.IO.ErrOut, "  %-8s %s\n", driftLabel(c), c.Path)
+			if o.Diff {
+				fmt.Fprint(o.IO.ErrOut, indent(tree.UnifiedDiff(c.Path, c.Old, c.New), "    "))
+			}
+		}
+	}
+	if !res.Report.OK() {
+		printReport(o.IO.ErrOut, res.Report)
+	}
+	if staleLedger {
+		fmt.Fprintf(o.IO.ErrOut, "%s: the files match, but the ledger (.fleetgen/ledger) does not record them; run fleetgen generate\n", o.Output)
+	}
+	if len(drift) > 0 || staleLedger || !res.Report.OK() {
+		if len(drift) > 0 {
+			fmt.Fprintf(o.IO.ErrOut, "%s: %d file(s) drifted from the inventory; run fleetgen generate\n", o.Output, len(drift))
+		}
+		return silentFailure()
+	}
+	fmt.Fprintf(o.IO.Out, "%s: in sync, %s\n", o.Output, res.Report.Summary())
+	return nil
+}

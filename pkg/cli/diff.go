@@ -1,0 +1,273 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fleetgen/fleetgen/pkg/pipeline"
+	"github.com/fleetgen/fleetgen/pkg/tree"
+)
+
+// DiffOptions are the inputs of `fleetgen diff`.
+type DiffOptions struct {
+	IO IOStreams
+
+	Inventory string
+	Sample    bool
+	Output    string
+	Templates string
+	Summary   bool
+	ExitCode  bool
+	Color     string
+}
+
+// NewCmdDiff builds `fleetgen diff`.
+func NewCmdDiff(streams IOStreams, runF func(context.Context, *DiffOptions) error) *cobra.Command {
+	opts := &DiffOptions{IO: streams}
+	cmd := &cobra.Command{
+		Use:   "diff -i INVENTORY -o DIR",
+		Short: "Show what the next generate would change, with a fleet-level summary",
+		Long: `diff renders and verifies the tree like generate, and prints what generate
+would change in DIR as a unified diff, followed by a summary that groups sites
+whose changes are identical once the site's name is set aside:
+
+  changes 2,917 sites in 3 distinct ways
+
+with one example site for each way. It never writes. Colours are used on a
+terminal unless NO_COLOR is set (--color always|never|auto).
+
+Exit 0 whatever the diff, unless --exit-code: then 1 when there are changes.
+Bad input exits 2.`,
+		Example: `  # Review what an inventory change does to the fleet
+  fleetgen diff -i inventory.yaml -o fleet/
+
+  # Only the grouped summary, for a pull-request comment
+  fleetgen diff -i inventory.yaml -o fleet/ --summary
+
+  # Fail a pipeline step when the tree is not up to date
+  fleetgen diff -i inventory.yaml -o fleet/ --exit-code`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.validate(); err != nil {
+				return usageError(err)
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return diffRun(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Inventory, "inventory", "i", "", "inventory file (- for standard input)")
+	f.BoolVar(&opts.Sample, "sample", false, "use the embedded sample inventory instead of -i")
+	f.StringVarP(&opts.Output, "output", "o", "", "the fleet tree to compare with")
+	f.StringVar(&opts.Templates, "templates", "", "template set directory (default: the embedded set)")
+	f.BoolVar(&opts.Summary, "summary", false, "print only the grouped summary")
+	f.BoolVar(&opts.ExitCode, "exit-code", false, "exit 1 when there are changes")
+	f.StringVar(&opts.Color, "color", "auto", "colour the diff: auto, always or never")
+	return cmd
+}
+
+func (o *DiffOptions) validate() error {
+	switch {
+	case o.Sample && o.Inventory != "":
+		return errors.New("--sample and -i are mutually exclusive")
+	case !o.Sample && o.Inventory == "":
+		return errors.New("no inventory: give -i FILE (- for standard input) or --sample")
+	case o.Output == "":
+		return errors.New("no tree: give -o DIR")
+	case o.Color != "auto" && o.Color != "always" && o.Color != "never":
+		return fmt.Errorf("--color %q: want auto, always or never", o.Color)
+	}
+	return nil
+}
+
+func diffRun(ctx context.Context, o *DiffOptions) error {
+	if err := tree.ValidateRoot(o.Output); err != nil {
+		return usageError(err)
+	}
+	popts, err := pipelineOptions(o.IO, o.Inventory, o.Sample, o.Templates)
+	if err != nil {
+		return err
+	}
+	popts.Output = o.Output
+	res, err := pipeline.Run(ctx, popts)
+	if err != nil {
+		return err
+	}
+	if !res.Report.OK() {
+		fmt.Fprintln(o.IO.ErrOut, "warning: generate would refuse to write this tree:")
+		printReport(o.IO.ErrOut, res.Report)
+	}
+	plan, err := tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{})
+	if err != nil {
+		return err
+	}
+	pending := plan.Pending()
+	color := useColor(o.Color, o.IO.Out)
+	if !o.Summary {
+		for _, c := range pending {
+			writeDiff(o.IO.Out, tree.UnifiedDiff(c.Path, c.Old, c.New), color)
+		}
+	}
+	writeDiffSummary(o.IO.Out, plan)
+	if o.ExitCode && len(pending) > 0 {
+		return silentFailure()
+	}
+	return nil
+}
+
+// writeDiff prints a unified diff, coloured like git's when color is set.
+func writeDiff(w io.Writer, diff string, color bool) {
+	if !color {
+		io.WriteString(w, diff)
+		return
+	}
+	for _, line := range strings.SplitAfter(diff, "\n") {
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "---"):
+			fmt.Fprintf(w, "\x1b[1m%s\x1b[0m%s", strings.TrimSuffix(line, "\n"), eol(line))
+		case strings.HasPrefix(line, "@@"):
+			fmt.Fprintf(w, "\x1b[36m%s\x1b[0m%s", strings.TrimSuffix(line, "\n"), eol(line))
+		case strings.HasPrefix(line, "+"):
+			fmt.Fprintf(w, "\x1b[32m%s\x1b[0m%s", strings.TrimSuffix(line, "\n"), eol(line))
+		case strings.HasPrefix(line, "-"):
+			fmt.Fprintf(w, "\x1b[31m%s\x1b[0m%s", strings.TrimSuffix(line, "\n"), eol(line))
+		default:
+			io.WriteString(w, line)
+		}
+	}
+}
+
+func eol(line string) string {
+	if strings.HasSuffix(line, "\n") {
+		return "\n"
+	}
+	return ""
+}
+
+// useColor decides whether to colour output written to w.
+func useColor(mode string, w io.Writer) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// changeWay is one distinct way sites change: the same files, actions and
+// diffs once the site's name is replaced by a placeholder.
+type changeWay struct {
+	key   string
+	sites []string
+	lines []string // "update overlays/<site>/kustomization.yaml (+2 -1)"
+}
+
+// writeDiffSummary prints the fleet-level summary: fleet files, then sites
+// grouped by identical change.
+func writeDiffSummary(w io.Writer, p *tree.Plan) {
+	groups := p.BySite()
+	if len(groups) == 0 {
+		fmt.Fprintln(w, "no changes")
+		return
+	}
+	ways := map[string]*changeWay{}
+	var order []*changeWay
+	sites := 0
+	for _, g := range groups {
+		if g.Site == "" {
+			fmt.Fprintln(w, "fleet-level files:")
+			for _, c := range g.Changes {
+				fmt.Fprintf(w, "  %s\n", describeChange(c, ""))
+			}
+			continue
+		}
+		sites++
+		var key strings.Builder
+		var lines []string
+		for _, c := range g.Changes {
+			lines = append(lines, describeChange(c, g.Site))
+			key.WriteString(c.Action.String() + " " + generic(c.Path, g.Site) + "\n")
+			key.WriteString(generic(tree.UnifiedDiff(c.Path, c.Old, c.New), g.Site))
+		}
+		k := key.String()
+		way, ok := ways[k]
+		if !ok {
+			way = &changeWay{key: k, lines: lines}
+			ways[k] = way
+			order = append(order, way)
+		}
+		way.sites = append(way.sites, g.Site)
+	}
+	if sites == 0 {
+		return
+	}
+	sort.SliceStable(order, func(i, j int) bool { return len(order[i].sites) > len(order[j].sites) })
+	fmt.Fprintf(w, "changes %s %s in %s %s:\n", thousands(sites), plural(sites, "site", "sites"),
+		thousands(len(order)), plural(len(order), "distinct way", "distinct ways"))
+	for i, way := range order {
+		fmt.Fprintf(w, "  %d. %s %s, for example %s:\n", i+1, thousands(len(way.sites)),
+			plural(len(way.sites), "site", "sites"), way.sites[0])
+		for _, l := range way.lines {
+			fmt.Fprintf(w, "       %s\n", l)
+		}
+	}
+}
+
+// generic replaces a site's name by <site> so that sites compare equal.
+func generic(s, site string) string { return strings.ReplaceAll(s, site, "<site>") }
+
+func describeChange(c tree.Change, site string) string {
+	path := c.Path
+	if site != "" {
+		path = generic(path, site)
+	}
+	added, removed := 0, 0
+	for _, l := range strings.Split(tree.UnifiedDiff(c.Path, c.Old, c.New), "\n") {
+		switch {
+		case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"):
+		case strings.HasPrefix(l, "+"):
+			added++
+		case strings.HasPrefix(l, "-"):
+			removed++
+		}
+	}
+	return fmt.Sprintf("%-8s %s (+%d -%d)", c.Action, path, added, removed)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// thousands formats n with comma separators: 2917 → "2,917".
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"github.com/spf13/pflag"
+
+	"github.com/fleetgen/fleetgen/pkg/report"
+	"github.com/fleetgen/fleetgen/pkg/verify"
+)
+
+// formatFlag is a --format/--output value: text or json.
+type formatFlag struct{ f report.Format }
+
+var _ pflag.Value = (*formatFlag)(nil)
+
+func (v *formatFlag) String() string {
+	if v.f == "" {
+		return string(report.Text)
+	}
+	return string(v.f)
+}
+
+func (v *formatFlag) Set(s string) error {
+	f, err := report.ParseFormat(s)
+	if err != nil {
+		return err
+	}
+	v.f = f
+	return nil
+}
+
+func (v *formatFlag) Type() string { return "text|json" }
+
+// format returns the chosen format, text by default.
+func (v *formatFlag) format() report.Format {
+	if v.f == "" {
+		return report.Text
+	}
+	return v.f
+}
+
+// writeReport writes a verification report. With json, the JSON report
+// goes to standard output and the text report to standard error. With
+// text, the report goes to standard error when a site failed and to
+// standard output otherwise.
+func writeReport(streams IOStreams, format report.Format, rep *verify.Report) error {
+	r := report.FromVerify(rep)
+	if format == report.JSON {
+		if err := r.Write(streams.Out, report.JSON); err != nil {
+			return err
+		}
+		return r.Write(streams.ErrOut, report.Text)
+	}
+	if !r.OK() {
+		return r.Write(streams.ErrOut, report.Text)
+	}
+	return r.Write(streams.Out, report.Text)
+}

@@ -1,0 +1,110 @@
+package gitops_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/fleetgen/fleetgen/pkg/gitops"
+)
+
+func TestCheckWiring(t *testing.T) {
+	fluxData, _ := os.ReadFile("testdata/flux-networks/inventory.yaml")
+	fluxFleet, fluxTree := renderFixture(t, "flux", fluxData)
+	argoData, _ := os.ReadFile("testdata/argocd-waves/inventory.yaml")
+	argoFleet, argoTree := renderFixture(t, "argo", argoData)
+	fluxSites := []string{}
+	for _, s := range fluxFleet.Sites {
+		fluxSites = append(fluxSites, s.Name)
+	}
+	argoSites := []string{}
+	for _, s := range argoFleet.Sites {
+		argoSites = append(argoSites, s.Name)
+	}
+	const fluxSync = "clusters/site-online/fleet-sync.yaml"
+	const appset = "argocd/applicationset.yaml"
+	const project = "argocd/appproject.yaml"
+
+	for _, tc := range []struct {
+		name  string
+		flux  bool
+		edit  func(files map[string][]byte)
+		sites []string // nil: the fleet's sites
+		want  []string // substrings, one per expected error; nil: no error
+	}{
+		{name: "flux as rendered", flux: true},
+		{name: "argocd as rendered"},
+		{name: "no wiring at all", flux: true, edit: func(f map[string][]byte) {
+			for p := range f {
+				if strings.HasPrefix(p, "clusters/") {
+					delete(f, p)
+				}
+			}
+		}},
+		{name: "flux: site without wiring", flux: true, edit: func(f map[string][]byte) { delete(f, fluxSync) },
+			want: []string{`site "site-online": no Flux wiring`}},
+		{name: "flux: wiring for a site not in the inventory", flux: true, sites: []string{"site-airgapped", "site-intermittent"},
+			want: []string{`site "site-online": wiring for a site that is not in the inventory`}},
+		{name: "flux: missing overlay", flux: true, edit: func(f map[string][]byte) { delete(f, "overlays/site-online/kustomization.yaml") },
+			want: []string{`points at a missing overlay (no overlays/site-online/kustomization.yaml)`}},
+		{name: "flux: path at another site's overlay", flux: true, edit: func(f map[string][]byte) {
+			f[fluxSync] = []byte(strings.Replace(string(f[fluxSync]), `path: "./fleet/edge/overlays/site-online"`, `path: "./fleet/edge/overlays/site-airgapped"`, 1))
+		}, want: []string{`clusters/site-online/fleet-sync.yaml (document 2): site "site-online": Kustomization spec.path "./fleet/edge/overlays/site-airgapped" points at the overlay of site "site-airgapped"`}},
+		{name: "flux: two Kustomizations for one site", flux: true, edit: func(f map[string][]byte) {
+			s := string(f[fluxSync])
+			f["clusters/site-online/extra.yaml"] = []byte(s[strings.Index(s, "apiVersion: kustomize"):])
+		}, want: []string{`site "site-online": 2 Flux wiring entries`}},
+		{name: "flux: unknown field is caught by the upstream types", flux: true, edit: func(f map[string][]byte) {
+			f[fluxSync] = []byte(strings.Replace(string(f[fluxSync]), "  prune: true", "  prune: true\n  prunne: true", 1))
+		}, want: []string{`Kustomization kustomize.toolkit.fluxcd.io/v1 flux-system/fleet: spec.prunne: unknown field`}},
+		{name: "flux: bad interval is caught", flux: true, edit: func(f map[string][]byte) {
+			f[fluxSync] = []byte(strings.Replace(string(f[fluxSync]), "interval: 1m", "interval: soon", 1))
+		}, want: []string{`GitRepository source.toolkit.fluxcd.io/v1 flux-system/fleet: spec.interval`}},
+		{name: "argocd: unknown field is caught", edit: func(f map[string][]byte) {
+			f[appset] = []byte(strings.Replace(string(f[appset]), "          selfHeal: true", "          selfHeal: true\n          selfheal: true", 1))
+		}, want: []string{`ApplicationSet argoproj.io/v1alpha1 argocd/waves: spec.template.spec.syncPolicy.automated.selfheal: unknown field`}},
+		{name: "argocd: unknown field in AppProject", edit: func(f map[string][]byte) {
+			f[project] = []byte(strings.Replace(string(f[project]), "    - kind: allow\n", "    - kind: allow\n      timezone: UTC\n", 1))
+		}, want: []string{`AppProject argoproj.io/v1alpha1 argocd/waves: spec.syncWindows[0].timezone: unknown field`}},
+		{name: "argocd: site without element", sites: []string{"canary", "extra", "laggard", "store-a", "store-b"},
+			want: []string{`site "extra": no Argo CD wiring`}},
+		{name: "argocd: duplicate element", edit: func(f map[string][]byte) {
+			f[appset] = []byte(strings.Replace(string(f[appset]), `- site: "store-a"`, `- site: "store-b"`, 1))
+		}, want: []string{`site "store-a": no Argo CD wiring`, `site "store-b": 2 Argo CD wiring entries`}},
+		{name: "argocd: missing overlay", edit: func(f map[string][]byte) { delete(f, "overlays/laggard/kustomization.yaml") },
+			want: []string{`site "laggard": points at a missing overlay`}},
+		{name: "unknown kind under argocd/", edit: func(f map[string][]byte) {
+			f["argocd/extra.yaml"] = []byte("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: x}\n")
+		}, want: []string{`argoproj.io/v1alpha1 Application is not a wiring kind fleetgen knows`}},
+		{name: "flux-system from bootstrap is left alone", flux: true, edit: func(f map[string][]byte) {
+			f["clusters/site-online/flux-system/gotk-components.yaml"] = []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: flux-system}\n")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files := gitops.Files(argoTree)
+			sites := argoSites
+			if tc.flux {
+				files, sites = gitops.Files(fluxTree), fluxSites
+			}
+			if tc.sites != nil {
+				sites = tc.sites
+			}
+			if tc.edit != nil {
+				tc.edit(files)
+			}
+			errs := gitops.CheckWiring(files, sites)
+			if len(errs) != len(tc.want) {
+				t.Fatalf("got %d errors, want %d: %v", len(errs), len(tc.want), errs)
+			}
+			for _, w := range tc.want {
+				found := false
+				for _, e := range errs {
+					found = found || strings.Contains(e.Error(), w)
+				}
+				if !found {
+					t.Errorf("no error contains %q; got %v", w, errs)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,182 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// LoadFiles reads the inventory from several files and merges them in
+// order: the first file is a YAML inventory with apiVersion, kind and fleet
+// (and optionally defaults, groups and sites); each later file adds groups
+// and sites. A later YAML file carries apiVersion and kind too, and may
+// hold only groups and sites. A file whose name ends in .csv holds sites,
+// one a row, under a header row (see the package documentation). "-" reads
+// stdin, at most once.
+//
+// The merged inventory is validated as one: a site or group defined in two
+// files is a duplicate, and every problem names its own file, line and
+// column. With a single YAML file, LoadFiles is LoadFile.
+func LoadFiles(paths []string, stdin io.Reader) (*Inventory, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("reading inventory: no inventory file given")
+	}
+	if stdin == nil {
+		stdin = os.Stdin
+	}
+	if isCSV(paths[0]) {
+		return nil, &ErrorList{Problems: []Problem{{
+			File: paths[0],
+			Msg:  "the first inventory file must be YAML with apiVersion, kind and fleet; CSV files can only add sites (give them after it)",
+		}}}
+	}
+	if len(paths) == 1 {
+		if paths[0] == "-" {
+			return Load(stdinName, stdin)
+		}
+		return LoadFile(paths[0])
+	}
+	stdinUsed := false
+	names := make([]string, len(paths))
+	datas := make([][]byte, len(paths))
+	for i, p := range paths {
+		if p == "-" {
+			if stdinUsed {
+				return nil, errors.New("reading inventory: standard input (-) given more than once")
+			}
+			stdinUsed = true
+		}
+		name, data, err := readInput(p, stdin)
+		if err != nil {
+			return nil, err
+		}
+		names[i], datas[i] = name, data
+	}
+
+	ps := &problems{file: names[0], order: map[string]int{}}
+	for i, n := range names {
+		if _, ok := ps.order[n]; !ok {
+			ps.order[n] = i
+		}
+	}
+	inv := decodeDocument(ps, names[0], datas[0])
+	if inv == nil {
+		return nil, ps.err()
+	}
+	src := inv.src
+	src.files = names
+	src.defaults.setFile(names[0])
+	for i := range src.groups {
+		src.groups[i].setFile(names[0])
+	}
+	for i := range src.sites {
+		src.sites[i].setFile(names[0])
+	}
+
+	for i := 1; i < len(names); i++ {
+		sub := &problems{file: names[i]}
+		var part *Inventory
+		if isCSV(paths[i]) {
+			part = decodeCSV(sub, names[i], datas[i], len(inv.Sites))
+		} else {
+			part = decodeDocument(sub, names[i], datas[i])
+			if part != nil {
+				for _, field := range []string{"fleet", "defaults", "gitops"} {
+					if p, ok := part.src.paths[field]; ok {
+						sub.add(p, "", field, "only the first inventory file (%s) may set %s; later files add groups and sites", names[0], field)
+					}
+				}
+			}
+		}
+		for _, p := range sub.list {
+			if len(ps.list) >= maxProblems {
+				ps.dropped++
+				continue
+			}
+			ps.list = append(ps.list, p)
+		}
+		ps.dropped += sub.dropped
+		if part == nil {
+			continue
+		}
+		for j := range part.src.groups {
+			part.src.groups[j].setFile(names[i])
+		}
+		for j := range part.src.sites {
+			part.src.sites[j].setFile(names[i])
+		}
+		inv.Groups = append(inv.Groups, part.Groups...)
+		src.groups = append(src.groups, part.src.groups...)
+		inv.Sites = append(inv.Sites, part.Sites...)
+		src.sites = append(src.sites, part.src.sites...)
+		src.groupNameUnreadable = src.groupNameUnreadable || part.src.groupNameUnreadable
+	}
+	if len(inv.Sites) > 0 {
+		delete(src.bad, "sites")
+	}
+
+	c := checker{inv: inv, src: src, ps: ps}
+	c.run(nil)
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// isCSV reports whether path names a CSV file (by its extension).
+func isCSV(path string) bool {
+	return strings.EqualFold(filepath.Ext(path), ".csv")
+}
+
+// readInput reads one inventory file (or stdin for "-") within the size
+// limit, returning the name to use in messages.
+func readInput(path string, stdin io.Reader) (string, []byte, error) {
+	if path == "-" {
+		data, err := readLimited(stdinName, stdin, maxFileSize)
+		return stdinName, data, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", nil, fmt.Errorf("reading inventory: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", nil, fmt.Errorf("reading inventory: %w", err)
+	}
+	if fi.IsDir() {
+		return "", nil, fmt.Errorf("reading inventory %s: is a directory", path)
+	}
+	if fi.Mode().IsRegular() && fi.Size() > maxFileSize {
+		return "", nil, tooLarge(path, maxFileSize)
+	}
+	data, err := readLimited(path, f, maxFileSize)
+	return path, data, err
+}
+
+func readLimited(name string, r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading inventory %s: %w", name, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, tooLarge(name, limit)
+	}
+	return data, nil
+}
+
+// setFile records that every position of the layer is in file.
+func (e *entryMeta) setFile(file string) {
+	e.pos.file = file
+	for k, p := range e.val {
+		p.file = file
+		e.val[k] = p
+	}
+	for k, p := range e.key {
+		p.file = file
+		e.key[k] = p
+	}
+}

@@ -1,0 +1,54 @@
+package jsonschema
+
+// descriptions documents every property of the inventory, keyed by Go type
+// and json name ("Layer.region"); "Type." describes a type. A test fails
+// when a property has none.
+var descriptions = map[string]string{
+	"Inventory.":           "A fleetgen site inventory: every edge site of a fleet, from which fleetgen generates a Kustomize tree (base/, components/, overlays/<site>/). See docs/inventory.md.",
+	"Inventory.apiVersion": "The inventory format version; read before anything else.",
+	"Inventory.kind":       "Always Inventory.",
+	"Inventory.fleet":      "The fleet's name, a DNS-1123 label; it appears in generated files.",
+	"Inventory.gitops":     "How sites pull the fleet tree: the GitOps engine (flux, argocd or none), the repository, branch and path, and the operators' age recipients.",
+	"Inventory.defaults":   "Site fields every site starts from; groups, then the site itself, override them.",
+	"Inventory.groups":     "Named layers that sites opt into with groups:, applied in the order the site lists them.",
+	"Inventory.sites":      "The sites of the fleet. The inventory needs at least one, here or in later inventory files (YAML or CSV). Site names are unique (ignoring case).",
+
+	"Layer.type":              "The kind of site: factory or store. Required after merging.",
+	"Layer.region":            "The site's region, a DNS-1123 label; it becomes a label value. Required after merging.",
+	"Layer.arch":              "The CPU architecture of the site's device: amd64 or arm64. Required after merging.",
+	"Layer.capacity":          "What the site's device offers to workloads, as Kubernetes quantities; cpu and memory merge independently.",
+	"Layer.config":            "Strings that land verbatim in the site's site-config ConfigMap, taken exactly as written (1.10 stays \"1.10\", no stays \"no\"). Keys are ConfigMap keys. Merged key by key.",
+	"Layer.images":            "Image name as the base manifests use it (no tag, no digest) to a pinned reference: NAME:TAG, NAME@sha256:DIGEST or both. Merged key by key.",
+	"Layer.components":        "Kustomize components of the template set to include; merged as an ordered union.",
+	"Layer.labels":            "Kubernetes labels put on the site's objects; keys are qualified names, values label values. Merged key by key.",
+	"Layer.waivers":           "Policies whose findings count as passes for the sites this layer applies to, each with the reason; merged by policy id. See docs/policies.md.",
+	"Layer.requireDigests":    "When true, every image of the site must be pinned by digest (the image-digest policy).",
+	"Layer.wave":              "The rollout wave, a whole number from 0 (rolls out first) to 1000; 0 when no layer sets it.",
+	"Layer.maintenanceWindow": "When the site may be changed: from each time schedule fires, for duration, in timeZone.",
+	"Layer.network":           "The site's network profile: online (default), intermittent or airgapped (needs imageRegistry).",
+	"Layer.ageRecipient":      "The site's age X25519 public key (age1...): its secrets are encrypted to it.",
+	"Layer.imageRegistry":     "A registry mirror the site pulls images from, host[:port][/path]; required for airgapped sites.",
+
+	"Capacity.cpu":     "CPU the device offers, a Kubernetes quantity greater than zero (\"2\", \"500m\").",
+	"Capacity.memory":  "Memory the device offers, a Kubernetes quantity greater than zero (\"2Gi\").",
+	"Capacity.reserve": "What K3s itself needs on the device, kept back from the capacity by the capacity policy; unset means the policy's default.",
+	"Reserve.cpu":      "CPU kept back for K3s, a Kubernetes quantity.",
+	"Reserve.memory":   "Memory kept back for K3s, a Kubernetes quantity.",
+
+	"Waiver.policy": "The id of the policy waived (see docs/policies.md).",
+	"Waiver.reason": "Why the policy does not apply; shown in reports.",
+
+	"Group.name":      "The group's name, a DNS-1123 label, unique among groups.",
+	"SiteSpec.name":   "The site's name, a DNS-1123 label: its overlay directory (overlays/<name>) and fleetgen.dev/site label.",
+	"SiteSpec.groups": "Groups the site belongs to, applied in this order after defaults; each defined under groups and listed once.",
+
+	"GitOps.engine":          "The GitOps engine to generate wiring for: flux, argocd or none (default).",
+	"GitOps.repo":            "The Git URL the fleet tree is pushed to (https:// or ssh://).",
+	"GitOps.branch":          "The branch sites follow (default main).",
+	"GitOps.path":            "The directory of the repository that holds the tree (default \".\", its root).",
+	"GitOps.adminRecipients": "age X25519 public keys (age1...) that can decrypt every site's secrets: the fleet's operators.",
+
+	"MaintenanceWindow.schedule": "A 5-field cron expression for when the window opens (\"0 2 * * *\").",
+	"MaintenanceWindow.duration": "How long the window stays open (\"2h\").",
+	"MaintenanceWindow.timeZone": "The IANA time zone of the schedule (default UTC).",
+}

@@ -1,0 +1,10 @@
+// Package selector selects sites with kubectl label-selector syntax
+// ("type=store", "region in (eu-central,eu-west)", "!gpu", "group=eu,arch!=amd64")
+// over a site's fields and labels.
+//
+// The keys a selector can name are the site fields name, type, region,
+// arch, group, wave and network, and any of the site's labels. A field
+// wins over a label with the same key. group holds several values: =, ==,
+// in and exists match when any of the site's groups matches; !=, notin
+// and !group match when none does.
+package selector

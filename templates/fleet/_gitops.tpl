@@ -1,0 +1,18 @@
+{{- /*
+Partials of the GitOps wiring. Values of each network profile are explained
+in docs/gitops.md; change them there too.
+*/ -}}
+
+{{- /* gitops.root: the tree's directory in the repository, "" for its root. */ -}}
+{{- define "gitops.root" -}}
+{{- if ne .Fleet.GitOps.Path "." }}{{ .Fleet.GitOps.Path }}/{{ end -}}
+{{- end -}}
+
+{{- /* gitops.sopsRecipients: the age recipients of one site's secrets
+(the site's own key, then the fleet's admins), comma-separated as SOPS reads
+them. Called with (list $site $.Fleet.GitOps.AdminRecipients). */ -}}
+{{- define "gitops.sopsRecipients" -}}
+{{- $site := index . 0 -}}
+{{- $admins := index . 1 -}}
+{{- prepend $admins $site.AgeRecipient | join "," -}}
+{{- end -}}
