@@ -15,11 +15,9 @@ import (
 type CheckOptions struct {
 	IO IOStreams
 
-	Inventory string
-	Sample    bool
-	Output    string
-	Templates string
-	Diff      bool
+	InputOptions
+	Output string
+	Diff   bool
 }
 
 // NewCmdCheck builds `fleetgen check`, the CI and pre-commit gate.
@@ -52,20 +50,17 @@ files) and failing sites; 2 for bad input.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&opts.Inventory, "inventory", "i", "", "inventory file (- for standard input)")
-	f.BoolVar(&opts.Sample, "sample", false, "use the embedded sample inventory instead of -i")
+	addInputFlags(cmd, &opts.InputOptions)
 	f.StringVarP(&opts.Output, "output", "o", "", "the fleet tree to check")
-	f.StringVar(&opts.Templates, "templates", "", "template set directory (default: the embedded set)")
 	f.BoolVar(&opts.Diff, "diff", false, "print a unified diff of each drifted file")
 	return cmd
 }
 
 func (o *CheckOptions) validate() error {
+	if err := o.InputOptions.validate(); err != nil {
+		return err
+	}
 	switch {
-	case o.Sample && o.Inventory != "":
-		return errors.New("--sample and -i are mutually exclusive")
-	case !o.Sample && o.Inventory == "":
-		return errors.New("no inventory: give -i FILE (- for standard input) or --sample")
 	case o.Output == "":
 		return errors.New("no tree: give -o DIR")
 	}
@@ -91,7 +86,7 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 	if err := tree.ValidateRoot(o.Output); err != nil {
 		return usageError(err)
 	}
-	popts, err := pipelineOptions(o.IO, o.Inventory, o.Sample, o.Templates)
+	popts, err := o.pipelineOptions(o.IO)
 	if err != nil {
 		return err
 	}
@@ -100,7 +95,7 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 	if err != nil {
 		return err
 	}
-	plan, err := tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{})
+	plan, err := tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{Only: planScope(o.Selector, res)})
 	if err != nil {
 		return err
 	}

@@ -13,19 +13,18 @@ import (
 
 	"github.com/fleetgen/fleetgen/pkg/pipeline"
 	"github.com/fleetgen/fleetgen/pkg/tree"
+	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
 // DiffOptions are the inputs of `fleetgen diff`.
 type DiffOptions struct {
 	IO IOStreams
 
-	Inventory string
-	Sample    bool
-	Output    string
-	Templates string
-	Summary   bool
-	ExitCode  bool
-	Color     string
+	InputOptions
+	Output   string
+	Summary  bool
+	ExitCode bool
+	Color    string
 }
 
 // NewCmdDiff builds `fleetgen diff`.
@@ -65,10 +64,8 @@ Bad input exits 2.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&opts.Inventory, "inventory", "i", "", "inventory file (- for standard input)")
-	f.BoolVar(&opts.Sample, "sample", false, "use the embedded sample inventory instead of -i")
+	addInputFlags(cmd, &opts.InputOptions)
 	f.StringVarP(&opts.Output, "output", "o", "", "the fleet tree to compare with")
-	f.StringVar(&opts.Templates, "templates", "", "template set directory (default: the embedded set)")
 	f.BoolVar(&opts.Summary, "summary", false, "print only the grouped summary")
 	f.BoolVar(&opts.ExitCode, "exit-code", false, "exit 1 when there are changes")
 	f.StringVar(&opts.Color, "color", "auto", "colour the diff: auto, always or never")
@@ -76,11 +73,10 @@ Bad input exits 2.`,
 }
 
 func (o *DiffOptions) validate() error {
+	if err := o.InputOptions.validate(); err != nil {
+		return err
+	}
 	switch {
-	case o.Sample && o.Inventory != "":
-		return errors.New("--sample and -i are mutually exclusive")
-	case !o.Sample && o.Inventory == "":
-		return errors.New("no inventory: give -i FILE (- for standard input) or --sample")
 	case o.Output == "":
 		return errors.New("no tree: give -o DIR")
 	case o.Color != "auto" && o.Color != "always" && o.Color != "never":
@@ -93,7 +89,7 @@ func diffRun(ctx context.Context, o *DiffOptions) error {
 	if err := tree.ValidateRoot(o.Output); err != nil {
 		return usageError(err)
 	}
-	popts, err := pipelineOptions(o.IO, o.Inventory, o.Sample, o.Templates)
+	popts, err := o.pipelineOptions(o.IO)
 	if err != nil {
 		return err
 	}
@@ -106,7 +102,7 @@ func diffRun(ctx context.Context, o *DiffOptions) error {
 		fmt.Fprintln(o.IO.ErrOut, "warning: generate would refuse to write this tree:")
 		printReport(o.IO.ErrOut, res.Report)
 	}
-	plan, err := tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{})
+	plan, err := tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{Only: planScope(o.Selector, res)})
 	if err != nil {
 		return err
 	}
@@ -221,10 +217,10 @@ func writeDiffSummary(w io.Writer, p *tree.Plan) {
 		return
 	}
 	sort.SliceStable(order, func(i, j int) bool { return len(order[i].sites) > len(order[j].sites) })
-	fmt.Fprintf(w, "changes %s %s in %s %s:\n", thousands(sites), plural(sites, "site", "sites"),
-		thousands(len(order)), plural(len(order), "distinct way", "distinct ways"))
+	fmt.Fprintf(w, "changes %s %s in %s %s:\n", verify.Thousands(sites), plural(sites, "site", "sites"),
+		verify.Thousands(len(order)), plural(len(order), "distinct way", "distinct ways"))
 	for i, way := range order {
-		fmt.Fprintf(w, "  %d. %s %s, for example %s:\n", i+1, thousands(len(way.sites)),
+		fmt.Fprintf(w, "  %d. %s %s, for example %s:\n", i+1, verify.Thousands(len(way.sites)),
 			plural(len(way.sites), "site", "sites"), way.sites[0])
 		for _, l := range way.lines {
 			fmt.Fprintf(w, "       %s\n", l)
@@ -258,16 +254,4 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// thousands formats n with comma separators: 2917 → "2,917".
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }

@@ -11,20 +11,17 @@ import (
 	"github.com/fleetgen/fleetgen/pkg/pipeline"
 	"github.com/fleetgen/fleetgen/pkg/report"
 	"github.com/fleetgen/fleetgen/pkg/tree"
-	"github.com/fleetgen/fleetgen/templates"
 )
 
 // GenerateOptions are the inputs of `fleetgen generate`.
 type GenerateOptions struct {
 	IO IOStreams
 
-	Inventory string
-	Sample    bool
-	Output    string
-	Templates string
-	Force     bool
-	DryRun    bool
-	Diff      bool
+	InputOptions
+	Output string
+	Force  bool
+	DryRun bool
+	Diff   bool
 	// Format is the verification report format: text (default) or json.
 	// With json the report goes to standard output and everything else to
 	// standard error.
@@ -72,10 +69,8 @@ atomically; unchanged files are left alone.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&opts.Inventory, "inventory", "i", "", "inventory file (- for standard input)")
-	f.BoolVar(&opts.Sample, "sample", false, "use the embedded sample inventory instead of -i")
+	addInputFlags(cmd, &opts.InputOptions)
 	f.StringVarP(&opts.Output, "output", "o", "", "output directory (the fleet tree)")
-	f.StringVar(&opts.Templates, "templates", "", "template set directory (default: the embedded set)")
 	f.BoolVar(&opts.Force, "force", false, "overwrite or delete generated files that were edited by hand")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print the change set grouped by site; write nothing")
 	f.BoolVar(&opts.Diff, "diff", false, "with --dry-run, print a unified diff of each changed file")
@@ -84,40 +79,16 @@ atomically; unchanged files are left alone.`,
 }
 
 func (o *GenerateOptions) validate() error {
+	if err := o.InputOptions.validate(); err != nil {
+		return err
+	}
 	switch {
-	case o.Sample && o.Inventory != "":
-		return errors.New("--sample and -i are mutually exclusive")
-	case !o.Sample && o.Inventory == "":
-		return errors.New("no inventory: give -i FILE (- for standard input) or --sample")
 	case o.Output == "":
 		return errors.New("no output directory: give -o DIR")
 	case o.Diff && !o.DryRun:
 		return errors.New("--diff needs --dry-run")
 	}
 	return nil
-}
-
-// pipelineOptions turns the shared input flags into pipeline options.
-func pipelineOptions(io IOStreams, inventory string, sample bool, templatesDir string) (pipeline.Options, error) {
-	opts := pipeline.Options{Inventory: inventory}
-	switch {
-	case sample:
-		opts.Inventory = "sample-inventory.yaml"
-		opts.InventoryData = templates.SampleInventory()
-	case inventory == "-":
-		opts.Stdin = io.In
-	}
-	if templatesDir != "" {
-		st, err := os.Stat(templatesDir)
-		if err != nil {
-			return opts, usageError(fmt.Errorf("--templates: %w", err))
-		}
-		if !st.IsDir() {
-			return opts, usageError(fmt.Errorf("--templates %s: not a directory", templatesDir))
-		}
-		opts.Templates = os.DirFS(templatesDir)
-	}
-	return opts, nil
 }
 
 func generateRun(ctx context.Context, o *GenerateOptions) error {
@@ -137,7 +108,7 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 		defer unlock()
 		locked = true
 	}
-	popts, err := pipelineOptions(o.IO, o.Inventory, o.Sample, o.Templates)
+	popts, err := o.pipelineOptions(o.IO)
 	if err != nil {
 		return err
 	}
@@ -166,7 +137,7 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 		}
 		defer unlock()
 	}
-	plan, err := tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{Force: o.Force})
+	plan, err := tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{Force: o.Force, Only: planScope(o.Selector, res)})
 	if err != nil {
 		return err
 	}
@@ -185,7 +156,7 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 	if err := tree.Apply(ctx, plan); err != nil {
 		return fmt.Errorf("writing %s: %w", o.Output, err)
 	}
-	printApplied(o.IO.Out, o.Output, len(res.Fleet.Sites), plan)
+	printApplied(o.IO.Out, o.Output, len(res.Selected.Sites), plan)
 	return nil
 }
 

@@ -79,7 +79,7 @@ func printConflicts(w io.Writer, p *tree.Plan) {
 // printApplied prints the one-line outcome of a successful generate.
 func printApplied(w io.Writer, dir string, sites int, p *tree.Plan) {
 	if p.InSync() {
-		fmt.Fprintf(w, "%s: up to date (%d sites)\n", dir, sites)
+		fmt.Fprintf(w, "%s: up to date (%s %s)\n", dir, verify.Thousands(sites), plural(sites, "site", "sites"))
 		return
 	}
 	var created, updated, deleted int
@@ -93,7 +93,7 @@ func printApplied(w io.Writer, dir string, sites int, p *tree.Plan) {
 			deleted++
 		}
 	}
-	fmt.Fprintf(w, "%s: %d sites verified; %d files created, %d updated, %d deleted\n", dir, sites, created, updated, deleted)
+	fmt.Fprintf(w, "%s: %s %s verified; %d files created, %d updated, %d deleted\n", dir, verify.Thousands(sites), plural(sites, "site", "sites"), created, updated, deleted)
 }
 
 func indent(s, prefix string) string {

@@ -17,6 +17,7 @@ import (
 	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/inventory"
 	"github.com/fleetgen/fleetgen/pkg/render"
+	"github.com/fleetgen/fleetgen/pkg/selector"
 	fstree "github.com/fleetgen/fleetgen/pkg/tree"
 	"github.com/fleetgen/fleetgen/pkg/verify"
 	"github.com/fleetgen/fleetgen/templates"
@@ -36,8 +37,16 @@ type Options struct {
 	// InventoryData, when non-nil, is used instead of reading Inventory;
 	// Inventory is then only the name used in messages.
 	InventoryData []byte
+	// Inventories, when set, are several inventory files merged in order
+	// (YAML, then YAML or CSV); "-" reads Stdin. It takes precedence over
+	// Inventory.
+	Inventories []string
 	// Stdin is read when Inventory is "-".
 	Stdin io.Reader
+	// Selector limits verification to the sites it selects; the whole
+	// fleet is still rendered, so fleet-level files stay whole. The empty
+	// selector selects every site.
+	Selector selector.Selector
 	// Templates is the template set; nil means the embedded default set.
 	Templates fs.FS
 	// Workers bounds parallel overlay builds.
@@ -56,7 +65,15 @@ type Result struct {
 	Fleet  *inventory.Fleet
 	Tree   *render.Tree
 	Report *verify.Report
+	// Selected are the sites Options.Selector selected (every site for the
+	// empty selector); only they were verified.
+	Selected *inventory.Fleet
+
+	selected map[string]bool
 }
+
+// Selects reports whether site is one of the selected sites.
+func (r *Result) Selects(site string) bool { return r.selected[site] }
 
 // InputError marks a problem with what the user gave: the inventory (also
 // when it cannot be read) or the template set. The CLI exits 2 on it.
@@ -72,15 +89,23 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	selected := selector.Filter(fleet, opts.Selector)
+	if len(selected.Sites) == 0 {
+		return nil, &InputError{Err: fmt.Errorf("selector %q matches no site of the inventory", opts.Selector.String())}
+	}
 	fsys, err := MemFS(tree, opts.Output)
 	if err != nil {
 		return nil, err
 	}
-	report, err := Verify(ctx, fleet, fsys, opts.Workers)
+	report, err := Verify(ctx, selected, fsys, opts.Workers)
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Fleet: fleet, Tree: tree, Report: report}, nil
+	res := &Result{Fleet: fleet, Tree: tree, Report: report, Selected: selected, selected: map[string]bool{}}
+	for _, s := range selected.Sites {
+		res.selected[s.Name] = true
+	}
+	return res, nil
 }
 
 // Render loads the inventory and renders the tree without verifying it.
@@ -249,6 +274,9 @@ func sortedKeys(m map[string][]byte) []string {
 func loadInventory(opts Options) (*inventory.Inventory, error) {
 	if opts.InventoryData != nil {
 		return inventory.Load(opts.Inventory, bytes.NewReader(opts.InventoryData))
+	}
+	if len(opts.Inventories) > 0 {
+		return inventory.LoadFiles(opts.Inventories, opts.Stdin)
 	}
 	if opts.Inventory == "-" && opts.Stdin != nil {
 		return inventory.Load("<stdin>", opts.Stdin)

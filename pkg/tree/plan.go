@@ -65,6 +65,10 @@ type PlanOptions struct {
 	// hand-edited files and files fleetgen did not write, delete hand-edited
 	// files that are no longer rendered.
 	Force bool
+	// Only, when set, limits the plan to fleet-level files and the files of
+	// the sites it returns true for. Other sites' files are left exactly as
+	// they are: not written, not deleted, their ledger entries kept.
+	Only func(site string) bool
 }
 
 // Plan is the set of changes that brings a root in line with a rendered tree.
@@ -190,12 +194,18 @@ func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
 	}
 	preexisting := false
 	for _, path := range sortedKeys(paths) {
+		f, inTree := lookupFile(files, path)
+		le, inLedger := lookup(p.base, path)
+		if site := siteOf(f, inTree, le); opts.Only != nil && site != "" && !opts.Only(site) {
+			if inLedger {
+				p.target = append(p.target, le)
+			}
+			continue
+		}
 		d, err := inspect(r, path)
 		if err != nil {
 			return nil, err
 		}
-		f, inTree := lookupFile(files, path)
-		le, inLedger := lookup(p.base, path)
 		var c Change
 		if inTree {
 			if d.exists && !inLedger {
@@ -217,6 +227,15 @@ func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
 			"identical ones are adopted, differing ones are conflicts (--force overwrites them)", ledgerFile))
 	}
 	return p, nil
+}
+
+// siteOf is the site a path belongs to: the rendered file's, else the
+// ledger's.
+func siteOf(f render.File, inTree bool, le Entry) string {
+	if inTree {
+		return f.Site
+	}
+	return le.Site
 }
 
 // planFile decides the fate of a path the tree renders.

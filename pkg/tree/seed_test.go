@@ -74,3 +74,44 @@ func TestSeedFiles(t *testing.T) {
 		t.Fatalf("deleted seed: want one create, got %+v", pend)
 	}
 }
+
+// TestPlanOnly: a plan limited to some sites leaves the others' files and
+// ledger entries alone, also when they are no longer rendered.
+func TestPlanOnly(t *testing.T) {
+	root := t.TempDir()
+	v1 := mkTree(
+		file("base/k.yaml", "", "base: 1\n"),
+		file("overlays/a/k.yaml", "a", "a: 1\n"),
+		file("overlays/b/k.yaml", "b", "b: 1\n"),
+	)
+	applyTree(t, root, v1, PlanOptions{})
+	// b is edited by hand and no longer rendered; a and base change.
+	writeFile(t, root, "overlays/b/k.yaml", "b: mine\n")
+	v2 := mkTree(
+		file("base/k.yaml", "", "base: 2\n"),
+		file("overlays/a/k.yaml", "a", "a: 2\n"),
+	)
+	only := func(site string) bool { return site == "a" }
+	p := applyTree(t, root, v2, PlanOptions{Only: only})
+	for _, c := range p.Changes {
+		if c.Site == "b" {
+			t.Errorf("plan touches unselected site: %+v", c)
+		}
+	}
+	if got, _ := readFile(t, root, "overlays/a/k.yaml"); got != "a: 2\n" {
+		t.Errorf("selected site not updated: %q", got)
+	}
+	if got, _ := readFile(t, root, "base/k.yaml"); got != "base: 2\n" {
+		t.Errorf("fleet file not updated: %q", got)
+	}
+	if got, _ := readFile(t, root, "overlays/b/k.yaml"); got != "b: mine\n" {
+		t.Errorf("unselected site's file changed: %q", got)
+	}
+	led, err := ReadLedger(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := led.Lookup("overlays/b/k.yaml"); !ok {
+		t.Error("unselected site's ledger entry dropped")
+	}
+}
