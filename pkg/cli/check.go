@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetgen/fleetgen/pkg/pipeline"
+	"github.com/fleetgen/fleetgen/pkg/report"
 	"github.com/fleetgen/fleetgen/pkg/tree"
 )
 
@@ -16,13 +17,18 @@ type CheckOptions struct {
 	IO IOStreams
 
 	InputOptions
+	RunOptions
 	Output string
 	Diff   bool
+	// Format is the verification report format: text (default) or json,
+	// which goes to standard output with everything else on standard error.
+	Format report.Format
 }
 
 // NewCmdCheck builds `fleetgen check`, the CI and pre-commit gate.
 func NewCmdCheck(streams IOStreams, runF func(context.Context, *CheckOptions) error) *cobra.Command {
 	opts := &CheckOptions{IO: streams}
+	var format formatFlag
 	cmd := &cobra.Command{
 		Use:   "check -i INVENTORY -o DIR",
 		Short: "Fail when DIR is not exactly what generate would write, or an overlay fails verification",
@@ -37,9 +43,13 @@ files) and failing sites; 2 for bad input.`,
   fleetgen check -i inventory.yaml -o fleet/
 
   # Show what differs
-  fleetgen check -i inventory.yaml -o fleet/ --diff`,
+  fleetgen check -i inventory.yaml -o fleet/ --diff
+
+  # Machine-readable verification report for CI (drift stays on stderr)
+  fleetgen check -i inventory.yaml -o fleet/ --format json > report.json`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.Format = format.format()
 			if err := opts.validate(); err != nil {
 				return usageError(err)
 			}
@@ -51,8 +61,10 @@ files) and failing sites; 2 for bad input.`,
 	}
 	f := cmd.Flags()
 	addInputFlags(cmd, &opts.InputOptions)
+	addRunFlags(cmd, &opts.RunOptions)
 	f.StringVarP(&opts.Output, "output", "o", "", "the fleet tree to check")
 	f.BoolVar(&opts.Diff, "diff", false, "print a unified diff of each drifted file")
+	f.Var(&format, "format", "verification report format: text or json")
 	return cmd
 }
 
@@ -95,6 +107,12 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.Format == report.JSON {
+		if err := report.FromVerify(res.Report).Write(o.IO.Out, report.JSON); err != nil {
+			return err
+		}
+		o.IO.Out = o.IO.ErrOut
+	}
 	plan, err := tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{Only: planScope(o.Selector, res)})
 	if err != nil {
 		return err
@@ -102,7 +120,9 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 	drift := plan.Pending()
 	staleLedger := len(drift) == 0 && !plan.InSync()
 	for _, note := range plan.Notes {
-		fmt.Fprintf(o.IO.ErrOut, "note: %s\n", note)
+		if !o.Quiet {
+			fmt.Fprintf(o.IO.ErrOut, "note: %s\n", note)
+		}
 	}
 	for _, g := range plan.BySite() {
 		fmt.Fprintf(o.IO.ErrOut, "%s:\n", siteLabel(g.Site))

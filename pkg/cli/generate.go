@@ -18,6 +18,7 @@ type GenerateOptions struct {
 	IO IOStreams
 
 	InputOptions
+	RunOptions
 	Output string
 	Force  bool
 	DryRun bool
@@ -70,6 +71,7 @@ atomically; unchanged files are left alone.`,
 	}
 	f := cmd.Flags()
 	addInputFlags(cmd, &opts.InputOptions)
+	addRunFlags(cmd, &opts.RunOptions)
 	f.StringVarP(&opts.Output, "output", "o", "", "output directory (the fleet tree)")
 	f.BoolVar(&opts.Force, "force", false, "overwrite or delete generated files that were edited by hand")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print the change set grouped by site; write nothing")
@@ -113,7 +115,12 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 		return err
 	}
 	popts.Output = o.Output
+	popts.Workers = o.Workers
+	popts.Cache, popts.CacheSalt = o.cache()
+	var endProgress func()
+	popts.Progress, endProgress = o.progress(o.IO.ErrOut, "verifying")
 	res, err := pipeline.Run(ctx, popts)
+	endProgress()
 	if err != nil {
 		return err
 	}
@@ -129,7 +136,9 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 		fmt.Fprintf(o.IO.ErrOut, "nothing written to %s\n", o.Output)
 		return silentFailure()
 	}
-	printNotes(o.IO.ErrOut, res.Report)
+	if !o.Quiet {
+		printNotes(o.IO.ErrOut, res.Report)
+	}
 	if !o.DryRun && !locked {
 		unlock, err := tree.Lock(o.Output)
 		if err != nil {
@@ -142,7 +151,9 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 		return err
 	}
 	for _, note := range plan.Notes {
-		fmt.Fprintf(o.IO.ErrOut, "note: %s\n", note)
+		if !o.Quiet {
+			fmt.Fprintf(o.IO.ErrOut, "note: %s\n", note)
+		}
 	}
 	if o.DryRun {
 		printPlan(o.IO.Out, plan, o.Diff)

@@ -22,6 +22,7 @@ type VerifyOptions struct {
 	Format report.Format
 	// Selector limits verify to the overlays it selects (-l).
 	Selector string
+	RunOptions
 }
 
 // NewCmdVerify builds `fleetgen verify`.
@@ -68,6 +69,7 @@ standard output and the text report to standard error.`,
 	}
 	cmd.Flags().VarP(format, "output", "o", "report format: text or json")
 	addSelectorFlag(cmd, &opts.Selector)
+	addRunFlags(cmd, &opts.RunOptions)
 	return cmd
 }
 
@@ -87,7 +89,12 @@ func verifyRun(ctx context.Context, o *VerifyOptions) error {
 	if targets, err = selectOverlays(fsys, root, targets, o.Selector); err != nil {
 		return err
 	}
-	rep, err := verify.Run(ctx, targets, verify.Options{FS: fsys, Root: root})
+	vopts := verify.Options{FS: fsys, Root: root, Workers: o.Workers}
+	vopts.Cache, vopts.CacheSalt = o.cache()
+	var endProgress func()
+	vopts.Progress, endProgress = o.progress(o.IO.ErrOut, "verifying")
+	rep, err := verify.Run(ctx, targets, vopts)
+	endProgress()
 	if err != nil {
 		return err
 	}

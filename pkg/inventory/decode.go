@@ -204,7 +204,7 @@ func (d *decoder) unknownField(k *yaml.Node, field, where string, allowed []stri
 		msg = "merge keys (<<) are not supported: use defaults and groups to share values"
 	default:
 		msg = fmt.Sprintf("unknown field %q", k.Value)
-		if s := suggest(k.Value, allowed); s != "" {
+		if s := closest(k.Value, allowed); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		}
 	}

@@ -61,7 +61,10 @@
 //     digits and '-', starting and ending with a letter or digit, at most 63
 //     characters), so that it is safe as a directory name and in Kubernetes
 //     names. Site names are unique within the fleet, group names among
-//     groups; names differing only in case count as the same name.
+//     groups; names differing only in case count as the same name. Since
+//     a DNS-1123 label is ASCII, two names that differ only by Unicode
+//     normalisation ("café" composed and decomposed) can never both be
+//     valid: the label rule subsumes a normalisation check.
 //   - groups (sites): names of groups, applied in the order listed. Each
 //     must be defined under groups and be listed once.
 //   - type: one of "factory", "store" (see SiteTypes).
@@ -76,7 +79,10 @@
 //   - config: a mapping of strings to strings that lands verbatim in the
 //     site's ConfigMap. Keys must be valid ConfigMap keys (letters, digits,
 //     '-', '_', '.'; at most 253 characters; not "." and not starting with
-//     ".."). Values: see "Exact text" and
+//     "..") that YAML reads as strings: true, false, null, numbers (1,
+//     0x10, 1.5, .inf) and dates (2001-12-14) are rejected, since kustomize
+//     writes data keys as plain YAML and fails on them. yes, no, on and off
+//     are strings in YAML 1.2 and build fine. Values: see "Exact text" and
 //     "Rejected characters" below.
 //   - images: a mapping from an image name as the base manifests use it
 //     ("app", "registry.example.com/shop/app"; no tag, no digest) to a full,

@@ -21,6 +21,12 @@ import (
 // files is a duplicate, and every problem names its own file, line and
 // column. With a single YAML file, LoadFiles is LoadFile.
 func LoadFiles(paths []string, stdin io.Reader) (*Inventory, error) {
+	return LoadFilesWith(paths, stdin, ResolveOptions{})
+}
+
+// LoadFilesWith is LoadFiles that also checks what Resolve checks against
+// opts (see LoadWith).
+func LoadFilesWith(paths []string, stdin io.Reader, opts ResolveOptions) (*Inventory, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("reading inventory: no inventory file given")
 	}
@@ -35,9 +41,9 @@ func LoadFiles(paths []string, stdin io.Reader) (*Inventory, error) {
 	}
 	if len(paths) == 1 {
 		if paths[0] == "-" {
-			return Load(stdinName, stdin)
+			return LoadWith(stdinName, stdin, opts)
 		}
-		return LoadFile(paths[0])
+		return loadFile(paths[0], opts)
 	}
 	stdinUsed := false
 	names := make([]string, len(paths))
@@ -118,8 +124,8 @@ func LoadFiles(paths []string, stdin io.Reader) (*Inventory, error) {
 		delete(src.bad, "sites")
 	}
 
-	c := checker{inv: inv, src: src, ps: ps}
-	c.run(nil)
+	c := checker{inv: inv, src: src, ps: ps, policies: opts.Policies}
+	c.run(opts.Components)
 	if err := ps.err(); err != nil {
 		return nil, err
 	}

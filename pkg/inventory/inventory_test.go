@@ -567,7 +567,7 @@ func TestConfigExact(t *testing.T) {
       MASK: 0x10
       OCTAL: 0o17
       TILDE: ~
-      NULL: null
+      IS_NULL: null
       EMPTY:
       QUOTED_EMPTY: ""
       FLOAT: 1e3
@@ -601,7 +601,7 @@ func TestConfigExact(t *testing.T) {
 		"MASK":          "0x10",
 		"OCTAL":         "0o17",
 		"TILDE":         "~",
-		"NULL":          "null",
+		"IS_NULL":       "null",
 		"EMPTY":         "",
 		"QUOTED_EMPTY":  "",
 		"FLOAT":         "1e3",
@@ -994,16 +994,16 @@ func TestLoadFileStdin(t *testing.T) {
 
 func TestSizeLimit(t *testing.T) {
 	doc := header + oneSite
-	if _, err := load("in", strings.NewReader(doc), int64(len(doc))); err != nil {
+	if _, err := load("in", strings.NewReader(doc), int64(len(doc)), ResolveOptions{}); err != nil {
 		t.Errorf("at the limit: %v", err)
 	}
-	_, err := load("in", strings.NewReader(doc+"\n"), int64(len(doc)))
+	_, err := load("in", strings.NewReader(doc+"\n"), int64(len(doc)), ResolveOptions{})
 	var list *ErrorList
 	if !errors.As(err, &list) || err.Error() != fmt.Sprintf("in: inventory is larger than %d bytes; refusing to read it", len(doc)) {
 		t.Errorf("over the limit: got %v", err)
 	}
 	// A reader that never ends is read only up to the limit.
-	_, err = load("<stdin>", endless{}, 1<<20)
+	_, err = load("<stdin>", endless{}, 1<<20, ResolveOptions{})
 	if !errors.As(err, &list) || !strings.Contains(err.Error(), "larger than 1 MiB") {
 		t.Errorf("endless input: got %v", err)
 	}
@@ -1062,8 +1062,8 @@ func TestSuggest(t *testing.T) {
 		{"xyz", ""},
 		{"owner", ""},
 	} {
-		if got := suggest(tc.in, siteFields); got != tc.want {
-			t.Errorf("suggest(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := closest(tc.in, siteFields); got != tc.want {
+			t.Errorf("closest(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -27,8 +27,12 @@ const stdinName = "<stdin>"
 // input. Validation problems are returned as *ErrorList; failures to read
 // the file are returned as other errors.
 func LoadFile(path string) (*Inventory, error) {
+	return loadFile(path, ResolveOptions{})
+}
+
+func loadFile(path string, opts ResolveOptions) (*Inventory, error) {
 	if path == "-" {
-		return Load(stdinName, os.Stdin)
+		return load(stdinName, os.Stdin, maxFileSize, opts)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -45,17 +49,24 @@ func LoadFile(path string) (*Inventory, error) {
 	if fi.Mode().IsRegular() && fi.Size() > maxFileSize {
 		return nil, tooLarge(path, maxFileSize)
 	}
-	return load(path, f, maxFileSize)
+	return load(path, f, maxFileSize, opts)
 }
 
 // Load reads and validates an inventory from r; name is used in messages.
 // Validation problems are returned as *ErrorList; failures to read r are
 // returned as other errors.
 func Load(name string, r io.Reader) (*Inventory, error) {
-	return load(name, r, maxFileSize)
+	return load(name, r, maxFileSize, ResolveOptions{})
 }
 
-func load(name string, r io.Reader, limit int64) (*Inventory, error) {
+// LoadWith is Load that also checks what Resolve checks against opts (the
+// template set's components, the known policies), so that every problem of
+// the inventory is reported in one go.
+func LoadWith(name string, r io.Reader, opts ResolveOptions) (*Inventory, error) {
+	return load(name, r, maxFileSize, opts)
+}
+
+func load(name string, r io.Reader, limit int64, opts ResolveOptions) (*Inventory, error) {
 	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading inventory %s: %w", name, err)
@@ -63,7 +74,7 @@ func load(name string, r io.Reader, limit int64) (*Inventory, error) {
 	if int64(len(data)) > limit {
 		return nil, tooLarge(name, limit)
 	}
-	return parse(name, data)
+	return parse(name, data, opts)
 }
 
 func tooLarge(name string, limit int64) error {
@@ -78,14 +89,14 @@ func tooLarge(name string, limit int64) error {
 }
 
 // parse decodes and validates one inventory document.
-func parse(name string, data []byte) (*Inventory, error) {
+func parse(name string, data []byte, opts ResolveOptions) (*Inventory, error) {
 	ps := &problems{file: name}
 	inv := decodeDocument(ps, name, data)
 	if inv == nil {
 		return nil, ps.err()
 	}
-	c := checker{inv: inv, src: inv.src, ps: ps}
-	c.run(nil)
+	c := checker{inv: inv, src: inv.src, ps: ps, policies: opts.Policies}
+	c.run(opts.Components)
 	if err := ps.err(); err != nil {
 		return nil, err
 	}

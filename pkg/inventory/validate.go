@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -195,6 +196,8 @@ func (c *checker) layer(l *Layer, m *entryMeta, field, site, layerName string, k
 		f := entryField(field+".config", k)
 		if errs := validation.IsConfigMapKey(k); len(errs) > 0 {
 			c.ps.add(m.keyAt(path), site, f, "invalid key %s: %s", quote(k), strings.Join(errs, "; "))
+		} else if what := nonStringKey(k); what != "" {
+			c.ps.add(m.keyAt(path), site, f, "invalid key %s: YAML reads it as %s, not a string, and kustomize cannot write such a ConfigMap data key; rename it (for example %s)", quote(k), what, quote("KEY_"+k))
 		}
 		if msg := rejectedChars(l.Config[k]); msg != "" {
 			c.ps.add(m.at(path), site, f, "value %s", msg)
@@ -299,6 +302,32 @@ func (c *checker) waivers(l *Layer, m *entryMeta, field, site string) {
 	}
 }
 
+// nonStringKey returns what YAML reads the plain scalar k as ("a boolean",
+// "a number", ...) when that is not a string, or "". kustomize writes
+// ConfigMap data keys as plain scalars and then converts the object through
+// a YAML library that resolves them, so such a key fails the build
+// ("json: unsupported type: map[interface {}]interface {}"). YAML 1.1 words
+// (yes, no, on, off) resolve to strings in YAML 1.2 and build fine.
+func nonStringKey(k string) string {
+	n := yaml.Node{Kind: yaml.ScalarNode, Value: k}
+	switch n.ShortTag() {
+	case "!!str":
+		return ""
+	case "!!bool":
+		return "a boolean"
+	case "!!null":
+		return "null"
+	case "!!int":
+		return "an integer"
+	case "!!float":
+		return "a number"
+	case "!!timestamp":
+		return "a date"
+	default:
+		return "a value of type " + n.ShortTag()
+	}
+}
+
 // rejectedChars returns why s cannot be a config value, or "". See the
 // package documentation for the rules and their reasons.
 func rejectedChars(s string) string {
@@ -356,7 +385,7 @@ func listOf(what string, names []string) string {
 }
 
 func didYouMean(s string, candidates []string) string {
-	if m := suggest(s, candidates); m != "" {
+	if m := closest(s, candidates); m != "" {
 		return fmt.Sprintf(" (did you mean %q?)", m)
 	}
 	return ""

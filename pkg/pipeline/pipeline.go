@@ -14,6 +14,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/fleetgen/fleetgen/pkg/cache"
 	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/inventory"
 	"github.com/fleetgen/fleetgen/pkg/render"
@@ -49,8 +50,15 @@ type Options struct {
 	Selector selector.Selector
 	// Templates is the template set; nil means the embedded default set.
 	Templates fs.FS
-	// Workers bounds parallel overlay builds.
+	// Workers bounds parallel overlay builds; 0 means GOMAXPROCS.
 	Workers int
+	// Cache and CacheSalt, when Cache is set, let verification skip
+	// overlays whose inputs are unchanged since they last passed (see
+	// verify.Options).
+	Cache     *cache.Dir
+	CacheSalt string
+	// Progress, when set, is called as sites finish verifying.
+	Progress func(done, total int)
 	// Output, when set, is the directory the tree will be written to. The
 	// tree is then verified as it will be on disk after the write: the
 	// user's own files under Output (such as overlays/<site>/local/) are
@@ -97,7 +105,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	report, err := Verify(ctx, selected, fsys, opts.Workers)
+	report, err := verify.Run(ctx, Targets(selected), verify.Options{
+		FS: fsys, Root: memRoot, Workers: opts.Workers,
+		Cache: opts.Cache, CacheSalt: opts.CacheSalt, Progress: opts.Progress,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -119,10 +130,6 @@ func Render(opts Options) (*inventory.Fleet, *render.Tree, error) {
 }
 
 func renderTree(opts Options) (*inventory.Fleet, *render.Tree, error) {
-	inv, err := loadInventory(opts)
-	if err != nil {
-		return nil, nil, err
-	}
 	set := opts.Templates
 	if set == nil {
 		set = templates.FS()
@@ -131,7 +138,14 @@ func renderTree(opts Options) (*inventory.Fleet, *render.Tree, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	fleet, err := inv.Resolve(inventory.ResolveOptions{Components: engine.Components(), Policies: policyIDs()})
+	// The template set is loaded first so that unknown components are
+	// reported together with every other problem of the inventory.
+	ropts := inventory.ResolveOptions{Components: engine.Components(), Policies: policyIDs()}
+	inv, err := loadInventory(opts, ropts)
+	if err != nil {
+		return nil, nil, err
+	}
+	fleet, err := inv.Resolve(ropts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -154,6 +168,12 @@ func renderTree(opts Options) (*inventory.Fleet, *render.Tree, error) {
 // and waivers from the inventory, the policies.
 // fsys is laid out by MemFS.
 func Verify(ctx context.Context, fleet *inventory.Fleet, fsys filesys.FileSystem, workers int) (*verify.Report, error) {
+	return verify.Run(ctx, Targets(fleet), verify.Options{FS: fsys, Root: memRoot, Workers: workers})
+}
+
+// Targets are the verification targets of the fleet's sites in a tree laid
+// out by MemFS.
+func Targets(fleet *inventory.Fleet) []verify.Target {
 	targets := make([]verify.Target, 0, len(fleet.Sites))
 	for _, s := range fleet.Sites {
 		facts, waivers := SiteFacts(s)
@@ -166,7 +186,7 @@ func Verify(ctx context.Context, fleet *inventory.Fleet, fsys filesys.FileSystem
 			Waivers:       waivers,
 		})
 	}
-	return verify.Run(ctx, targets, verify.Options{FS: fsys, Root: memRoot, Workers: workers})
+	return targets
 }
 
 // MemFS lays tree out in a fresh in-memory file system under /fleet. When
@@ -271,17 +291,16 @@ func sortedKeys(m map[string][]byte) []string {
 	return keys
 }
 
-func loadInventory(opts Options) (*inventory.Inventory, error) {
-	if opts.InventoryData != nil {
-		return inventory.Load(opts.Inventory, bytes.NewReader(opts.InventoryData))
+func loadInventory(opts Options, ropts inventory.ResolveOptions) (*inventory.Inventory, error) {
+	switch {
+	case opts.InventoryData != nil:
+		return inventory.LoadWith(opts.Inventory, bytes.NewReader(opts.InventoryData), ropts)
+	case len(opts.Inventories) > 0:
+		return inventory.LoadFilesWith(opts.Inventories, opts.Stdin, ropts)
+	case opts.Inventory == "-" && opts.Stdin != nil:
+		return inventory.LoadWith("<stdin>", opts.Stdin, ropts)
 	}
-	if len(opts.Inventories) > 0 {
-		return inventory.LoadFiles(opts.Inventories, opts.Stdin)
-	}
-	if opts.Inventory == "-" && opts.Stdin != nil {
-		return inventory.Load("<stdin>", opts.Stdin)
-	}
-	return inventory.LoadFile(opts.Inventory)
+	return inventory.LoadFilesWith([]string{opts.Inventory}, nil, ropts)
 }
 
 // checkWiring checks the GitOps wiring the templates rendered (clusters/,

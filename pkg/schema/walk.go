@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetgen/fleetgen/pkg/suggest"
+
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
@@ -236,7 +238,7 @@ func (w *walker) object(t *typeInfo, v any) {
 		f, known := t.fields[k]
 		if !known {
 			w.push(seg{name: k})
-			if s := suggest(k, t.names); s != "" {
+			if s := closest(k, t.names); s != "" {
 				w.addf(nil, "unknown field (did you mean %q?)", s)
 			} else {
 				w.addf(nil, "unknown field")
@@ -588,9 +590,9 @@ func describe(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// suggest returns the name in names closest to key, if it is close enough
-// to be a likely typo.
-func suggest(key string, names []string) string {
+// closest returns the name in names closest to key, if it is close enough
+// to be a likely typo: 1 edit for short keys, 2 from 6 bytes, 3 from 12.
+func closest(key string, names []string) string {
 	limit := 1
 	switch {
 	case len(key) >= 12:
@@ -598,36 +600,5 @@ func suggest(key string, names []string) string {
 	case len(key) >= 6:
 		limit = 2
 	}
-	best, bestD := "", limit+1
-	lk := strings.ToLower(key)
-	for _, n := range names {
-		d := levenshtein(lk, strings.ToLower(n))
-		if d < bestD {
-			best, bestD = n, d
-		}
-	}
-	return best
-}
-
-func levenshtein(a, b string) int {
-	if len(a) < len(b) {
-		a, b = b, a
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.Closest(key, names, func(string) int { return limit })
 }

@@ -133,23 +133,41 @@ func (a *applier) run(ctx context.Context, p *Plan) error {
 		a.step("journal", journalFile)
 	}
 	done := 0
+	// Writes are staged in batches: every temporary file of a batch is
+	// written, their data made durable at once (syncAll), then each is
+	// renamed into place in path order. A crash before a rename leaves the
+	// old file and a temporary file the journal lets the next run remove.
+	var batch []Change
+	flush := func() error {
+		err := a.writeBatch(ctx, batch, &done, ops)
+		batch = batch[:0]
+		return err
+	}
 	for _, c := range p.Changes {
 		if c.Action != Create && c.Action != Update && c.Action != Delete {
 			continue
 		}
+		if c.Action != Delete {
+			if batch = append(batch, c); len(batch) >= writeBatchSize {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := flush(); err != nil {
+			return err
+		}
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("interrupted after %d of %d changes (the next run finishes the job): %w", done, ops, err)
 		}
-		var err error
-		if c.Action == Delete {
-			err = a.remove(c.Path)
-		} else {
-			err = a.write(c)
-		}
-		if err != nil {
+		if err := a.remove(c.Path); err != nil {
 			return fmt.Errorf("after %d of %d changes (the next run finishes the job): %w", done, ops, err)
 		}
 		done++
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	for _, d := range j.prune {
 		if err := a.prune(d); err != nil {
@@ -234,19 +252,81 @@ func (a *applier) mkdirs(dir string) error {
 	return nil
 }
 
-// write creates or replaces one file of the tree.
-func (a *applier) write(c Change) error {
-	if err := a.mkdirs(path.Dir(c.Path)); err != nil {
-		return fmt.Errorf("%s: %w", c.Path, err)
+// writeBatchSize bounds the temporary files staged before one sync.
+const writeBatchSize = 1024
+
+// writeBatch creates or replaces the files of batch: all temporary files
+// first, one sync of their data, then the renames in order.
+func (a *applier) writeBatch(ctx context.Context, batch []Change, done *int, ops int) error {
+	if len(batch) == 0 {
+		return nil
 	}
-	mode := fs.FileMode(0o644)
-	if c.Action == Update && c.disk.mode != 0 {
-		mode = c.disk.mode
+	tmps := make([]string, 0, len(batch))
+	cleanup := func() {
+		for _, t := range tmps {
+			a.r.Remove(t)
+		}
 	}
-	if err := a.writeAtomic(c.Path, c.New, mode, false); err != nil {
-		return fmt.Errorf("%s: %w", c.Path, err)
+	for _, c := range batch {
+		if err := ctx.Err(); err != nil {
+			cleanup()
+			return fmt.Errorf("interrupted after %d of %d changes (the next run finishes the job): %w", *done, ops, err)
+		}
+		if err := a.mkdirs(path.Dir(c.Path)); err != nil {
+			cleanup()
+			return fmt.Errorf("after %d of %d changes (the next run finishes the job): %s: %w", *done, ops, c.Path, err)
+		}
+		mode := fs.FileMode(0o644)
+		if c.Action == Update && c.disk.mode != 0 {
+			mode = c.disk.mode
+		}
+		if err := a.writeTemp(c.Path, c.New, mode, false); err != nil {
+			cleanup()
+			return fmt.Errorf("after %d of %d changes (the next run finishes the job): %s: %w", *done, ops, c.Path, err)
+		}
+		tmps = append(tmps, tmpName(c.Path))
 	}
-	a.step("written", c.Path)
+	if err := a.syncAll(tmps); err != nil {
+		cleanup()
+		return fmt.Errorf("syncing written files: %w", err)
+	}
+	for i, c := range batch {
+		a.step("synced", c.Path)
+		err := ctx.Err()
+		if err == nil {
+			err = a.checkReplaceable(c.Path)
+		}
+		if err == nil {
+			err = a.r.Rename(tmps[i], c.Path)
+		}
+		if err != nil {
+			for _, t := range tmps[i:] {
+				a.r.Remove(t)
+			}
+			return fmt.Errorf("after %d of %d changes (the next run finishes the job): %s: %w", *done, ops, c.Path, err)
+		}
+		a.dirty[path.Dir(c.Path)] = true
+		a.step("written", c.Path)
+		*done++
+	}
+	return nil
+}
+
+// fsyncEach fsyncs each of the files.
+func fsyncEach(r *os.Root, files []string) error {
+	for _, t := range files {
+		f, err := r.OpenFile(t, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -257,6 +337,28 @@ func (a *applier) write(c Change) error {
 // ledger is written (until then, losing the rename only means the old
 // content, which the journal accounts for).
 func (a *applier) writeAtomic(rel string, data []byte, mode fs.FileMode, syncNow bool) error {
+	if err := a.writeTemp(rel, data, mode, true); err != nil {
+		return err
+	}
+	tmp := tmpName(rel)
+	err := a.checkReplaceable(rel)
+	if err == nil {
+		err = a.r.Rename(tmp, rel)
+	}
+	if err != nil {
+		a.r.Remove(tmp)
+		return err
+	}
+	if syncNow {
+		return a.syncDir(path.Dir(rel))
+	}
+	a.dirty[path.Dir(rel)] = true
+	return nil
+}
+
+// writeTemp writes data to the temporary file of rel, fsynced when sync is
+// set. On error nothing is left behind.
+func (a *applier) writeTemp(rel string, data []byte, mode fs.FileMode, sync bool) error {
 	tmp := tmpName(rel)
 	f, err := a.r.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if errors.Is(err, fs.ErrExist) {
@@ -269,27 +371,19 @@ func (a *applier) writeAtomic(rel string, data []byte, mode fs.FileMode, syncNow
 	if err == nil {
 		err = f.Chmod(mode) // the umask may have narrowed it; keep the old file's mode on update
 	}
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		a.step("synced", rel)
-		err = a.checkReplaceable(rel)
-	}
-	if err == nil {
-		err = a.r.Rename(tmp, rel)
-	}
 	if err != nil {
 		a.r.Remove(tmp)
 		return err
 	}
-	if syncNow {
-		return a.syncDir(path.Dir(rel))
+	if sync {
+		a.step("synced", rel)
 	}
-	a.dirty[path.Dir(rel)] = true
 	return nil
 }
 

@@ -40,6 +40,12 @@ type guardedFS struct {
 
 	mu       sync.Mutex
 	problems []error
+
+	// mode says whether this build runs beside others (see schemaGate).
+	mode buildMode
+	// rec, when set, records every probe and read for the verification
+	// cache.
+	rec *recorder
 }
 
 var _ filesys.FileSystem = (*guardedFS)(nil)
@@ -158,15 +164,25 @@ func (g *guardedFS) Open(p string) (filesys.File, error) {
 
 func (g *guardedFS) IsDir(p string) bool {
 	_, f, ok, err := g.check(p)
-	return err == nil && ok && f == ""
+	r := err == nil && ok && f == ""
+	g.rec.add(opIsDir, p, boolDigest(r))
+	return r
 }
 
 func (g *guardedFS) Exists(p string) bool {
 	_, _, ok, err := g.check(p)
-	return err == nil && ok
+	r := err == nil && ok
+	g.rec.add(opExists, p, boolDigest(r))
+	return r
 }
 
 func (g *guardedFS) ReadDir(p string) ([]string, error) {
+	names, err := g.readDir(p)
+	g.rec.add(opReadDir, p, listDigest(names, err))
+	return names, err
+}
+
+func (g *guardedFS) readDir(p string) ([]string, error) {
 	d, f, ok, err := g.check(p)
 	if err != nil {
 		return nil, err
@@ -181,6 +197,12 @@ func (g *guardedFS) ReadDir(p string) ([]string, error) {
 }
 
 func (g *guardedFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
+	d, f, err := g.cleanedAbs(p)
+	g.rec.add(opCleanedAbs, p, listDigest([]string{d.String(), f}, err))
+	return d, f, err
+}
+
+func (g *guardedFS) cleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
 	d, f, ok, err := g.check(p)
 	if err != nil {
 		return "", "", err
@@ -192,6 +214,12 @@ func (g *guardedFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
 }
 
 func (g *guardedFS) Glob(pattern string) ([]string, error) {
+	m, err := g.glob(pattern)
+	g.rec.add(opGlob, pattern, listDigest(m, err))
+	return m, err
+}
+
+func (g *guardedFS) glob(pattern string) ([]string, error) {
 	if !filepath.IsAbs(pattern) {
 		return nil, g.problem(fmt.Errorf("relative glob %q refused: %w", pattern, ErrOutsideRoot))
 	}
@@ -209,6 +237,8 @@ func (g *guardedFS) Glob(pattern string) ([]string, error) {
 }
 
 func (g *guardedFS) Walk(p string, walkFn filepath.WalkFunc) error {
+	// What a walk sees is not recorded: a build that walks is not cached.
+	g.rec.uncacheable()
 	if _, _, _, err := g.check(p); err != nil {
 		return err
 	}
@@ -218,6 +248,12 @@ func (g *guardedFS) Walk(p string, walkFn filepath.WalkFunc) error {
 // ReadFile reads a regular file of at most MaxFileSize bytes inside the
 // root and checks its content (see checkContent) before returning it.
 func (g *guardedFS) ReadFile(p string) ([]byte, error) {
+	data, err := g.readFile(p)
+	g.rec.add(opReadFile, p, dataDigest(data, err))
+	return data, err
+}
+
+func (g *guardedFS) readFile(p string) ([]byte, error) {
 	d, f, ok, err := g.check(p)
 	if err != nil {
 		return nil, err
@@ -258,6 +294,9 @@ func (g *guardedFS) ReadFile(p string) ([]byte, error) {
 	}
 	if err := checkContent(name, data); err != nil {
 		return nil, g.problem(err)
+	}
+	if g.mode == shared && setsOpenAPI(name, data) {
+		return nil, g.problem(fmt.Errorf("file %s: %w", name, errNeedsExclusive))
 	}
 	return data, nil
 }

@@ -5,15 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/fleetgen/fleetgen/pkg/cache"
 	"github.com/fleetgen/fleetgen/pkg/policy"
 	"github.com/fleetgen/fleetgen/pkg/schema"
 )
@@ -50,11 +53,21 @@ type Options struct {
 	// Root is the tree root; nothing outside it is read, also not through
 	// symbolic links.
 	Root string
-	// Workers is the number of overlays built at once. Builds currently run
-	// one at a time whatever its value: kustomize keeps process-global
-	// state (the OpenAPI schema, which a kustomization's openapi: field
-	// replaces) that concurrent builds would share.
+	// Workers is the number of overlays built at once; 0 or less means
+	// runtime.GOMAXPROCS(0). An overlay whose kustomization sets openapi:
+	// (which replaces kustomize's process-global schema) is always built
+	// alone (see schemaGate).
 	Workers int
+	// Cache, when set, remembers overlays that passed, keyed by CacheSalt
+	// (see Salt), the target, and the content of every file and directory
+	// listing the build read; an overlay whose inputs are unchanged is not
+	// built again. Failures are never stored.
+	Cache     *cache.Dir
+	CacheSalt string
+	// Progress, when set, is called after each site with the number of
+	// sites done (built or served from the cache) and the total. It may be
+	// called from several goroutines, never at once.
+	Progress func(done, total int)
 }
 
 // Result is the outcome for one site.
@@ -206,11 +219,32 @@ func Build(fsys filesys.FileSystem, dir string) (resmap.ResMap, error) {
 // BuildWithin is Build with every read confined to root (after symbolic
 // links are followed, on disk). dir may be relative to root.
 func BuildWithin(fsys filesys.FileSystem, root, dir string) (resmap.ResMap, error) {
-	g, err := newGuardedFS(fsys, root)
-	if err != nil {
-		return nil, err
+	return buildGated(fsys, root, dir, nil)
+}
+
+// buildGated builds dir beside other builds, or alone when its
+// kustomization sets openapi: (see schemaGate). rec, when set, records
+// what the build read; an exclusive build is not cacheable.
+func buildGated(fsys filesys.FileSystem, root, dir string, rec *recorder) (resmap.ResMap, error) {
+	for _, mode := range []buildMode{shared, exclusive} {
+		g, err := newGuardedFS(fsys, root)
+		if err != nil {
+			return nil, err
+		}
+		g.mode = mode
+		if mode == exclusive {
+			rec.uncacheable()
+		} else {
+			g.rec = rec
+		}
+		var m resmap.ResMap
+		withGate(mode, func() { m, err = g.build(dir) })
+		if mode == shared && errors.Is(err, errNeedsExclusive) {
+			continue
+		}
+		return m, err
 	}
-	return g.build(dir)
+	panic("unreachable")
 }
 
 // build runs kustomize on dir (absolute, or relative to the root). A
@@ -267,39 +301,94 @@ func Run(ctx context.Context, targets []Target, opts Options) (*Report, error) {
 	sorted := append([]Target(nil), targets...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Site < sorted[j].Site })
 
-	rep := &Report{Results: make([]Result, 0, len(sorted))}
 	// One validator for the run: it is immutable and building it walks
 	// every API type once.
 	v := schema.New()
-	// Sequential by design for now (see Options.Workers). buildTarget
-	// shares nothing between calls except the read-only file system and
-	// the immutable validator.
-	for _, t := range sorted {
+	var vc *verifyCache
+	if opts.Cache != nil {
+		vc = &verifyCache{dir: opts.Cache, salt: opts.CacheSalt, fs: opts.FS, root: opts.Root}
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, max(len(sorted), 1))
+
+	// A bounded pool: each worker takes the next index and writes only its
+	// own slot of results. Builds share the read-only file system, the
+	// immutable validator and the cache (safe for concurrent use).
+	results := make([]Result, len(sorted))
+	doneAt := make([]bool, len(sorted))
+	next := make(chan int)
+	var (
+		mu   sync.Mutex
+		done int
+		wg   sync.WaitGroup
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = buildTarget(sorted[i], opts, v, vc)
+				mu.Lock()
+				doneAt[i] = true
+				done++
+				if opts.Progress != nil {
+					opts.Progress(done, len(sorted))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	var ctxErr error
+	for i := range sorted {
 		if err := ctx.Err(); err != nil {
-			return rep, fmt.Errorf("verify: %w", err)
+			ctxErr = err
+			break
 		}
-		rep.Results = append(rep.Results, buildTarget(t, opts, v))
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	rep := &Report{Results: make([]Result, 0, len(sorted))}
+	for i, r := range results {
+		if doneAt[i] {
+			rep.Results = append(rep.Results, r)
+		}
+	}
+	if ctxErr != nil {
+		return rep, fmt.Errorf("verify: %w", ctxErr)
 	}
 	return rep, nil
 }
 
 // buildTarget builds and checks one target: the build, the output checks,
 // then, when the objects parsed, the schema of every object and the
-// policies.
-func buildTarget(t Target, opts Options, v *schema.Validator) Result {
-	res := checkTarget(t, opts, v)
+// policies. With a cache, an unchanged passing target is served from it
+// and a passing one is stored.
+func buildTarget(t Target, opts Options, v *schema.Validator, vc *verifyCache) Result {
+	var key string
+	var rec *recorder
+	if vc != nil {
+		key = vc.key(t)
+		if res, ok := vc.lookup(t, key, displayDir(opts.Root, t.Dir)); ok {
+			return res
+		}
+		rec = newRecorder()
+	}
+	res := checkTarget(t, opts, v, rec)
 	res.setErr()
+	if vc != nil && res.Err == nil {
+		// A cache that cannot be written only costs time next run.
+		_ = vc.store(key, &res, rec)
+	}
 	return res
 }
 
-func checkTarget(t Target, opts Options, v *schema.Validator) Result {
+func checkTarget(t Target, opts Options, v *schema.Validator, rec *recorder) Result {
 	res := Result{Site: t.Site, Dir: displayDir(opts.Root, t.Dir)}
-	g, err := newGuardedFS(opts.FS, opts.Root)
-	if err != nil {
-		res.Errors = flatten(err)
-		return res
-	}
-	m, err := g.build(t.Dir)
+	m, err := buildGated(opts.FS, opts.Root, t.Dir, rec)
 	if err != nil {
 		res.Errors = flatten(err)
 		return res

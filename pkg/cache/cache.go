@@ -1,0 +1,130 @@
+package cache
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// magic starts every entry; a change of entry format changes it.
+const magic = "fleetgen-cache-v1\n"
+
+// Dir is a cache directory. Its methods are safe for concurrent use, also
+// by several processes.
+type Dir struct{ path string }
+
+// Open returns the cache in dir, creating the directory if needed.
+func Open(dir string) (*Dir, error) {
+	if dir == "" {
+		return nil, errors.New("cache: empty directory")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	return &Dir{path: dir}, nil
+}
+
+// DefaultDir is fleetgen's cache directory for this user:
+// os.UserCacheDir()/fleetgen.
+func DefaultDir() (string, error) {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "fleetgen"), nil
+}
+
+// Path is the directory of the cache.
+func (d *Dir) Path() string { return d.path }
+
+// Key hashes parts into a key. Each part is length-prefixed, so no two
+// different lists of parts give the same key.
+func Key(parts ...[]byte) string {
+	h := sha256.New()
+	var n [8]byte
+	for _, p := range parts {
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		h.Write(n[:])
+		h.Write(p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func validKey(key string) bool {
+	if len(key) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(key)
+	return err == nil
+}
+
+func (d *Dir) file(key string) string {
+	return filepath.Join(d.path, key[:2], key)
+}
+
+// Get returns the payload stored under key. A missing, unreadable,
+// truncated or damaged entry is a miss.
+func (d *Dir) Get(key string) ([]byte, bool) {
+	if !validKey(key) {
+		return nil, false
+	}
+	data, err := os.ReadFile(d.file(key))
+	if err != nil {
+		return nil, false
+	}
+	return decode(data)
+}
+
+func decode(data []byte) ([]byte, bool) {
+	rest, ok := bytes.CutPrefix(data, []byte(magic))
+	if !ok || len(rest) < 65 || rest[64] != '\n' {
+		return nil, false
+	}
+	want, payload := rest[:64], rest[65:]
+	sum := sha256.Sum256(payload)
+	if hex.EncodeToString(sum[:]) != string(want) {
+		return nil, false
+	}
+	return payload, true
+}
+
+func encode(payload []byte) []byte {
+	sum := sha256.Sum256(payload)
+	out := make([]byte, 0, len(magic)+65+len(payload))
+	out = append(out, magic...)
+	out = append(out, hex.EncodeToString(sum[:])...)
+	out = append(out, '\n')
+	return append(out, payload...)
+}
+
+// Put stores payload under key: written to a temporary file beside the
+// entry, then renamed over it.
+func (d *Dir) Put(key string, payload []byte) error {
+	if !validKey(key) {
+		return fmt.Errorf("cache: invalid key %q", key)
+	}
+	dst := d.file(key)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	var r [8]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return err
+	}
+	tmp := dst + ".tmp-" + hex.EncodeToString(r[:])
+	if err := os.WriteFile(tmp, encode(payload), 0o644); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("cache: %w", err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("cache: %w", err)
+	}
+	return nil
+}

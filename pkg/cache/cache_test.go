@@ -1,0 +1,94 @@
+package cache
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+func TestPutGet(t *testing.T) {
+	d, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := Key([]byte("a"), []byte("b"))
+	if _, ok := d.Get(k); ok {
+		t.Fatal("hit in an empty cache")
+	}
+	if err := d.Put(k, []byte("payload")); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := d.Get(k)
+	if !ok || string(got) != "payload" {
+		t.Fatalf("Get = %q, %v", got, ok)
+	}
+}
+
+func TestKeyIsUnambiguous(t *testing.T) {
+	if Key([]byte("ab"), []byte("c")) == Key([]byte("a"), []byte("bc")) {
+		t.Fatal("different parts gave the same key")
+	}
+}
+
+func TestDamagedEntryIsMiss(t *testing.T) {
+	for name, damage := range map[string]func([]byte) []byte{
+		"truncated":    func(b []byte) []byte { return b[:len(b)-3] },
+		"flipped byte": func(b []byte) []byte { b[len(b)-1] ^= 1; return b },
+		"empty":        func([]byte) []byte { return nil },
+		"no header":    func(b []byte) []byte { return b[len(magic):] },
+		"bad checksum": func(b []byte) []byte { b[len(magic)] ^= 1; return b },
+	} {
+		t.Run(name, func(t *testing.T) {
+			d, _ := Open(t.TempDir())
+			k := Key([]byte(name))
+			if err := d.Put(k, []byte("a payload long enough")); err != nil {
+				t.Fatal(err)
+			}
+			f := d.file(k)
+			data, _ := os.ReadFile(f)
+			if err := os.WriteFile(f, damage(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := d.Get(k); ok {
+				t.Fatalf("damaged entry served: %q", got)
+			}
+		})
+	}
+}
+
+func TestInvalidKey(t *testing.T) {
+	d, _ := Open(t.TempDir())
+	if err := d.Put("../x", nil); err == nil {
+		t.Fatal("Put accepted an invalid key")
+	}
+	if _, ok := d.Get("../x"); ok {
+		t.Fatal("Get served an invalid key")
+	}
+}
+
+// Concurrent writers of one key leave a whole entry and no temporary files.
+func TestConcurrentPut(t *testing.T) {
+	d, _ := Open(t.TempDir())
+	k := Key([]byte("k"))
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				if err := d.Put(k, []byte{byte('a' + i), 'x', 'y'}); err != nil {
+					t.Error(err)
+				}
+				if got, ok := d.Get(k); ok && len(got) != 3 {
+					t.Errorf("partial entry %q", got)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	left, _ := filepath.Glob(filepath.Join(d.Path(), "*", "*.tmp-*"))
+	if len(left) > 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+}

@@ -1,0 +1,268 @@
+package verify
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+	"sync"
+
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/fleetgen/fleetgen/pkg/cache"
+	"github.com/fleetgen/fleetgen/pkg/policy"
+)
+
+// cacheFormat changes whenever what an entry means changes.
+const cacheFormat = "fleetgen-verify-cache-v1"
+
+// op is a kind of file-system access a build made.
+type op string
+
+const (
+	opReadFile   op = "read"
+	opIsDir      op = "isdir"
+	opExists     op = "exists"
+	opReadDir    op = "readdir"
+	opCleanedAbs op = "abs"
+	opGlob       op = "glob"
+)
+
+// probe is one access and a digest of what it returned.
+type probe struct {
+	Op     op     `json:"o"`
+	Path   string `json:"p"`
+	Digest string `json:"d"`
+}
+
+// recorder collects the accesses of one build: everything its result
+// depends on in the file system.
+type recorder struct {
+	mu     sync.Mutex
+	probes []probe
+	seen   map[string]string
+	bad    bool
+}
+
+func newRecorder() *recorder { return &recorder{seen: map[string]string{}} }
+
+func (r *recorder) add(o op, p, digest string) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := string(o) + "\x00" + p
+	if d, ok := r.seen[k]; ok {
+		if d != digest {
+			r.bad = true // the file system changed under the build
+		}
+		return
+	}
+	r.seen[k] = digest
+	r.probes = append(r.probes, probe{o, p, digest})
+}
+
+func (r *recorder) uncacheable() {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	r.bad = true
+	r.mu.Unlock()
+}
+
+func boolDigest(b bool) string {
+	if b {
+		return "t"
+	}
+	return "f"
+}
+
+func listDigest(items []string, err error) string {
+	if err != nil {
+		return "!"
+	}
+	h := sha256.New()
+	for _, s := range items {
+		io.WriteString(h, s)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func dataDigest(data []byte, err error) string {
+	if err != nil {
+		return "!"
+	}
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
+}
+
+// entry is what the cache keeps for an overlay that passed.
+type entry struct {
+	Probes   []probe          `json:"probes"`
+	Skipped  []ObjectRef      `json:"skipped,omitempty"`
+	Findings []policy.Finding `json:"findings,omitempty"`
+}
+
+// verifyCache serves and stores the results of one Run.
+type verifyCache struct {
+	dir  *cache.Dir
+	salt string
+	fs   filesys.FileSystem
+	root string
+	// memo holds the current digest of each access, shared by the
+	// lookups of a Run: a base file read by every overlay is hashed once.
+	memo sync.Map
+}
+
+// Salt returns what every cache key of this program includes: the cache
+// format, the given fleetgen version, the kustomize and Kubernetes API
+// module versions, and a hash of the running executable (so policies,
+// schemas and any code change invalidate the cache, also for development
+// builds that all call themselves "dev").
+func Salt(version string) (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return salt(version, moduleVersion("sigs.k8s.io/kustomize/api"), moduleVersion("k8s.io/api"), hex.EncodeToString(h.Sum(nil))), nil
+}
+
+func salt(version, kustomize, k8s, exe string) string {
+	return cache.Key([]byte(cacheFormat), []byte(version), []byte(kustomize), []byte(k8s), []byte(exe),
+		[]byte(fmt.Sprintf("%+v|%d", *KustomizeOptions(), MaxFileSize)))
+}
+
+func moduleVersion(path string) string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	for _, d := range info.Deps {
+		if d.Path == path {
+			if d.Replace != nil {
+				return d.Replace.Path + "@" + d.Replace.Version
+			}
+			return d.Version
+		}
+	}
+	return "unknown"
+}
+
+// key is the cache key of t: the salt, the tree root, and everything of
+// the target the checks read.
+func (c *verifyCache) key(t Target) string {
+	j := func(v any) []byte {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return []byte("!" + err.Error())
+		}
+		return b
+	}
+	return cache.Key([]byte(c.salt), []byte(c.root), []byte(t.Site), []byte(t.Dir),
+		j(t.Config), []byte(t.ConfigMapName), j(t.Facts), j(t.Waivers))
+}
+
+// current is the digest of what the access p returns now.
+func (c *verifyCache) current(p probe) string {
+	k := string(p.Op) + "\x00" + p.Path
+	if d, ok := c.memo.Load(k); ok {
+		return d.(string)
+	}
+	g, err := newGuardedFS(c.fs, c.root)
+	if err != nil {
+		return "!"
+	}
+	g.mode = exclusive // a replay only reads; it never builds
+	var d string
+	switch p.Op {
+	case opReadFile:
+		d = dataDigest(g.readFile(p.Path))
+	case opIsDir:
+		_, f, ok, err := g.check(p.Path)
+		d = boolDigest(err == nil && ok && f == "")
+	case opExists:
+		_, _, ok, err := g.check(p.Path)
+		d = boolDigest(err == nil && ok)
+	case opReadDir:
+		d = listDigest(g.readDir(p.Path))
+	case opCleanedAbs:
+		dir, f, err := g.cleanedAbs(p.Path)
+		d = listDigest([]string{dir.String(), f}, err)
+	case opGlob:
+		d = listDigest(g.glob(p.Path))
+	default:
+		d = "?"
+	}
+	c.memo.Store(k, d)
+	return d
+}
+
+// lookup returns the cached passing result of t when every access its
+// build made still returns what it returned then.
+func (c *verifyCache) lookup(t Target, key string, dir string) (Result, bool) {
+	payload, ok := c.dir.Get(key)
+	if !ok {
+		return Result{}, false
+	}
+	head, objects, ok := bytes.Cut(payload, []byte{'\n'})
+	if !ok {
+		return Result{}, false
+	}
+	var e entry
+	if err := json.Unmarshal(head, &e); err != nil || len(e.Probes) == 0 {
+		return Result{}, false
+	}
+	for _, p := range e.Probes {
+		if c.current(p) != p.Digest {
+			return Result{}, false
+		}
+	}
+	res := Result{Site: t.Site, Dir: dir, Objects: objects, Skipped: e.Skipped, Findings: e.Findings}
+	res.setErr()
+	if res.Err != nil {
+		// Only passes are stored; anything else is not served.
+		return Result{}, false
+	}
+	return res, true
+}
+
+// store keeps res, which must have passed, with the accesses of its build.
+func (c *verifyCache) store(key string, res *Result, rec *recorder) error {
+	if res.Err != nil || len(res.Errors) > 0 || len(res.SchemaErrors) > 0 || len(res.Unwaived()) > 0 {
+		return errors.New("verify cache: refusing to store a failure")
+	}
+	rec.mu.Lock()
+	bad, probes := rec.bad, append([]probe(nil), rec.probes...)
+	rec.mu.Unlock()
+	if bad || len(probes) == 0 {
+		return nil
+	}
+	head, err := json.Marshal(entry{Probes: probes, Skipped: res.Skipped, Findings: res.Findings})
+	if err != nil {
+		return err
+	}
+	if bytes.IndexByte(head, '\n') >= 0 || strings.Contains(string(head), "\n") {
+		return errors.New("verify cache: header holds a newline")
+	}
+	payload := make([]byte, 0, len(head)+1+len(res.Objects))
+	payload = append(append(append(payload, head...), '\n'), res.Objects...)
+	return c.dir.Put(key, payload)
+}
