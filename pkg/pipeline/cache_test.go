@@ -141,4 +141,3 @@ func corruptAll(t *testing.T, dir string) {
 		t.Fatalf("corrupting %d entries: %v", n, err)
 	}
 }
-
