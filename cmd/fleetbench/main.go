@@ -1,11 +1,22 @@
-// Command fleetbench writes a synthetic inventory of N sites (pkg/benchfleet)
-// to standard output, for benchmarking fleetgen on large fleets:
+// Command fleetbench benchmarks fleetgen on a synthetic fleet (pkg/benchfleet).
+//
+// With a number of sites alone it writes that inventory to standard output:
 //
 //	go run ./cmd/fleetbench 10000 > inventory.yaml
+//
+// With -sites it runs the whole benchmark: it writes the inventory and a copy
+// of the embedded template set into a temporary directory, runs the built
+// fleetgen binary as child processes (generate cold, check warm, then an
+// edit of one site, of a component and of the base, each followed by
+// generate and check), times `kubectl kustomize` once per overlay when
+// kubectl is on the PATH, and prints one table of wall times, peak RSS and
+// overlays built:
+//
+//	make build && go run ./cmd/fleetbench -sites 1000
 package main
 
 import (
-	"bufio"
+	"flag"
 	"fmt"
 	"os"
 	"strconv"
@@ -14,21 +25,51 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: fleetbench SITES > inventory.yaml")
-		os.Exit(2)
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fl := flag.NewFlagSet("fleetbench", flag.ContinueOnError)
+	var cfg Config
+	fl.IntVar(&cfg.Sites, "sites", 0, "run the benchmark on a fleet of this many sites")
+	fl.StringVar(&cfg.Bin, "bin", "bin/fleetgen", "the fleetgen binary to run")
+	fl.StringVar(&cfg.Kubectl, "kubectl", "kubectl", "the kubectl binary; empty skips the kubectl comparison")
+	fl.IntVar(&cfg.KubectlSample, "kubectl-sample", 200, "above 1,000 sites, time kubectl on this many overlays and scale")
+	fl.StringVar(&cfg.Dir, "dir", "", "work in this directory and keep it (default a temporary directory, removed)")
+	fl.BoolVar(&cfg.SkipBase, "skip-base", false, "skip the base edit (a rebuild of every overlay)")
+	fl.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: fleetbench SITES > inventory.yaml\n       fleetbench -sites N [flags]")
+		fl.PrintDefaults()
 	}
-	n, err := strconv.Atoi(os.Args[1])
-	if err != nil || n < 1 {
-		fmt.Fprintf(os.Stderr, "fleetbench: %q is not a number of sites\n", os.Args[1])
-		os.Exit(2)
+	if err := fl.Parse(args); err != nil {
+		return 2
 	}
-	w := bufio.NewWriter(os.Stdout)
-	if err := benchfleet.Inventory(w, n); err == nil {
-		err = w.Flush()
+	if cfg.Sites == 0 {
+		if fl.NArg() != 1 {
+			fl.Usage()
+			return 2
+		}
+		n, err := strconv.Atoi(fl.Arg(0))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "fleetbench: %q is not a number of sites\n", fl.Arg(0))
+			return 2
+		}
+		if err := benchfleet.Inventory(os.Stdout, n); err != nil {
+			fmt.Fprintln(os.Stderr, "fleetbench:", err)
+			return 1
+		}
+		return 0
 	}
+	if cfg.Sites < 1 || fl.NArg() != 0 {
+		fl.Usage()
+		return 2
+	}
+	cfg.Log = os.Stderr
+	res, err := Bench(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fleetbench:", err)
-		os.Exit(1)
+		return 1
 	}
+	res.WriteTable(os.Stdout)
+	return 0
 }

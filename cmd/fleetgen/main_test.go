@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -29,7 +30,13 @@ func TestScripts(t *testing.T) {
 		Dir:                 "../../testdata/script",
 		UpdateScripts:       *update,
 		RequireExplicitExec: true,
-		Cmds:                map[string]func(ts *testscript.TestScript, neg bool, args []string){"exits": cmdExits},
+		// Each script gets its own verification cache inside its work
+		// directory's TMPDIR, never the user's cache.
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("FLEETGEN_CACHE_DIR", filepath.Join(env.Getenv("TMPDIR"), "fleetgen-cache"))
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"exits": cmdExits},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
 			case "kubectl":

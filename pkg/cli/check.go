@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fleetgen/fleetgen/pkg/pipeline"
 	"github.com/fleetgen/fleetgen/pkg/report"
 	"github.com/fleetgen/fleetgen/pkg/tree"
 )
@@ -98,20 +97,9 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 	if err := tree.ValidateRoot(o.Output); err != nil {
 		return usageError(err)
 	}
-	popts, err := o.pipelineOptions(o.IO)
+	res, err := runPipeline(ctx, &o.IO, &o.InputOptions, &o.RunOptions, o.Output, o.Format)
 	if err != nil {
 		return err
-	}
-	popts.Output = o.Output
-	res, err := pipeline.Run(ctx, popts)
-	if err != nil {
-		return err
-	}
-	if o.Format == report.JSON {
-		if err := report.FromVerify(res.Report).Write(o.IO.Out, report.JSON); err != nil {
-			return err
-		}
-		o.IO.Out = o.IO.ErrOut
 	}
 	plan, err := tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{Only: planScope(o.Selector, res)})
 	if err != nil {

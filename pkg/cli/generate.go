@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fleetgen/fleetgen/pkg/pipeline"
 	"github.com/fleetgen/fleetgen/pkg/report"
 	"github.com/fleetgen/fleetgen/pkg/tree"
 )
@@ -110,26 +109,9 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 		defer unlock()
 		locked = true
 	}
-	popts, err := o.pipelineOptions(o.IO)
+	res, err := runPipeline(ctx, &o.IO, &o.InputOptions, &o.RunOptions, o.Output, o.Format)
 	if err != nil {
 		return err
-	}
-	popts.Output = o.Output
-	popts.Workers = o.Workers
-	popts.Cache, popts.CacheSalt = o.cache()
-	var endProgress func()
-	popts.Progress, endProgress = o.progress(o.IO.ErrOut, "verifying")
-	res, err := pipeline.Run(ctx, popts)
-	endProgress()
-	if err != nil {
-		return err
-	}
-	if o.Format == report.JSON {
-		// The JSON report on stdout; human text from here on on stderr.
-		if err := report.FromVerify(res.Report).Write(o.IO.Out, report.JSON); err != nil {
-			return err
-		}
-		o.IO.Out = o.IO.ErrOut
 	}
 	if !res.Report.OK() {
 		printReport(o.IO.ErrOut, res.Report)

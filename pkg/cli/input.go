@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetgen/fleetgen/pkg/pipeline"
+	"github.com/fleetgen/fleetgen/pkg/report"
 	"github.com/fleetgen/fleetgen/templates"
 )
 
@@ -77,4 +79,33 @@ func planScope(selector string, res *pipeline.Result) func(string) bool {
 		return nil
 	}
 	return res.Selects
+}
+
+// runPipeline renders and verifies for generate and check: the input flags,
+// the output directory, the performance flags and the progress line. With
+// the json format it writes the JSON report to streams.Out and then points
+// streams.Out at standard error, so that everything printed after it is
+// human text on stderr.
+func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf *RunOptions, output string, format report.Format) (*pipeline.Result, error) {
+	popts, err := in.pipelineOptions(*streams)
+	if err != nil {
+		return nil, err
+	}
+	popts.Output = output
+	popts.Workers = perf.Workers
+	popts.Cache, popts.CacheSalt = perf.cache()
+	var endProgress func()
+	popts.Progress, endProgress = perf.progress(streams.ErrOut, "verifying")
+	res, err := pipeline.Run(ctx, popts)
+	endProgress()
+	if err != nil {
+		return nil, err
+	}
+	if format == report.JSON {
+		if err := report.FromVerify(res.Report).Write(streams.Out, report.JSON); err != nil {
+			return nil, err
+		}
+		streams.Out = streams.ErrOut
+	}
+	return res, nil
 }

@@ -7,12 +7,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fleetgen/fleetgen/pkg/pipeline"
+	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
 // Exit codes, part of fleetgen's interface.
@@ -66,9 +66,12 @@ func Main() int {
 
 // Run executes fleetgen with args and returns the exit code.
 func Run(ctx context.Context, streams IOStreams, args []string) int {
-	root := NewRootCmd(streams)
+	root, prof := newRootCmd(streams)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if perr := prof.stop(); err == nil {
+		err = perr
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -95,6 +98,11 @@ func exitCode(err error) int {
 
 // NewRootCmd builds the fleetgen command tree.
 func NewRootCmd(streams IOStreams) *cobra.Command {
+	root, _ := newRootCmd(streams)
+	return root
+}
+
+func newRootCmd(streams IOStreams) (*cobra.Command, *profiler) {
 	root := &cobra.Command{
 		Use:   "fleetgen",
 		Short: "Generate and verify a Kustomize fleet tree from a site inventory",
@@ -137,7 +145,9 @@ Exit codes: 0 ok, 1 verification failed (or drift, conflicts, locked tree),
 		NewCmdCompletion(streams),
 		NewCmdDocs(streams),
 	)
-	return root
+	prof := &profiler{}
+	addProfileFlags(root, prof)
+	return root, prof
 }
 
 // exactArgs is cobra.ExactArgs with exit code 2.
@@ -159,24 +169,8 @@ func NewCmdVersion(streams IOStreams) *cobra.Command {
 		Args:    exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintf(streams.Out, "fleetgen %s\n", version)
-			fmt.Fprintf(streams.Out, "kustomize api %s\n", moduleVersion("sigs.k8s.io/kustomize/api"))
+			fmt.Fprintf(streams.Out, "kustomize api %s\n", verify.ModuleVersion("sigs.k8s.io/kustomize/api"))
 			return nil
 		},
 	}
-}
-
-func moduleVersion(path string) string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	for _, d := range info.Deps {
-		if d.Path == path {
-			if d.Replace != nil {
-				return d.Replace.Version
-			}
-			return d.Version
-		}
-	}
-	return "unknown"
 }

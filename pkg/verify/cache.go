@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/fleetgen/fleetgen/pkg/cache"
@@ -142,15 +143,28 @@ func Salt(version string) (string, error) {
 	if _, err := io.Copy(h, f); err != nil {
 		return "", err
 	}
-	return salt(version, moduleVersion("sigs.k8s.io/kustomize/api"), moduleVersion("k8s.io/api"), hex.EncodeToString(h.Sum(nil))), nil
+	return salt(version, ModuleVersion("sigs.k8s.io/kustomize/api"), ModuleVersion("k8s.io/api"), hex.EncodeToString(h.Sum(nil))), nil
 }
 
 func salt(version, kustomize, k8s, exe string) string {
 	return cache.Key([]byte(cacheFormat), []byte(version), []byte(kustomize), []byte(k8s), []byte(exe),
-		[]byte(fmt.Sprintf("%+v|%d", *KustomizeOptions(), MaxFileSize)))
+		[]byte(fmt.Sprintf("%s|%d", optionsDigest(KustomizeOptions()), MaxFileSize)))
 }
 
-func moduleVersion(path string) string {
+// optionsDigest spells out the build options by value. The options hold
+// pointers, and %v would print their addresses, which differ from one
+// process to the next: no entry would ever be served again.
+func optionsDigest(o *krusty.Options) string {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return "!" + err.Error()
+	}
+	return string(b)
+}
+
+// ModuleVersion is the version of the module at path that this binary was
+// built with ("unknown" when the build carries no module information).
+func ModuleVersion(path string) string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "unknown"

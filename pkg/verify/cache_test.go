@@ -1,6 +1,9 @@
 package verify
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The salt changes with the fleetgen version, the kustomize and Kubernetes
 // API versions and the executable, so an upgrade never serves an old verdict.
@@ -15,6 +18,17 @@ func TestSaltChanges(t *testing.T) {
 		if other == base {
 			t.Errorf("%s not in the salt", name)
 		}
+	}
+}
+
+// The salt is the same in every process: it must not depend on where the
+// build options happen to be allocated.
+func TestSaltStable(t *testing.T) {
+	if a, b := salt("v1", "k", "a", "exe"), salt("v1", "k", "a", "exe"); a != b {
+		t.Errorf("salt differs between calls: %s, %s", a, b)
+	}
+	if d := optionsDigest(KustomizeOptions()); strings.Contains(d, "0x") {
+		t.Errorf("options digest holds an address: %s", d)
 	}
 }
 
