@@ -183,6 +183,10 @@ func addYAMLError(ps *problems, err error) {
 			}
 		}
 	}
+	if line == 0 && !strings.Contains(msg, "offset") {
+		// The YAML parser leaves out the line when it is the first one.
+		line = 1
+	}
 	ps.add(position{line: line}, "", "", "invalid YAML: %s", msg)
 }
 
