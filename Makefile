@@ -31,20 +31,14 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzConfigRoundTrip -fuzztime=$(FUZZTIME) ./pkg/verify/
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=$(FUZZTIME) ./pkg/schema/
 
-## bench: render and verify benchmarks, then generate/check timings on a
-## synthetic fleet of BENCH_SITES sites (default 1000) with a fresh cache
+## bench: render and verify benchmarks, then the fleet benchmark (cmd/fleetbench):
+## generate cold, check warm, one-site/component/base edits, kubectl kustomize
+## per overlay, on a synthetic fleet of BENCH_SITES sites (default 1000;
+## BENCH_SITES=10000 make bench for the large fleet)
 BENCH_SITES ?= 1000
-BENCH_DIR   ?= $(shell mktemp -d)
 bench: build
-	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/...
-	$(GO) run ./cmd/fleetbench $(BENCH_SITES) > $(BENCH_DIR)/inventory.yaml
-	@echo "generate, cold (empty tree, empty cache):"
-	FLEETGEN_CACHE_DIR=$(BENCH_DIR)/cache /usr/bin/time -f '  %e s wall, %M KB peak RSS' $(BIN) generate -q -i $(BENCH_DIR)/inventory.yaml -o $(BENCH_DIR)/fleet
-	@echo "check, warm cache:"
-	FLEETGEN_CACHE_DIR=$(BENCH_DIR)/cache /usr/bin/time -f '  %e s wall, %M KB peak RSS' $(BIN) check -q -i $(BENCH_DIR)/inventory.yaml -o $(BENCH_DIR)/fleet
-	@echo "check, no cache:"
-	/usr/bin/time -f '  %e s wall, %M KB peak RSS' $(BIN) check -q --no-cache -i $(BENCH_DIR)/inventory.yaml -o $(BENCH_DIR)/fleet
-	rm -rf $(BENCH_DIR)
+	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/pipeline/
+	$(GO) run ./cmd/fleetbench -sites $(BENCH_SITES) -bin $(BIN)
 
 ## lint: formatting and vet
 lint:

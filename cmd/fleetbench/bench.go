@@ -91,6 +91,9 @@ func Bench(cfg Config) (*Result, error) {
 		defer os.RemoveAll(d)
 		dir = d
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
 	bin, err := filepath.Abs(cfg.Bin)
 	if err != nil {
 		return nil, err
@@ -294,21 +297,21 @@ func tail(s string) string {
 
 // WriteTable prints the result as a Markdown table.
 func (r *Result) WriteTable(w io.Writer) {
-	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
 	fmt.Fprintf(w, "fleet of %s sites\n\n", verify.Thousands(r.Sites))
-	fmt.Fprintln(tw, "| run\t wall\t peak RSS\t overlays built\t note\t|")
-	fmt.Fprintln(tw, "| ---\t ---\t ---\t ---\t ---\t|")
+	fmt.Fprintln(tw, "| run\t| wall\t| peak RSS\t| overlays built\t| note\t|")
+	fmt.Fprintln(tw, "| ---\t| ---\t| ---\t| ---\t| ---\t|")
 	for _, s := range r.Steps {
 		built := "—"
 		if s.Built >= 0 {
 			built = verify.Thousands(s.Built)
 		}
-		fmt.Fprintf(tw, "| %s\t %s\t %s\t %s\t %s\t|\n", s.Name, seconds(s.Wall), mib(s.PeakRSS), built, s.Note)
+		fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| %s\t| %s\t|\n", s.Name, seconds(s.Wall), mib(s.PeakRSS), built, s.Note)
 	}
 	if r.Kubectl > 0 {
-		fmt.Fprintf(tw, "| %s\t %s\t —\t %s\t %s\t|\n", kubectlStepName, seconds(r.Kubectl), verify.Thousands(r.Sites), r.KubectlNote)
+		fmt.Fprintf(tw, "| %s\t| %s\t| —\t| %s\t| %s\t|\n", kubectlStepName, seconds(r.Kubectl), verify.Thousands(r.Sites), r.KubectlNote)
 	} else {
-		fmt.Fprintf(tw, "| %s\t —\t —\t —\t %s\t|\n", kubectlStepName, r.KubectlNote)
+		fmt.Fprintf(tw, "| %s\t| —\t| —\t| —\t| %s\t|\n", kubectlStepName, r.KubectlNote)
 	}
 	tw.Flush()
 	if cold, ok := r.Step(GenerateCold); ok && r.Kubectl > 0 && cold.Wall > 0 {

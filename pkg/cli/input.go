@@ -94,6 +94,7 @@ func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf
 	popts.Output = output
 	popts.Workers = perf.Workers
 	popts.Cache, popts.CacheSalt = perf.cache()
+	popts.DropObjects = true // generate and check need the verdicts only
 	var endProgress func()
 	popts.Progress, endProgress = perf.progress(streams.ErrOut, "verifying")
 	res, err := pipeline.Run(ctx, popts)

@@ -59,6 +59,10 @@ type Options struct {
 	CacheSalt string
 	// Progress, when set, is called as sites finish verifying.
 	Progress func(done, total int)
+	// DropObjects leaves the built manifests out of the report
+	// (verify.Result.Objects stays nil), for callers that only need the
+	// verdicts; it keeps memory flat on large fleets.
+	DropObjects bool
 	// Output, when set, is the directory the tree will be written to. The
 	// tree is then verified as it will be on disk after the write: the
 	// user's own files under Output (such as overlays/<site>/local/) are
@@ -108,6 +112,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	report, err := verify.Run(ctx, Targets(selected), verify.Options{
 		FS: fsys, Root: memRoot, Workers: opts.Workers,
 		Cache: opts.Cache, CacheSalt: opts.CacheSalt, Progress: opts.Progress,
+		DropObjects: opts.DropObjects,
 	})
 	if err != nil {
 		return nil, err
@@ -225,7 +230,28 @@ func MemFS(tree *render.Tree, output string) (filesys.FileSystem, error) {
 			return nil, err
 		}
 	}
-	return fsys, nil
+	return lexicalFS{fsys}, nil
+}
+
+// lexicalFS is the in-memory file system with CleanedAbs computed from the
+// path. The in-memory file system has no symbolic links, so a clean absolute
+// path is already what it resolves to; its own CleanedAbs spells the path
+// out by searching each parent directory's entries for the node, which
+// costs time in the number of sites for every file under overlays/.
+type lexicalFS struct{ filesys.FileSystem }
+
+func (l lexicalFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
+	if !filepath.IsAbs(p) {
+		return l.FileSystem.CleanedAbs(p)
+	}
+	clean := filepath.Clean(p)
+	if !l.Exists(clean) {
+		return l.FileSystem.CleanedAbs(p) // its error for a missing path
+	}
+	if l.IsDir(clean) {
+		return filesys.ConfirmedDir(clean), "", nil
+	}
+	return filesys.ConfirmedDir(filepath.Dir(clean)), filepath.Base(clean), nil
 }
 
 // diskFiles reads the files under output that will still be there after the

@@ -9,6 +9,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"text/template"
 	"text/template/parse"
 	"unicode/utf8"
@@ -67,8 +68,11 @@ type setFile struct {
 	// seed files are written only when missing (File.Seed).
 	seed bool
 	// content is the parsed content template for .tmpl files (a clone of
-	// the partials' namespace), nil for verbatim files.
+	// the partials' namespace, with include bound to it), nil for verbatim
+	// files. mu serialises its executions: include keeps its nesting
+	// depth in the namespace.
 	content *template.Template
+	mu      sync.Mutex
 	raw     []byte
 }
 
@@ -161,6 +165,7 @@ func Load(fsys fs.FS) (*Engine, error) {
 				errs = append(errs, templateError(err, f.path, "", e.names))
 				continue
 			}
+			bindInclude(t)
 			sf.content = t
 		} else {
 			sf.raw = f.data
@@ -359,13 +364,11 @@ func (e *Engine) renderFile(sf *setFile, data *Data, site string) (File, bool, e
 	}
 	var content []byte
 	if sf.content != nil {
-		t, err := sf.content.Clone()
-		if err != nil {
-			return File{}, false, &Error{Template: sf.path, Site: site, Err: err}
-		}
-		bindInclude(t)
 		var buf bytes.Buffer
-		if err := t.Execute(&buf, data); err != nil {
+		sf.mu.Lock()
+		err := sf.content.Execute(&buf, data)
+		sf.mu.Unlock()
+		if err != nil {
 			return File{}, false, templateError(err, sf.path, site, e.names)
 		}
 		if len(bytes.TrimSpace(buf.Bytes())) == 0 {

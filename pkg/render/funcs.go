@@ -69,8 +69,9 @@ func funcMap() template.FuncMap {
 	return m
 }
 
-// bindInclude rebinds include on t (a per-execution clone) so that it
-// executes named templates of t's own namespace.
+// bindInclude rebinds include on t so that it executes named templates of
+// t's own namespace. The nesting depth is kept per namespace: executions of
+// t must not run concurrently.
 func bindInclude(t *template.Template) {
 	depth := 0
 	t.Funcs(template.FuncMap{

@@ -67,8 +67,9 @@ func (p *Plan) recheck() error {
 	if err := checkStateDir(r); err != nil {
 		return err
 	}
+	in := newInspector(r)
 	for _, c := range p.Changes {
-		d, err := inspect(r, c.Path)
+		d, err := in.inspect(c.Path)
 		if err != nil {
 			return err
 		}

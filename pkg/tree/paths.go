@@ -9,7 +9,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 )
 
 // Names inside the output root that belong to fleetgen's own bookkeeping.
@@ -146,12 +148,34 @@ type diskState struct {
 // parent that is not a directory, is an error; so is a final element that
 // is anything but a regular file.
 func inspect(r *os.Root, rel string) (diskState, error) {
+	return newInspector(r).inspect(rel)
+}
+
+// inspector inspects many paths of one pass over a tree, checking each
+// parent directory once.
+type inspector struct {
+	r *os.Root
+	// dirs are the parent directories already found to be real
+	// directories in this pass.
+	dirs map[string]bool
+}
+
+func newInspector(r *os.Root) *inspector {
+	return &inspector{r: r, dirs: map[string]bool{}}
+}
+
+func (in *inspector) inspect(rel string) (diskState, error) {
+	r := in.r
 	if r == nil {
 		return diskState{}, nil
 	}
 	parts := strings.Split(rel, "/")
 	for i := range parts {
 		p := strings.Join(parts[:i+1], "/")
+		last := i == len(parts)-1
+		if !last && in.dirs[p] {
+			continue
+		}
 		fi, err := r.Lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			return diskState{}, nil
@@ -159,17 +183,18 @@ func inspect(r *os.Root, rel string) (diskState, error) {
 		if err != nil {
 			return diskState{}, fmt.Errorf("%s: %w", rel, err)
 		}
-		last := i == len(parts)-1
 		switch {
 		case fi.Mode()&fs.ModeSymlink != 0:
 			return diskState{}, fmt.Errorf("%s: refusing to follow symlink %s inside the output directory", rel, p)
 		case !last && !fi.IsDir():
 			return diskState{}, fmt.Errorf("%s: %s is not a directory", rel, p)
-		case last && fi.IsDir():
+		case !last:
+			in.dirs[p] = true
+		case fi.IsDir():
 			return diskState{}, fmt.Errorf("%s: is a directory, expected a file", rel)
-		case last && !fi.Mode().IsRegular():
+		case !fi.Mode().IsRegular():
 			return diskState{}, fmt.Errorf("%s: not a regular file (%s)", rel, fi.Mode().Type())
-		case last:
+		default:
 			data, err := r.ReadFile(rel)
 			if err != nil {
 				return diskState{}, fmt.Errorf("%s: %w", rel, err)
@@ -178,6 +203,38 @@ func inspect(r *os.Root, rel string) (diskState, error) {
 		}
 	}
 	return diskState{}, nil
+}
+
+// prefetch inspects the paths for which want is true, in parallel, and
+// returns each one's state without its data (exists, hash, mode) or its
+// error, by index. Each worker checks parent directories with its own
+// inspector.
+func prefetch(r *os.Root, paths []string, want func(string) bool) ([]diskState, []error) {
+	states := make([]diskState, len(paths))
+	errs := make([]error, len(paths))
+	workers := runtime.GOMAXPROCS(0)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := newInspector(r)
+			for i := range next {
+				d, err := in.inspect(paths[i])
+				d.data = nil
+				states[i], errs[i] = d, err
+			}
+		}()
+	}
+	for i, p := range paths {
+		if want(p) {
+			next <- i
+		}
+	}
+	close(next)
+	wg.Wait()
+	return states, errs
 }
 
 // openRoot opens root for traversal-safe access, or returns nil if it does

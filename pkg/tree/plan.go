@@ -193,27 +193,46 @@ func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
 		paths[e.Path] = true
 	}
 	preexisting := false
-	for _, path := range sortedKeys(paths) {
+	sorted := sortedKeys(paths)
+	inScope := func(path string) bool {
+		f, inTree := lookupFile(files, path)
+		le, _ := lookup(p.base, path)
+		site := siteOf(f, inTree, le)
+		return opts.Only == nil || site == "" || opts.Only(site)
+	}
+	states, errs := prefetch(r, sorted, inScope)
+	in := newInspector(r)
+	for i, path := range sorted {
 		f, inTree := lookupFile(files, path)
 		le, inLedger := lookup(p.base, path)
-		if site := siteOf(f, inTree, le); opts.Only != nil && site != "" && !opts.Only(site) {
+		if !inScope(path) {
 			if inLedger {
 				p.target = append(p.target, le)
 			}
 			continue
 		}
-		d, err := inspect(r, path)
-		if err != nil {
-			return nil, err
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		var c Change
-		if inTree {
-			if d.exists && !inLedger {
-				preexisting = true
+		d := states[i]
+		decide := func(d diskState) Change {
+			if inTree {
+				return planFile(f, le, inLedger, d, opts.Force)
 			}
-			c = planFile(f, le, inLedger, d, opts.Force)
-		} else {
-			c = planRemoval(le, d, opts.Force)
+			return planRemoval(le, d, opts.Force)
+		}
+		c := decide(d)
+		if d.exists && c.Action != Unchanged && c.Action != Create {
+			// The change shows the disk content: read it again (prefetch
+			// keeps only hashes) and decide on what is there now.
+			var err error
+			if d, err = in.inspect(path); err != nil {
+				return nil, err
+			}
+			c = decide(d)
+		}
+		if inTree && d.exists && !inLedger {
+			preexisting = true
 		}
 		c.disk = d
 		c.disk.data = nil

@@ -68,6 +68,9 @@ type Options struct {
 	// sites done (built or served from the cache) and the total. It may be
 	// called from several goroutines, never at once.
 	Progress func(done, total int)
+	// DropObjects leaves Result.Objects nil: callers that only need the
+	// verdict do not hold every site's built manifests in memory at once.
+	DropObjects bool
 }
 
 // Result is the outcome for one site.
@@ -331,6 +334,9 @@ func Run(ctx context.Context, targets []Target, opts Options) (*Report, error) {
 			defer wg.Done()
 			for i := range next {
 				results[i] = buildTarget(sorted[i], opts, v, vc)
+				if opts.DropObjects {
+					results[i].Objects = nil
+				}
 				mu.Lock()
 				doneAt[i] = true
 				done++
