@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -289,6 +290,7 @@ func (e *Engine) Render(f *inventory.Fleet) (*Tree, error) {
 	type origin struct{ template, site string }
 	seen := map[string]origin{}
 	tree := &Tree{}
+	var templateOf []string // templateOf[i] rendered tree.Files[i]
 	emit := func(sf *setFile, site *inventory.Site) {
 		siteName := ""
 		if site != nil {
@@ -310,6 +312,7 @@ func (e *Engine) Render(f *inventory.Fleet) (*Tree, error) {
 		}
 		seen[file.Path] = origin{sf.path, siteName}
 		tree.Files = append(tree.Files, file)
+		templateOf = append(templateOf, sf.path)
 	}
 	for _, sf := range e.files {
 		if !sf.perSite {
@@ -321,6 +324,9 @@ func (e *Engine) Render(f *inventory.Fleet) (*Tree, error) {
 			emit(sf, &site)
 		}
 	}
+	// Every rendered YAML file must parse back (the costliest part of a
+	// render, so it runs on every CPU once all files are rendered).
+	errs = append(errs, parseBack(tree.Files, templateOf)...)
 	// A path cannot be both a file and a directory.
 	for p, o := range seen {
 		for dir := path.Dir(p); dir != "."; dir = path.Dir(dir) {
@@ -378,12 +384,46 @@ func (e *Engine) renderFile(sf *setFile, data *Data, site string) (File, bool, e
 	} else {
 		content = append([]byte(nil), sf.raw...)
 	}
-	if ext := path.Ext(out); ext == ".yaml" || ext == ".yml" {
-		if err := checkYAML(content); err != nil {
-			return File{}, false, &Error{Template: sf.path, Site: site, Output: out, Err: err}
+	return File{Path: out, Data: content, Site: site, Seed: sf.seed}, true, nil
+}
+
+// isYAML reports whether an output path is parsed back as YAML.
+func isYAML(p string) bool {
+	ext := path.Ext(p)
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// parseBack parses every YAML file of files back, on all CPUs, and returns
+// the problems in file order. origins[i] is the template of files[i].
+func parseBack(files []File, origins []string) []error {
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := checkYAML(files[i].Data); err != nil {
+					errs[i] = &Error{Template: origins[i], Site: files[i].Site, Output: files[i].Path, Err: err}
+				}
+			}
+		}()
+	}
+	for i, f := range files {
+		if isYAML(f.Path) {
+			next <- i
 		}
 	}
-	return File{Path: out, Data: content, Site: site, Seed: sf.seed}, true, nil
+	close(next)
+	wg.Wait()
+	var out []error
+	for _, err := range errs {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
 }
 
 // checkOutputPath accepts clean, relative, slash-separated paths outside the
