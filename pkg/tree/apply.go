@@ -67,12 +67,18 @@ func (p *Plan) recheck() error {
 	if err := checkStateDir(r); err != nil {
 		return err
 	}
-	in := newInspector(r)
-	for _, c := range p.Changes {
-		d, err := in.inspect(c.Path)
-		if err != nil {
-			return err
+	paths := make([]string, len(p.Changes))
+	for i, c := range p.Changes {
+		paths[i] = c.Path
+	}
+	// Changes are sorted by path, as prefetch wants them; the first
+	// problem in path order is reported.
+	states, errs := prefetch(r, paths, func(string) bool { return true })
+	for i, c := range p.Changes {
+		if errs[i] != nil {
+			return errs[i]
 		}
+		d := states[i]
 		if d.exists != c.disk.exists || d.hash != c.disk.hash {
 			return fmt.Errorf("%w: %s", ErrStalePlan, c.Path)
 		}

@@ -148,7 +148,9 @@ type diskState struct {
 // parent that is not a directory, is an error; so is a final element that
 // is anything but a regular file.
 func inspect(r *os.Root, rel string) (diskState, error) {
-	return newInspector(r).inspect(rel)
+	in := newInspector(r)
+	defer in.close()
+	return in.inspect(rel)
 }
 
 // inspector inspects many paths of one pass over a tree, checking each
@@ -158,6 +160,42 @@ type inspector struct {
 	// dirs are the parent directories already found to be real
 	// directories in this pass.
 	dirs map[string]bool
+	// sub is subDir opened as a root of its own, once its path was checked
+	// like any parent: the files of one directory are then looked up and
+	// read by their names alone instead of resolving every element of their
+	// path again.
+	subDir string
+	sub    *os.Root
+}
+
+// close releases the directory the inspector holds open.
+func (in *inspector) close() {
+	if in.sub != nil {
+		in.sub.Close()
+	}
+	in.sub, in.subDir = nil, ""
+}
+
+// leaf returns the root to look the file rel up in and its name there: the
+// directory of rel opened as a root (kept for the next file of the same
+// directory), or the tree root and rel itself at the top level or when the
+// directory cannot be opened. Every parent of rel must already be checked.
+func (in *inspector) leaf(rel string) (*os.Root, string) {
+	dir, name := path.Split(rel)
+	dir = strings.TrimSuffix(dir, "/")
+	if dir == "" {
+		return in.r, rel
+	}
+	if in.sub != nil && in.subDir == dir {
+		return in.sub, name
+	}
+	in.close()
+	sub, err := in.r.OpenRoot(dir)
+	if err != nil {
+		return in.r, rel
+	}
+	in.sub, in.subDir = sub, dir
+	return sub, name
 }
 
 func newInspector(r *os.Root) *inspector {
@@ -176,7 +214,14 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 		if !last && in.dirs[p] {
 			continue
 		}
-		fi, err := r.Lstat(p)
+		var fi fs.FileInfo
+		var err error
+		if last {
+			lr, name := in.leaf(rel)
+			fi, err = lr.Lstat(name)
+		} else {
+			fi, err = r.Lstat(p)
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return diskState{}, nil
 		}
@@ -195,7 +240,8 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 		case !fi.Mode().IsRegular():
 			return diskState{}, fmt.Errorf("%s: not a regular file (%s)", rel, fi.Mode().Type())
 		default:
-			data, err := r.ReadFile(rel)
+			lr, name := in.leaf(rel)
+			data, err := lr.ReadFile(name)
 			if err != nil {
 				return diskState{}, fmt.Errorf("%s: %w", rel, err)
 			}
@@ -208,29 +254,44 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 // prefetch inspects the paths for which want is true, in parallel, and
 // returns each one's state without its data (exists, hash, mode) or its
 // error, by index. Each worker checks parent directories with its own
-// inspector.
+// inspector; a worker takes the paths of one directory together (paths is
+// sorted), so it opens that directory once.
 func prefetch(r *os.Root, paths []string, want func(string) bool) ([]diskState, []error) {
 	states := make([]diskState, len(paths))
 	errs := make([]error, len(paths))
 	workers := runtime.GOMAXPROCS(0)
-	next := make(chan int)
+	wanted := make([]bool, len(paths))
+	for i, p := range paths {
+		wanted[i] = want(p)
+	}
+	type run struct{ from, to int }
+	next := make(chan run)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			in := newInspector(r)
-			for i := range next {
-				d, err := in.inspect(paths[i])
-				d.data = nil
-				states[i], errs[i] = d, err
+			defer in.close()
+			for g := range next {
+				for i := g.from; i < g.to; i++ {
+					if !wanted[i] {
+						continue
+					}
+					d, err := in.inspect(paths[i])
+					d.data = nil
+					states[i], errs[i] = d, err
+				}
 			}
 		}()
 	}
-	for i, p := range paths {
-		if want(p) {
-			next <- i
+	for from := 0; from < len(paths); {
+		to := from + 1
+		for to < len(paths) && path.Dir(paths[to]) == path.Dir(paths[from]) {
+			to++
 		}
+		next <- run{from, to}
+		from = to
 	}
 	close(next)
 	wg.Wait()

@@ -81,6 +81,14 @@ func TestSymlinksInsideRootAreRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
+		{"symlinked file beside a regular one, staying inside", func(t *testing.T, root, outside string) {
+			// base/deploy.yaml is inspected first, so its directory is
+			// already open when base/kustomization.yaml is looked up.
+			writeFile(t, root, "base/deploy.yaml", "kind: Deployment\n")
+			if err := os.Symlink("deploy.yaml", filepath.Join(root, "base", "kustomization.yaml")); err != nil {
+				t.Fatal(err)
+			}
+		}},
 		{"symlinked bookkeeping directory", func(t *testing.T, root, outside string) {
 			os.MkdirAll(root, 0o755)
 			if err := os.Symlink(outside, filepath.Join(root, stateDir)); err != nil {

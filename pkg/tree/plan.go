@@ -202,6 +202,7 @@ func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
 	}
 	states, errs := prefetch(r, sorted, inScope)
 	in := newInspector(r)
+	defer in.close()
 	for i, path := range sorted {
 		f, inTree := lookupFile(files, path)
 		le, inLedger := lookup(p.base, path)
