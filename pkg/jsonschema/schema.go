@@ -34,6 +34,7 @@ type Schema struct {
 	Properties           Properties `json:"properties,omitempty"`
 	AdditionalProperties any        `json:"additionalProperties,omitempty"`
 	PropertyNames        *Schema    `json:"propertyNames,omitempty"`
+	Not                  *Schema    `json:"not,omitempty"`
 	Items                *Schema    `json:"items,omitempty"`
 	MinItems             int        `json:"minItems,omitempty"`
 	UniqueItems          bool       `json:"uniqueItems,omitempty"`
@@ -203,6 +204,14 @@ func (r *reflector) field(t reflect.Type, typeName, name string) *Schema {
 
 func intp(i int) *int { return &i }
 
+// yamlNonString matches the plain scalars YAML reads as something other than
+// a string (booleans, null, numbers, dates): kustomize cannot write them as
+// ConfigMap keys, so the loader rejects them as config keys.
+const yamlNonString = `^(?:[Tt]rue|TRUE|[Ff]alse|FALSE|[Nn]ull|NULL|~` +
+	`|[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+|0b[01_]+` +
+	`|[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+` +
+	`|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|[0-9]{4}-[0-9]{2}-[0-9]{2})$`
+
 // constraints replace the reflected schema of fields with stricter ones.
 var constraints = map[string]Schema{
 	"Layer.type":       {Type: "string", Enum: inventory.SiteTypes},
@@ -212,7 +221,7 @@ var constraints = map[string]Schema{
 	"Layer.wave":       {Type: "integer", Minimum: intp(0), Maximum: intp(1000)},
 	"Layer.components": {Type: []string{"array", "null"}, Items: &Schema{Type: "string", Pattern: dns1123, MaxLength: 63}},
 	"Layer.config": {Type: []string{"object", "null"}, AdditionalProperties: &Schema{Type: textTypes},
-		PropertyNames: &Schema{Pattern: `^[-._a-zA-Z0-9]+$`, MaxLength: 253}},
+		PropertyNames: &Schema{Pattern: `^[-._a-zA-Z0-9]+$`, MaxLength: 253, Not: &Schema{Pattern: yamlNonString}}},
 	"Group.name":    {Type: "string", Pattern: dns1123, MaxLength: 63},
 	"SiteSpec.name": {Type: "string", Pattern: dns1123, MaxLength: 63},
 	"SiteSpec.groups": {Type: []string{"array", "null"}, UniqueItems: true,

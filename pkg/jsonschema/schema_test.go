@@ -124,6 +124,9 @@ func TestRejects(t *testing.T) {
 		{"bad apiVersion", "apiVersion: v1\nkind: Inventory\nfleet: a\n", "apiVersion"},
 		{"bad site name", "apiVersion: fleetgen.dev/v1alpha1\nkind: Inventory\nfleet: a\nsites:\n  - name: Store_1\n", "name"},
 		{"site without name", "apiVersion: fleetgen.dev/v1alpha1\nkind: Inventory\nfleet: a\nsites:\n  - type: store\n", "name"},
+		{"config key YAML reads as a boolean", "apiVersion: fleetgen.dev/v1alpha1\nkind: Inventory\nfleet: a\ndefaults:\n  config: {\"true\": x}\nsites: []\n", "true"},
+		{"config key YAML reads as a number", "apiVersion: fleetgen.dev/v1alpha1\nkind: Inventory\nfleet: a\ndefaults:\n  config: {\"1.5\": x}\nsites: []\n", "1.5"},
+		{"config key YAML reads as a date", "apiVersion: fleetgen.dev/v1alpha1\nkind: Inventory\nfleet: a\ndefaults:\n  config: {\"2001-12-14\": x}\nsites: []\n", "2001-12-14"},
 		{"config value mapping", "apiVersion: fleetgen.dev/v1alpha1\nkind: Inventory\nfleet: a\ndefaults:\n  config: {A: {b: c}}\nsites: []\n", "config"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
