@@ -108,12 +108,13 @@ func diffRun(ctx context.Context, o *DiffOptions) error {
 	}
 	pending := plan.Pending()
 	color := useColor(o.Color, o.IO.Out)
+	diffs := diffCache{}
 	if !o.Summary {
 		for _, c := range pending {
-			writeDiff(o.IO.Out, tree.UnifiedDiff(c.Path, c.Old, c.New), color)
+			writeDiff(o.IO.Out, diffs.of(c), color)
 		}
 	}
-	writeDiffSummary(o.IO.Out, plan)
+	writeDiffSummary(o.IO.Out, plan, diffs)
 	if o.ExitCode && len(pending) > 0 {
 		return silentFailure()
 	}
@@ -169,6 +170,19 @@ func useColor(mode string, w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
+// diffCache computes each change's unified diff once, by path: the diff is
+// printed, counted and compared between sites.
+type diffCache map[string]string
+
+func (d diffCache) of(c tree.Change) string {
+	if diff, ok := d[c.Path]; ok {
+		return diff
+	}
+	diff := tree.UnifiedDiff(c.Path, c.Old, c.New)
+	d[c.Path] = diff
+	return diff
+}
+
 // changeWay is one distinct way sites change: the same files, actions and
 // diffs once the site's name is replaced by a placeholder.
 type changeWay struct {
@@ -179,7 +193,7 @@ type changeWay struct {
 
 // writeDiffSummary prints the fleet-level summary: fleet files, then sites
 // grouped by identical change.
-func writeDiffSummary(w io.Writer, p *tree.Plan) {
+func writeDiffSummary(w io.Writer, p *tree.Plan, diffs diffCache) {
 	groups := p.BySite()
 	if len(groups) == 0 {
 		fmt.Fprintln(w, "no changes")
@@ -192,7 +206,7 @@ func writeDiffSummary(w io.Writer, p *tree.Plan) {
 		if g.Site == "" {
 			fmt.Fprintln(w, "fleet-level files:")
 			for _, c := range g.Changes {
-				fmt.Fprintf(w, "  %s\n", describeChange(c, ""))
+				fmt.Fprintf(w, "  %s\n", describeChange(c, "", diffs.of(c)))
 			}
 			continue
 		}
@@ -200,9 +214,9 @@ func writeDiffSummary(w io.Writer, p *tree.Plan) {
 		var key strings.Builder
 		var lines []string
 		for _, c := range g.Changes {
-			lines = append(lines, describeChange(c, g.Site))
+			lines = append(lines, describeChange(c, g.Site, diffs.of(c)))
 			key.WriteString(c.Action.String() + " " + generic(c.Path, g.Site) + "\n")
-			key.WriteString(generic(tree.UnifiedDiff(c.Path, c.Old, c.New), g.Site))
+			key.WriteString(generic(diffs.of(c), g.Site))
 		}
 		k := key.String()
 		way, ok := ways[k]
@@ -231,13 +245,13 @@ func writeDiffSummary(w io.Writer, p *tree.Plan) {
 // generic replaces a site's name by <site> so that sites compare equal.
 func generic(s, site string) string { return strings.ReplaceAll(s, site, "<site>") }
 
-func describeChange(c tree.Change, site string) string {
+func describeChange(c tree.Change, site, diff string) string {
 	path := c.Path
 	if site != "" {
 		path = generic(path, site)
 	}
 	added, removed := 0, 0
-	for _, l := range strings.Split(tree.UnifiedDiff(c.Path, c.Old, c.New), "\n") {
+	for _, l := range strings.Split(diff, "\n") {
 		switch {
 		case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"):
 		case strings.HasPrefix(l, "+"):

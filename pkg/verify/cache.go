@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -309,16 +308,9 @@ func (g *guardedFS) readRaw(p string) ([]byte, error) {
 		return nil, fmt.Errorf("%q: not a file", p)
 	}
 	real := d.Join(f)
-	var info os.FileInfo
-	werr := g.fs.Walk(real, func(_ string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		info = fi
-		return filepath.SkipDir
-	})
-	if werr != nil && !errors.Is(werr, filepath.SkipDir) {
-		return nil, werr
+	info, err := g.stat(real)
+	if err != nil {
+		return nil, err
 	}
 	if info == nil || !info.Mode().IsRegular() {
 		return nil, fmt.Errorf("%q: not a regular file", p)

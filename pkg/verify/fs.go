@@ -253,6 +253,24 @@ func (g *guardedFS) ReadFile(p string) ([]byte, error) {
 	return data, err
 }
 
+// stat returns the file info of real (nil when Walk reports nothing). It
+// stats through Walk: that works for both file systems and, unlike Open,
+// does not change the state of the in-memory one.
+func (g *guardedFS) stat(real string) (os.FileInfo, error) {
+	var info os.FileInfo
+	err := g.fs.Walk(real, func(_ string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		info = fi
+		return filepath.SkipDir
+	})
+	if err != nil && !errors.Is(err, filepath.SkipDir) {
+		return nil, err
+	}
+	return info, nil
+}
+
 func (g *guardedFS) readFile(p string) ([]byte, error) {
 	d, f, ok, err := g.check(p)
 	if err != nil {
@@ -265,18 +283,9 @@ func (g *guardedFS) readFile(p string) ([]byte, error) {
 		return nil, fmt.Errorf("%q is a directory", p)
 	}
 	real := d.Join(f)
-	// Stat through Walk: it works for both file systems and, unlike Open,
-	// does not change the state of the in-memory one.
-	var info os.FileInfo
-	werr := g.fs.Walk(real, func(_ string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		info = fi
-		return filepath.SkipDir
-	})
-	if werr != nil && !errors.Is(werr, filepath.SkipDir) {
-		return nil, werr
+	info, err := g.stat(real)
+	if err != nil {
+		return nil, err
 	}
 	name := g.rel(real)
 	if info == nil || !info.Mode().IsRegular() {
