@@ -97,13 +97,15 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 	if err := tree.ValidateRoot(o.Output); err != nil {
 		return usageError(err)
 	}
-	res, err := runPipeline(ctx, &o.IO, &o.InputOptions, &o.RunOptions, o.Output, o.Format)
+	res, plan, err := runPipeline(ctx, &o.IO, &o.InputOptions, &o.RunOptions, o.Output, o.Format, tree.PlanOptions{})
 	if err != nil {
 		return err
 	}
-	plan, err := tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{Only: planScope(o.Selector, res)})
-	if err != nil {
-		return err
+	defer res.SaveIndex()
+	if plan == nil {
+		if plan, err = tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{Only: planScope(o.Selector, res), Stats: res.Stats}); err != nil {
+			return err
+		}
 	}
 	drift := plan.Pending()
 	staleLedger := len(drift) == 0 && !plan.InSync()

@@ -109,10 +109,14 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 		defer unlock()
 		locked = true
 	}
-	res, err := runPipeline(ctx, &o.IO, &o.InputOptions, &o.RunOptions, o.Output, o.Format)
+	popts := tree.PlanOptions{Force: o.Force}
+	res, plan, err := runPipeline(ctx, &o.IO, &o.InputOptions, &o.RunOptions, o.Output, o.Format, popts)
 	if err != nil {
 		return err
 	}
+	// The index is saved whatever the outcome: it records only what
+	// passed, and the stat data of what was read and written.
+	defer res.SaveIndex()
 	if !res.Report.OK() {
 		printReport(o.IO.ErrOut, res.Report)
 		fmt.Fprintf(o.IO.ErrOut, "nothing written to %s\n", o.Output)
@@ -128,9 +132,11 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 		}
 		defer unlock()
 	}
-	plan, err := tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{Force: o.Force, Only: planScope(o.Selector, res)})
-	if err != nil {
-		return err
+	if plan == nil {
+		popts.Only, popts.Stats = planScope(o.Selector, res), res.Stats
+		if plan, err = tree.MakePlan(o.Output, res.Tree, popts); err != nil {
+			return err
+		}
 	}
 	for _, note := range plan.Notes {
 		if !o.Quiet {
@@ -149,7 +155,7 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 	if err := tree.Apply(ctx, plan); err != nil {
 		return fmt.Errorf("writing %s: %w", o.Output, err)
 	}
-	printApplied(o.IO.Out, o.Output, len(res.Selected.Sites), plan)
+	printApplied(o.IO.Out, o.Output, len(res.Report.Results), plan)
 	return nil
 }
 

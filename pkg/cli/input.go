@@ -10,6 +10,7 @@ import (
 
 	"github.com/fleetgen/fleetgen/pkg/pipeline"
 	"github.com/fleetgen/fleetgen/pkg/report"
+	"github.com/fleetgen/fleetgen/pkg/tree"
 	"github.com/fleetgen/fleetgen/templates"
 )
 
@@ -82,31 +83,51 @@ func planScope(selector string, res *pipeline.Result) func(string) bool {
 }
 
 // runPipeline renders and verifies for generate and check: the input flags,
-// the output directory, the performance flags and the progress line. With
-// the json format it writes the JSON report to streams.Out and then points
-// streams.Out at standard error, so that everything printed after it is
-// human text on stderr.
-func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf *RunOptions, output string, format report.Format) (*pipeline.Result, error) {
-	popts, err := in.pipelineOptions(*streams)
+// the output directory, the performance flags and the progress line. The
+// run is incremental (see pipeline.Options.Incremental) unless --no-cache
+// is given. When the pipeline could skip the render (its inputs are those
+// of the last run), runPipeline also plans the tree with popts and returns
+// the plan if the tree is in sync; otherwise it renders after all, so that
+// the changes can be written or shown, and returns a nil plan for the
+// caller to make. With the json format it writes the JSON report to
+// streams.Out and then points streams.Out at standard error, so that
+// everything printed after it is human text on stderr.
+func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf *RunOptions, output string, format report.Format, popts tree.PlanOptions) (*pipeline.Result, *tree.Plan, error) {
+	opts, err := in.pipelineOptions(*streams)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	popts.Output = output
-	popts.Workers = perf.Workers
-	popts.Cache, popts.CacheSalt = perf.cache()
-	popts.DropObjects = true // generate and check need the verdicts only
+	opts.Output = output
+	opts.Workers = perf.Workers
+	opts.Cache, opts.CacheSalt = perf.cache()
+	opts.Incremental = true
+	opts.DropObjects = true // generate and check need the verdicts only
 	var endProgress func()
-	popts.Progress, endProgress = perf.progress(streams.ErrOut, "verifying")
-	res, err := pipeline.Run(ctx, popts)
+	opts.Progress, endProgress = perf.progress(streams.ErrOut, "verifying")
+	res, err := pipeline.Run(ctx, opts)
+	if err != nil {
+		endProgress()
+		return nil, nil, err
+	}
+	var plan *tree.Plan
+	if res.Partial {
+		popts.Only = planScope(in.Selector, res)
+		popts.Stats = res.Stats
+		if plan, err = tree.MakePlan(output, res.Tree, popts); err != nil || !plan.InSync() {
+			plan = nil
+			opts.NoShortcut = true
+			res, err = pipeline.Run(ctx, opts)
+		}
+	}
 	endProgress()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if format == report.JSON {
 		if err := report.FromVerify(res.Report).Write(streams.Out, report.JSON); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		streams.Out = streams.ErrOut
 	}
-	return res, nil
+	return res, plan, nil
 }

@@ -27,27 +27,37 @@ func LoadFiles(paths []string, stdin io.Reader) (*Inventory, error) {
 // LoadFilesWith is LoadFiles that also checks what Resolve checks against
 // opts (see LoadWith).
 func LoadFilesWith(paths []string, stdin io.Reader, opts ResolveOptions) (*Inventory, error) {
+	inputs, err := ReadInputs(paths, stdin)
+	if err != nil {
+		return nil, err
+	}
+	return LoadInputsWith(inputs, opts)
+}
+
+// Input is one inventory file as read, before it is decoded.
+type Input struct {
+	Path string // as given; "-" is standard input
+	Name string // the name used in messages
+	Data []byte
+}
+
+// ReadInputs reads the inventory files of LoadFiles without decoding them,
+// each within the size limit; "-" reads stdin (os.Stdin when nil), at most
+// once. Callers that need the exact bytes (to fingerprint them) read with
+// ReadInputs and decode with LoadInputsWith. A first file that is CSV is
+// refused before anything is read.
+func ReadInputs(paths []string, stdin io.Reader) ([]Input, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("reading inventory: no inventory file given")
+	}
+	if isCSV(paths[0]) {
+		return nil, csvFirst(paths[0])
 	}
 	if stdin == nil {
 		stdin = os.Stdin
 	}
-	if isCSV(paths[0]) {
-		return nil, &ErrorList{Problems: []Problem{{
-			File: paths[0],
-			Msg:  "the first inventory file must be YAML with apiVersion, kind and fleet; CSV files can only add sites (give them after it)",
-		}}}
-	}
-	if len(paths) == 1 {
-		if paths[0] == "-" {
-			return LoadWith(stdinName, stdin, opts)
-		}
-		return loadFile(paths[0], opts)
-	}
 	stdinUsed := false
-	names := make([]string, len(paths))
-	datas := make([][]byte, len(paths))
+	inputs := make([]Input, len(paths))
 	for i, p := range paths {
 		if p == "-" {
 			if stdinUsed {
@@ -59,7 +69,28 @@ func LoadFilesWith(paths []string, stdin io.Reader, opts ResolveOptions) (*Inven
 		if err != nil {
 			return nil, err
 		}
-		names[i], datas[i] = name, data
+		inputs[i] = Input{Path: p, Name: name, Data: data}
+	}
+	return inputs, nil
+}
+
+// LoadInputsWith decodes, merges and validates inventory files read by
+// ReadInputs, as LoadFilesWith does.
+func LoadInputsWith(inputs []Input, opts ResolveOptions) (*Inventory, error) {
+	if len(inputs) == 0 {
+		return nil, errors.New("reading inventory: no inventory file given")
+	}
+	if isCSV(inputs[0].Path) {
+		return nil, csvFirst(inputs[0].Path)
+	}
+	if len(inputs) == 1 {
+		return parse(inputs[0].Name, inputs[0].Data, opts)
+	}
+	paths := make([]string, len(inputs))
+	names := make([]string, len(inputs))
+	datas := make([][]byte, len(inputs))
+	for i, in := range inputs {
+		paths[i], names[i], datas[i] = in.Path, in.Name, in.Data
 	}
 
 	ps := &problems{file: names[0], order: map[string]int{}}
@@ -130,6 +161,13 @@ func LoadFilesWith(paths []string, stdin io.Reader, opts ResolveOptions) (*Inven
 		return nil, err
 	}
 	return inv, nil
+}
+
+func csvFirst(path string) error {
+	return &ErrorList{Problems: []Problem{{
+		File: path,
+		Msg:  "the first inventory file must be YAML with apiVersion, kind and fleet; CSV files can only add sites (give them after it)",
+	}}}
 }
 
 // isCSV reports whether path names a CSV file (by its extension).

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fleetgen/fleetgen/pkg/benchfleet"
 	"github.com/fleetgen/fleetgen/pkg/cache"
+	"github.com/fleetgen/fleetgen/pkg/render"
 	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
@@ -29,19 +30,29 @@ func TestCacheNeverHidesFailure(t *testing.T) {
 	}
 	site := benchfleet.SiteName(1) // an EU site: uses the eu-compliance component
 	ov := path.Join(memRoot, "overlays", site)
-	breakFile := func(p string) func(filesys.FileSystem, []verify.Target) {
-		return func(fsys filesys.FileSystem, _ []verify.Target) {
-			data, err := fsys.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
+	// The file system is read-only: a change lays the tree out again.
+	breakFile := func(p string) func(*filesys.FileSystem, []verify.Target) {
+		return func(fsys *filesys.FileSystem, _ []verify.Target) {
+			broken := &render.Tree{Files: append([]render.File(nil), tree.Files...)}
+			found := false
+			for i, f := range broken.Files {
+				if path.Join(memRoot, f.Path) == p {
+					broken.Files[i].Data = append(append([]byte(nil), f.Data...), []byte("\n: [broken\n")...)
+					broken.Files[i].Hash = ""
+					found = true
+				}
 			}
-			if err := fsys.WriteFile(p, append(data, []byte("\n: [broken\n")...)); err != nil {
+			if !found {
+				t.Fatalf("%s is not in the tree", p)
+			}
+			var err error
+			if *fsys, err = MemFS(broken, ""); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	target := func(f func(*verify.Target)) func(filesys.FileSystem, []verify.Target) {
-		return func(_ filesys.FileSystem, ts []verify.Target) {
+	target := func(f func(*verify.Target)) func(*filesys.FileSystem, []verify.Target) {
+		return func(_ *filesys.FileSystem, ts []verify.Target) {
 			for i := range ts {
 				if ts[i].Site == site {
 					f(&ts[i])
@@ -51,7 +62,7 @@ func TestCacheNeverHidesFailure(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
-		change func(filesys.FileSystem, []verify.Target)
+		change func(*filesys.FileSystem, []verify.Target)
 		salt   string
 	}{
 		{"base file", breakFile(path.Join(memRoot, "base", "deployment.yaml")), ""},
@@ -62,7 +73,7 @@ func TestCacheNeverHidesFailure(t *testing.T) {
 		{"config", target(func(t *verify.Target) { t.Config = map[string]string{"OTHER": "x"} }), ""},
 		{"facts", target(func(t *verify.Target) { f := *t.Facts; f.RequireDigests = true; f.CPU = "1m"; t.Facts = &f }), ""},
 		{"waivers", target(func(t *verify.Target) { t.Waivers = append(t.Waivers, t.Waivers...) }), ""},
-		{"corrupt entries", func(filesys.FileSystem, []verify.Target) {}, "corrupt"},
+		{"corrupt entries", func(*filesys.FileSystem, []verify.Target) {}, "corrupt"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -92,7 +103,8 @@ func TestCacheNeverHidesFailure(t *testing.T) {
 				}
 				return
 			}
-			tc.change(fsys, targets)
+			tc.change(&fsys, targets)
+			opts.FS = fsys
 			rep, err := verify.Run(context.Background(), targets, opts)
 			if err != nil {
 				t.Fatal(err)

@@ -1,8 +1,9 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,10 +17,12 @@ import (
 
 	"github.com/fleetgen/fleetgen/pkg/cache"
 	"github.com/fleetgen/fleetgen/pkg/gitops"
+	"github.com/fleetgen/fleetgen/pkg/index"
 	"github.com/fleetgen/fleetgen/pkg/inventory"
 	"github.com/fleetgen/fleetgen/pkg/render"
 	"github.com/fleetgen/fleetgen/pkg/selector"
 	fstree "github.com/fleetgen/fleetgen/pkg/tree"
+	"github.com/fleetgen/fleetgen/pkg/treefs"
 	"github.com/fleetgen/fleetgen/pkg/verify"
 	"github.com/fleetgen/fleetgen/templates"
 )
@@ -69,6 +72,17 @@ type Options struct {
 	// laid out beside the rendered files, and seed files already on disk
 	// keep their disk content.
 	Output string
+	// Incremental, with Output and Cache set, keeps an index of the output
+	// tree in the cache (see pkg/index) and uses the last run's: sites
+	// whose build inputs are unchanged are not verified again, files whose
+	// stat is unchanged are not read again, and when the inventory, the
+	// template set and the selector are byte for byte those of the last
+	// run, the render is skipped too (Result.Partial). Result.SaveIndex
+	// stores the new index.
+	Incremental bool
+	// NoShortcut makes an incremental run render even when its inputs are
+	// unchanged, so that Result.Tree carries every file's content.
+	NoShortcut bool
 }
 
 // Result is what a successful run produced. Report may still hold failing
@@ -80,8 +94,19 @@ type Result struct {
 	// Selected are the sites Options.Selector selected (every site for the
 	// empty selector); only they were verified.
 	Selected *inventory.Fleet
+	// Partial is true when an incremental run skipped the render because
+	// its inputs were those of the last run: Fleet and Selected are then
+	// nil, and Tree's files carry their content hash but no Data. Callers
+	// that need content (to write or show a change) run again with
+	// Options.NoShortcut.
+	Partial bool
+	// Stats is the output tree's stat cache, for tree.PlanOptions.Stats;
+	// nil unless the run was incremental.
+	Stats *fstree.StatCache
 
 	selected map[string]bool
+	inc      *incremental
+	next     *index.Builder
 }
 
 // Selects reports whether site is one of the selected sites.
@@ -97,29 +122,65 @@ func (e *InputError) Unwrap() error { return e.Err }
 // Run loads, renders and verifies. Bad input (inventory, templates) is
 // returned as an *InputError; failing overlays are reported in Result.Report.
 func Run(ctx context.Context, opts Options) (*Result, error) {
-	fleet, tree, err := Render(opts)
+	inputs, err := readInputs(opts)
 	if err != nil {
-		return nil, err
+		return nil, &InputError{Err: err}
+	}
+	set := templateSet(opts)
+	engine, err := render.Load(set)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	inc := newIncremental(opts)
+	var digest string
+	if inc != nil {
+		if digest, err = inputsDigest(inputs, set, opts.Selector); err != nil {
+			return nil, &InputError{Err: err}
+		}
+		if !opts.NoShortcut {
+			if res := inc.shortcut(digest); res != nil {
+				return res, nil
+			}
+		}
+	}
+	fleet, tree, err := renderInputs(inputs, engine, inc.parsed())
+	if err != nil {
+		return nil, &InputError{Err: err}
 	}
 	selected := selector.Filter(fleet, opts.Selector)
 	if len(selected.Sites) == 0 {
 		return nil, &InputError{Err: fmt.Errorf("selector %q matches no site of the inventory", opts.Selector.String())}
 	}
-	fsys, err := MemFS(tree, opts.Output)
+	fsys, err := layout(tree, opts.Output, inc.statCache())
 	if err != nil {
 		return nil, err
 	}
-	report, err := verify.Run(ctx, Targets(selected), verify.Options{
+	targets := Targets(selected)
+	todo, reused := inc.reuse(targets, fsys)
+	progress := opts.Progress
+	if progress != nil && len(reused) > 0 {
+		total := len(targets)
+		progress(len(reused), total)
+		progress = func(done, _ int) { opts.Progress(len(reused)+done, total) }
+	}
+	report, err := verify.Run(ctx, todo, verify.Options{
 		FS: fsys, Root: memRoot, Workers: opts.Workers,
-		Cache: opts.Cache, CacheSalt: opts.CacheSalt, Progress: opts.Progress,
-		DropObjects: opts.DropObjects,
+		Cache: opts.Cache, CacheSalt: opts.CacheSalt, Progress: progress,
+		DropObjects: opts.DropObjects, RecordAccesses: inc != nil,
 	})
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Fleet: fleet, Tree: tree, Report: report, Selected: selected, selected: map[string]bool{}}
+	fresh := report.Results
+	report.Results = append(append(make([]verify.Result, 0, len(targets)), reused...), fresh...)
+	sort.Slice(report.Results, func(i, j int) bool { return report.Results[i].Site < report.Results[j].Site })
+	res := &Result{Fleet: fleet, Tree: tree, Report: report, Selected: selected, selected: map[string]bool{}, inc: inc}
 	for _, s := range selected.Sites {
 		res.selected[s.Name] = true
+	}
+	if inc != nil {
+		res.Stats = inc.stats
+		res.next = inc.record(digest, tree, targets, fresh, fsys)
 	}
 	return res, nil
 }
@@ -127,26 +188,35 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 // Render loads the inventory and renders the tree without verifying it.
 // Every error it returns is an *InputError.
 func Render(opts Options) (*inventory.Fleet, *render.Tree, error) {
-	fleet, tree, err := renderTree(opts)
+	inputs, err := readInputs(opts)
+	if err != nil {
+		return nil, nil, &InputError{Err: err}
+	}
+	engine, err := render.Load(templateSet(opts))
+	if err != nil {
+		return nil, nil, &InputError{Err: err}
+	}
+	fleet, tree, err := renderInputs(inputs, engine, nil)
 	if err != nil {
 		return nil, nil, &InputError{Err: err}
 	}
 	return fleet, tree, nil
 }
 
-func renderTree(opts Options) (*inventory.Fleet, *render.Tree, error) {
-	set := opts.Templates
-	if set == nil {
-		set = templates.FS()
+func templateSet(opts Options) fs.FS {
+	if opts.Templates == nil {
+		return templates.FS()
 	}
-	engine, err := render.Load(set)
-	if err != nil {
-		return nil, nil, err
-	}
+	return opts.Templates
+}
+
+// renderInputs decodes the inventory and renders it. parsed, when set,
+// tells the render which contents are known to parse back as YAML.
+func renderInputs(inputs []inventory.Input, engine *render.Engine, parsed func(string) bool) (*inventory.Fleet, *render.Tree, error) {
 	// The template set is loaded first so that unknown components are
 	// reported together with every other problem of the inventory.
 	ropts := inventory.ResolveOptions{Components: engine.Components(), Policies: policyIDs()}
-	inv, err := loadInventory(opts, ropts)
+	inv, err := inventory.LoadInputsWith(inputs, ropts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -154,7 +224,7 @@ func renderTree(opts Options) (*inventory.Fleet, *render.Tree, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	tree, err := engine.Render(fleet)
+	tree, err := engine.RenderWith(fleet, render.RenderOptions{Parsed: parsed})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -194,70 +264,47 @@ func Targets(fleet *inventory.Fleet) []verify.Target {
 	return targets
 }
 
-// MemFS lays tree out in a fresh in-memory file system under /fleet. When
-// output is an existing directory, the files under it that the tree does not
-// replace are laid out too, so the in-memory tree is what the disk will hold
-// after writing: the user's own files, seed files as the user left them.
-// Files the ledger says fleetgen wrote and the tree no longer has are left
-// out (the write deletes them), and so are .fleetgen/, .git/ and symbolic
-// links (the write refuses trees with links).
+// MemFS lays tree out in a read-only file system under /fleet. When output
+// is an existing directory, the files under it that the tree does not
+// replace are laid out too, so the file system holds what the disk will
+// hold after writing: the user's own files, seed files as the user left
+// them. Files the ledger says fleetgen wrote and the tree no longer has are
+// left out (the write deletes them), and so are .fleetgen/, .git/ and
+// symbolic links (the write refuses trees with links).
 func MemFS(tree *render.Tree, output string) (filesys.FileSystem, error) {
-	fsys := filesys.MakeFsInMemory()
-	put := func(rel string, data []byte) error {
-		p := path.Join(memRoot, rel)
-		if err := fsys.MkdirAll(path.Dir(p)); err != nil {
-			return fmt.Errorf("laying out %s in memory: %w", rel, err)
-		}
-		if err := fsys.WriteFile(p, data); err != nil {
-			return fmt.Errorf("laying out %s in memory: %w", rel, err)
-		}
-		return nil
-	}
-	onDisk, err := diskFiles(tree, output)
+	return layout(tree, output, nil)
+}
+
+// layout is MemFS with a stat cache for the files left on disk (nil for
+// none): a file whose stat matches is not read unless a build reads it.
+func layout(tree *render.Tree, output string, stats *fstree.StatCache) (*treefs.FS, error) {
+	onDisk, err := diskFiles(tree, output, stats)
 	if err != nil {
 		return nil, err
 	}
+	files := make([]treefs.File, 0, len(tree.Files)+len(onDisk))
 	for _, f := range tree.Files {
 		if _, ok := onDisk[f.Path]; ok && f.Seed {
 			continue
 		}
-		if err := put(f.Path, f.Data); err != nil {
-			return nil, err
-		}
+		files = append(files, treefs.File{Path: f.Path, Data: f.Data, Hash: f.Hash, Size: int64(len(f.Data))})
 	}
 	for _, rel := range sortedKeys(onDisk) {
-		if err := put(rel, onDisk[rel]); err != nil {
-			return nil, err
-		}
+		files = append(files, onDisk[rel])
 	}
-	return lexicalFS{fsys}, nil
+	fsys, err := treefs.New(memRoot, files)
+	if err != nil {
+		return nil, fmt.Errorf("laying out the tree: %w", err)
+	}
+	return fsys, nil
 }
 
-// lexicalFS is the in-memory file system with CleanedAbs computed from the
-// path. The in-memory file system has no symbolic links, so a clean absolute
-// path is already what it resolves to; its own CleanedAbs spells the path
-// out by searching each parent directory's entries for the node, which
-// costs time in the number of sites for every file under overlays/.
-type lexicalFS struct{ filesys.FileSystem }
-
-func (l lexicalFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
-	if !filepath.IsAbs(p) {
-		return l.FileSystem.CleanedAbs(p)
-	}
-	clean := filepath.Clean(p)
-	if !l.Exists(clean) {
-		return l.FileSystem.CleanedAbs(p) // its error for a missing path
-	}
-	if l.IsDir(clean) {
-		return filesys.ConfirmedDir(clean), "", nil
-	}
-	return filesys.ConfirmedDir(filepath.Dir(clean)), filepath.Base(clean), nil
-}
-
-// diskFiles reads the files under output that will still be there after the
-// tree is written and that the tree does not replace.
-func diskFiles(tree *render.Tree, output string) (map[string][]byte, error) {
-	files := map[string][]byte{}
+// diskFiles finds the files under output that will still be there after
+// the tree is written and that the tree does not replace. A file is read
+// now unless stats knows its hash by its stat; then it is read on first
+// use, and must still have that hash.
+func diskFiles(tree *render.Tree, output string, stats *fstree.StatCache) (map[string]treefs.File, error) {
+	files := map[string]treefs.File{}
 	if output == "" {
 		return files, nil
 	}
@@ -295,11 +342,11 @@ func diskFiles(tree *render.Tree, output string) (map[string][]byte, error) {
 		if _, inTree := rendered[rel]; !inTree && owned[rel] {
 			return nil // fleetgen wrote it and no longer renders it: deleted on write
 		}
-		data, err := os.ReadFile(p)
+		f, err := diskFile(p, rel, d, stats)
 		if err != nil {
 			return err
 		}
-		files[rel] = data
+		files[rel] = f
 		return nil
 	})
 	if err != nil {
@@ -308,7 +355,39 @@ func diskFiles(tree *render.Tree, output string) (map[string][]byte, error) {
 	return files, nil
 }
 
-func sortedKeys(m map[string][]byte) []string {
+// diskFile is the file at p (rel in the tree) as a build will see it. It
+// is read now unless stats knows its hash by its stat; then it is read on
+// first use, and must still have that hash.
+func diskFile(p, rel string, d fs.DirEntry, stats *fstree.StatCache) (treefs.File, error) {
+	before, err := d.Info()
+	if err != nil {
+		return treefs.File{}, err
+	}
+	if stats != nil {
+		if h, ok := stats.Hash(rel, before); ok {
+			return treefs.File{Path: rel, Hash: h, Size: before.Size(), Load: func() ([]byte, error) { return os.ReadFile(p) }}, nil
+		}
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return treefs.File{}, err
+	}
+	sum := sha256.Sum256(data)
+	h := hex.EncodeToString(sum[:])
+	if stats != nil {
+		if after, err := os.Lstat(p); err == nil && sameStat(before, after) {
+			stats.Record(rel, after, h)
+		}
+	}
+	return treefs.File{Path: rel, Data: data, Hash: h, Size: int64(len(data))}, nil
+}
+
+// sameStat reports whether a file looks unchanged between two stats.
+func sameStat(a, b fs.FileInfo) bool {
+	return a.Size() == b.Size() && a.ModTime().Equal(b.ModTime()) && a.Mode() == b.Mode()
+}
+
+func sortedKeys(m map[string]treefs.File) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -317,16 +396,17 @@ func sortedKeys(m map[string][]byte) []string {
 	return keys
 }
 
-func loadInventory(opts Options, ropts inventory.ResolveOptions) (*inventory.Inventory, error) {
+// readInputs reads the inventory files the options name, as they are.
+func readInputs(opts Options) ([]inventory.Input, error) {
 	switch {
 	case opts.InventoryData != nil:
-		return inventory.LoadWith(opts.Inventory, bytes.NewReader(opts.InventoryData), ropts)
+		return []inventory.Input{{Name: opts.Inventory, Data: opts.InventoryData}}, nil
 	case len(opts.Inventories) > 0:
-		return inventory.LoadFilesWith(opts.Inventories, opts.Stdin, ropts)
+		return inventory.ReadInputs(opts.Inventories, opts.Stdin)
 	case opts.Inventory == "-" && opts.Stdin != nil:
-		return inventory.LoadWith("<stdin>", opts.Stdin, ropts)
+		return inventory.ReadInputs([]string{"-"}, opts.Stdin)
 	}
-	return inventory.LoadFilesWith([]string{opts.Inventory}, nil, ropts)
+	return inventory.ReadInputs([]string{opts.Inventory}, nil)
 }
 
 // checkWiring checks the GitOps wiring the templates rendered (clusters/,

@@ -32,5 +32,9 @@
 // user value should reach YAML through yamlQuote or toYaml.
 //
 // Rendering is deterministic: the same set and fleet give byte-identical
-// trees on every run and machine.
+// trees on every run and machine. Templates are executed, and their output
+// hashed (File.Hash, SHA-256) and parsed back, on runtime.GOMAXPROCS(0)
+// goroutines; the tree and the errors do not depend on the scheduling.
+// RenderWith's RenderOptions.Parsed lets a caller skip the parse-back of
+// content whose hash passed it before.
 package render

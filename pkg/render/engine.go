@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/template"
 	"text/template/parse"
 	"unicode/utf8"
@@ -69,11 +70,11 @@ type setFile struct {
 	// seed files are written only when missing (File.Seed).
 	seed bool
 	// content is the parsed content template for .tmpl files (a clone of
-	// the partials' namespace, with include bound to it), nil for verbatim
-	// files. mu serialises its executions: include keeps its nesting
-	// depth in the namespace.
+	// the partials' namespace), nil for verbatim files. It is never
+	// executed itself: include keeps its nesting depth in the namespace it
+	// is bound to, so every render worker executes its own clone with
+	// include bound to that clone (see worker.content).
 	content *template.Template
-	mu      sync.Mutex
 	raw     []byte
 }
 
@@ -166,7 +167,6 @@ func Load(fsys fs.FS) (*Engine, error) {
 				errs = append(errs, templateError(err, f.path, "", e.names))
 				continue
 			}
-			bindInclude(t)
 			sf.content = t
 		} else {
 			sf.raw = f.data
@@ -263,10 +263,27 @@ func inspectPath(root parse.Node) (perSite bool, err error) {
 	return perSite, err
 }
 
+// RenderOptions tune a render. The zero value renders and checks everything.
+type RenderOptions struct {
+	// Parsed, when set, reports whether content with this hash (lowercase
+	// hex SHA-256) is already known to parse back as YAML — it passed the
+	// parse-back in an earlier run. Such files are not parsed again.
+	// Parsing depends on the content alone, so this only saves time.
+	// Parsed is called from several goroutines at once.
+	Parsed func(hash string) bool
+}
+
 // Render executes the template set for the fleet: fleet-level templates once
 // with Site nil, per-site templates once per site. Every problem found is
-// returned, joined; each is an *Error.
+// returned, joined; each is an *Error. It is RenderWith with no options.
 func (e *Engine) Render(f *inventory.Fleet) (*Tree, error) {
+	return e.RenderWith(f, RenderOptions{})
+}
+
+// RenderWith is Render with options. Templates are executed, hashed and
+// parsed back on runtime.GOMAXPROCS(0) goroutines; the tree and the errors
+// do not depend on how the work was scheduled.
+func (e *Engine) RenderWith(f *inventory.Fleet, opts RenderOptions) (*Tree, error) {
 	if f == nil {
 		return nil, errors.New("render: nil fleet")
 	}
@@ -287,46 +304,50 @@ func (e *Engine) Render(f *inventory.Fleet) (*Tree, error) {
 		return nil, errors.Join(errs...)
 	}
 
-	type origin struct{ template, site string }
-	seen := map[string]origin{}
-	tree := &Tree{}
-	var templateOf []string // templateOf[i] rendered tree.Files[i]
-	emit := func(sf *setFile, site *inventory.Site) {
-		siteName := ""
-		if site != nil {
-			siteName = site.Name
-		}
-		data := &Data{Fleet: FleetData{Name: f.Name, GitOps: f.GitOps}, Site: site, Sites: f.Sites}
-		file, ok, err := e.renderFile(sf, data, siteName)
-		if err != nil {
-			errs = append(errs, err)
-			return
-		}
-		if !ok {
-			return
-		}
-		if prev, dup := seen[file.Path]; dup {
-			errs = append(errs, &Error{Template: sf.path, Site: siteName, Output: file.Path,
-				Err: fmt.Errorf("path already produced by %s", describe(prev.template, prev.site))})
-			return
-		}
-		seen[file.Path] = origin{sf.path, siteName}
-		tree.Files = append(tree.Files, file)
-		templateOf = append(templateOf, sf.path)
-	}
-	for _, sf := range e.files {
+	// Every (template, site) pair is a job, in the order a sequential
+	// render would visit them. Workers fill results[i] for jobs[i]; what
+	// follows reads the results in job order, so the tree and the errors
+	// are the same whatever order the jobs ran in.
+	var jobs []job
+	for i, sf := range e.files {
 		if !sf.perSite {
-			emit(sf, nil)
+			jobs = append(jobs, job{file: i, site: -1})
 			continue
 		}
-		for i := range f.Sites {
-			site := f.Sites[i]
-			emit(sf, &site)
+		for s := range f.Sites {
+			jobs = append(jobs, job{file: i, site: s})
 		}
 	}
-	// Every rendered YAML file must parse back (the costliest part of a
-	// render, so it runs on every CPU once all files are rendered).
-	errs = append(errs, parseBack(tree.Files, templateOf)...)
+	results := make([]result, len(jobs))
+	e.execute(f, jobs, results, opts.Parsed)
+
+	type origin struct{ template, site string }
+	seen := map[string]origin{}
+	tree := &Tree{Files: make([]File, 0, len(jobs))}
+	var yamlErrs []error
+	for i, r := range results {
+		if r.err != nil {
+			errs = append(errs, r.err)
+			continue
+		}
+		if !r.ok {
+			continue
+		}
+		sf := e.files[jobs[i].file]
+		if prev, dup := seen[r.file.Path]; dup {
+			// A duplicate is not kept, so its parse-back does not count.
+			errs = append(errs, &Error{Template: sf.path, Site: r.file.Site, Output: r.file.Path,
+				Err: fmt.Errorf("path already produced by %s", describe(prev.template, prev.site))})
+			continue
+		}
+		seen[r.file.Path] = origin{sf.path, r.file.Site}
+		tree.Files = append(tree.Files, r.file)
+		// Every rendered YAML file must parse back.
+		if r.yamlErr != nil {
+			yamlErrs = append(yamlErrs, &Error{Template: sf.path, Site: r.file.Site, Output: r.file.Path, Err: r.yamlErr})
+		}
+	}
+	errs = append(errs, yamlErrs...)
 	// A path cannot be both a file and a directory.
 	for p, o := range seen {
 		for dir := path.Dir(p); dir != "."; dir = path.Dir(dir) {
@@ -344,6 +365,110 @@ func (e *Engine) Render(f *inventory.Fleet) (*Tree, error) {
 	return tree, nil
 }
 
+// job is one template rendered for one site (site is an index into the
+// fleet's sites) or for the fleet (site is -1). file indexes Engine.files.
+type job struct{ file, site int }
+
+// result is what a worker made of a job. err is a render problem (the file
+// is not produced); ok is false when a content template rendered to nothing
+// but whitespace; yamlErr is the file's parse-back problem, wrapped into an
+// *Error only if the file is kept.
+type result struct {
+	file    File
+	ok      bool
+	err     error
+	yamlErr error
+}
+
+// execute runs jobs on runtime.GOMAXPROCS(0) workers (fewer when there are
+// fewer jobs), each taking the next job in order and writing only its own
+// result slots.
+func (e *Engine) execute(f *inventory.Fleet, jobs []job, results []result, parsed func(string) bool) {
+	n := min(runtime.GOMAXPROCS(0), len(jobs))
+	var next atomic.Int64
+	run := func() {
+		w := &worker{e: e, fleet: f, parsed: parsed}
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= len(jobs) {
+				return
+			}
+			results[i] = w.run(jobs[i])
+		}
+	}
+	if n <= 1 {
+		run()
+		return
+	}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(run)
+	}
+	wg.Wait()
+}
+
+// worker renders jobs on one goroutine.
+type worker struct {
+	e      *Engine
+	fleet  *inventory.Fleet
+	parsed func(string) bool
+	// clones[i] is this worker's clone of e.files[i].content, made on first
+	// use.
+	clones []*template.Template
+	buf    bytes.Buffer
+}
+
+// content returns the worker's own clone of sf's content template, with
+// include bound to the clone. include counts its nesting depth in the
+// namespace it is bound to, so a namespace must not run two executions at
+// once; cloning once per worker per render (rather than once per file, or
+// locking around each execution) keeps that true at the cost of a few
+// shallow copies: clones share the parse trees.
+func (w *worker) content(i int) (*template.Template, error) {
+	if w.clones == nil {
+		w.clones = make([]*template.Template, len(w.e.files))
+	}
+	if t := w.clones[i]; t != nil {
+		return t, nil
+	}
+	t, err := w.e.files[i].content.Clone()
+	if err != nil {
+		return nil, err
+	}
+	bindInclude(t)
+	w.clones[i] = t
+	return t, nil
+}
+
+func (w *worker) run(j job) result {
+	sf := w.e.files[j.file]
+	data := &Data{Fleet: FleetData{Name: w.fleet.Name, GitOps: w.fleet.GitOps}, Sites: w.fleet.Sites}
+	siteName := ""
+	if j.site >= 0 {
+		site := w.fleet.Sites[j.site]
+		data.Site = &site
+		siteName = site.Name
+	}
+	var content *template.Template
+	if sf.content != nil {
+		t, err := w.content(j.file)
+		if err != nil {
+			return result{err: &Error{Template: sf.path, Site: siteName, Err: fmt.Errorf("cloning template: %w", err)}}
+		}
+		content = t
+	}
+	file, ok, err := w.e.renderFile(sf, content, &w.buf, data, siteName)
+	if err != nil || !ok {
+		return result{err: err}
+	}
+	file.Hash = hashData(file.Data)
+	r := result{file: file, ok: true}
+	if isYAML(file.Path) && (w.parsed == nil || !w.parsed(file.Hash)) {
+		r.yamlErr = checkYAML(file.Data)
+	}
+	return r
+}
+
 func describe(template, site string) string {
 	if site == "" {
 		return template
@@ -357,9 +482,11 @@ func sortErrors(errs []error) {
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 }
 
-// renderFile renders one template for one site (or the fleet). ok is false
-// when a content template rendered to nothing but whitespace.
-func (e *Engine) renderFile(sf *setFile, data *Data, site string) (File, bool, error) {
+// renderFile renders one template for one site (or the fleet). content is
+// the caller's own clone of sf.content (nil for verbatim files) and buf its
+// scratch buffer, so that a file's content is allocated once, at its size.
+// ok is false when a content template rendered to nothing but whitespace.
+func (e *Engine) renderFile(sf *setFile, content *template.Template, buf *bytes.Buffer, data *Data, site string) (File, bool, error) {
 	var pb strings.Builder
 	if err := sf.pathTmpl.Execute(&pb, data); err != nil {
 		return File{}, false, templateError(err, sf.path, site, e.names)
@@ -368,62 +495,28 @@ func (e *Engine) renderFile(sf *setFile, data *Data, site string) (File, bool, e
 	if err := checkOutputPath(out); err != nil {
 		return File{}, false, &Error{Template: sf.path, Site: site, Output: out, Err: err}
 	}
-	var content []byte
-	if sf.content != nil {
-		var buf bytes.Buffer
-		sf.mu.Lock()
-		err := sf.content.Execute(&buf, data)
-		sf.mu.Unlock()
-		if err != nil {
+	var body []byte
+	if content != nil {
+		buf.Reset()
+		if err := content.Execute(buf, data); err != nil {
 			return File{}, false, templateError(err, sf.path, site, e.names)
 		}
 		if len(bytes.TrimSpace(buf.Bytes())) == 0 {
 			return File{}, false, nil
 		}
-		content = buf.Bytes()
+		body = bytes.Clone(buf.Bytes())
 	} else {
-		content = append([]byte(nil), sf.raw...)
+		// Never nil, even for an empty file: a nil Data with a Hash means
+		// content known only by its hash (File.Data).
+		body = append(make([]byte, 0, len(sf.raw)), sf.raw...)
 	}
-	return File{Path: out, Data: content, Site: site, Seed: sf.seed}, true, nil
+	return File{Path: out, Data: body, Site: site, Seed: sf.seed}, true, nil
 }
 
 // isYAML reports whether an output path is parsed back as YAML.
 func isYAML(p string) bool {
 	ext := path.Ext(p)
 	return ext == ".yaml" || ext == ".yml"
-}
-
-// parseBack parses every YAML file of files back, on all CPUs, and returns
-// the problems in file order. origins[i] is the template of files[i].
-func parseBack(files []File, origins []string) []error {
-	errs := make([]error, len(files))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if err := checkYAML(files[i].Data); err != nil {
-					errs[i] = &Error{Template: origins[i], Site: files[i].Site, Output: files[i].Path, Err: err}
-				}
-			}
-		}()
-	}
-	for i, f := range files {
-		if isYAML(f.Path) {
-			next <- i
-		}
-	}
-	close(next)
-	wg.Wait()
-	var out []error
-	for _, err := range errs {
-		if err != nil {
-			out = append(out, err)
-		}
-	}
-	return out
 }
 
 // checkOutputPath accepts clean, relative, slash-separated paths outside the

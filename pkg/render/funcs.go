@@ -71,7 +71,7 @@ func funcMap() template.FuncMap {
 
 // bindInclude rebinds include on t so that it executes named templates of
 // t's own namespace. The nesting depth is kept per namespace: executions of
-// t must not run concurrently.
+// t must not run concurrently (each render worker binds its own clone).
 func bindInclude(t *template.Template) {
 	depth := 0
 	t.Funcs(template.FuncMap{

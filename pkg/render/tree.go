@@ -1,6 +1,8 @@
 package render
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"sort"
 )
 
@@ -9,13 +11,34 @@ type File struct {
 	// Path is slash-separated and relative to the tree root, e.g.
 	// "overlays/store-berlin-001/kustomization.yaml".
 	Path string
+	// Data is the file's content. When Data is nil and Hash is set, the
+	// content is known only by its hash (a tree built from what an earlier
+	// run wrote, for example); Render always sets both.
 	Data []byte
+	// Hash is the lowercase hex SHA-256 of the content, set by Render. It
+	// may be empty in a File built by hand; ContentHash covers both cases.
+	Hash string
 	// Site is the site the file belongs to, or "" for fleet-level files.
 	Site string
 	// Seed marks a file that is written only when it is missing and then
 	// belongs to the user: regeneration never updates, deletes or records it
 	// (the per-site overlays/<site>/local/ component is made of seeds).
 	Seed bool
+}
+
+// ContentHash returns the lowercase hex SHA-256 of the file's content: Hash
+// when it is set, otherwise the hash of Data.
+func (f File) ContentHash() string {
+	if f.Hash != "" {
+		return f.Hash
+	}
+	return hashData(f.Data)
+}
+
+// hashData is the lowercase hex SHA-256 of data.
+func hashData(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // Tree is a rendered output tree held in memory. Files are sorted by Path

@@ -22,11 +22,15 @@ var (
 // KeyWords returns the words Key looks for, in the order they are tried.
 func KeyWords() []string { return append([]string(nil), keyWords[:]...) }
 
+// separators are dropped before a key is matched. A Replacer is safe for
+// concurrent use and costly to build, so there is one.
+var separators = strings.NewReplacer("-", "", "_", "", ".", "")
+
 // Key reports the word that makes key look like a secret ("PASSWORD",
 // "TOKEN", ...), or "" when it does not. Keys ending in FILE, PATH, NAME,
 // REF or DIR name where a secret is kept and do not count.
 func Key(key string) string {
-	norm := strings.ToUpper(strings.NewReplacer("-", "", "_", "", ".", "").Replace(key))
+	norm := strings.ToUpper(separators.Replace(key))
 	for _, s := range referenceSuffixes {
 		if strings.HasSuffix(norm, s) {
 			return ""

@@ -51,7 +51,7 @@ func Apply(ctx context.Context, p *Plan) error {
 		return fmt.Errorf("opening output directory: %w", err)
 	}
 	defer r.Close()
-	a := &applier{r: r, hook: p.hook, dirty: map[string]bool{}}
+	a := &applier{r: r, hook: p.hook, dirty: map[string]bool{}, stats: p.stats}
 	return a.run(ctx, p)
 }
 
@@ -72,8 +72,9 @@ func (p *Plan) recheck() error {
 		paths[i] = c.Path
 	}
 	// Changes are sorted by path, as prefetch wants them; the first
-	// problem in path order is reported.
-	states, errs := prefetch(r, paths, func(string) bool { return true })
+	// problem in path order is reported. The stat cache vouches for files
+	// it matches exactly as it did for MakePlan.
+	states, errs := prefetch(r, paths, func(string) bool { return true }, p.stats)
 	for i, c := range p.Changes {
 		if errs[i] != nil {
 			return errs[i]
@@ -93,6 +94,9 @@ type applier struct {
 	// or removed, subdirectory created or removed) and are not yet
 	// fsynced. They are all fsynced before the new ledger is written.
 	dirty map[string]bool
+	// stats, when set, records each file written and forgets each file
+	// deleted.
+	stats *StatCache
 }
 
 func (a *applier) step(step, path string) {
@@ -269,6 +273,7 @@ func (a *applier) writeBatch(ctx context.Context, batch []Change, done *int, ops
 		return nil
 	}
 	tmps := make([]string, 0, len(batch))
+	written := make([]fs.FileInfo, 0, len(batch)) // the temporary files' stat data, if wanted
 	cleanup := func() {
 		for _, t := range tmps {
 			a.r.Remove(t)
@@ -287,11 +292,13 @@ func (a *applier) writeBatch(ctx context.Context, batch []Change, done *int, ops
 		if c.Action == Update && c.disk.mode != 0 {
 			mode = c.disk.mode
 		}
-		if err := a.writeTemp(c.Path, c.New, mode, false); err != nil {
+		fi, err := a.writeTemp(c.Path, c.New, mode, false)
+		if err != nil {
 			cleanup()
 			return fmt.Errorf("after %d of %d changes (the next run finishes the job): %s: %w", *done, ops, c.Path, err)
 		}
 		tmps = append(tmps, tmpName(c.Path))
+		written = append(written, fi)
 	}
 	if err := a.syncAll(tmps); err != nil {
 		cleanup()
@@ -313,10 +320,26 @@ func (a *applier) writeBatch(ctx context.Context, batch []Change, done *int, ops
 			return fmt.Errorf("after %d of %d changes (the next run finishes the job): %s: %w", *done, ops, c.Path, err)
 		}
 		a.dirty[path.Dir(c.Path)] = true
+		a.record(c.Path, written[i], c.New)
 		a.step("written", c.Path)
 		*done++
 	}
 	return nil
+}
+
+// record remembers in the stat cache the hash of data, just renamed into
+// place at rel from a temporary file whose stat data was tmp, if rel's stat
+// data shows that very file.
+func (a *applier) record(rel string, tmp fs.FileInfo, data []byte) {
+	if a.stats == nil {
+		return
+	}
+	fi, err := a.r.Lstat(rel)
+	if err != nil || !sameWrite(tmp, fi) {
+		a.stats.forget(rel)
+		return
+	}
+	a.stats.Record(rel, fi, hashOf(data))
 }
 
 // fsyncEach fsyncs each of the files.
@@ -344,7 +367,7 @@ func fsyncEach(r *os.Root, files []string) error {
 // ledger is written (until then, losing the rename only means the old
 // content, which the journal accounts for).
 func (a *applier) writeAtomic(rel string, data []byte, mode fs.FileMode, syncNow bool) error {
-	if err := a.writeTemp(rel, data, mode, true); err != nil {
+	if _, err := a.writeTemp(rel, data, mode, true); err != nil {
 		return err
 	}
 	tmp := tmpName(rel)
@@ -364,15 +387,16 @@ func (a *applier) writeAtomic(rel string, data []byte, mode fs.FileMode, syncNow
 }
 
 // writeTemp writes data to the temporary file of rel, fsynced when sync is
-// set. On error nothing is left behind.
-func (a *applier) writeTemp(rel string, data []byte, mode fs.FileMode, sync bool) error {
+// set. On error nothing is left behind. With a stat cache it returns the
+// temporary file's stat data once written (nil if it could not be taken).
+func (a *applier) writeTemp(rel string, data []byte, mode fs.FileMode, sync bool) (fs.FileInfo, error) {
 	tmp := tmpName(rel)
 	f, err := a.r.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("temporary file %s already exists and is not fleetgen's to remove; delete it and run again", tmp)
+		return nil, fmt.Errorf("temporary file %s already exists and is not fleetgen's to remove; delete it and run again", tmp)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	_, err = f.Write(data)
 	if err == nil {
@@ -381,17 +405,21 @@ func (a *applier) writeTemp(rel string, data []byte, mode fs.FileMode, sync bool
 	if err == nil && sync {
 		err = f.Sync()
 	}
+	var fi fs.FileInfo
+	if err == nil && a.stats != nil {
+		fi, _ = f.Stat()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		a.r.Remove(tmp)
-		return err
+		return nil, err
 	}
 	if sync {
 		a.step("synced", rel)
 	}
-	return nil
+	return fi, nil
 }
 
 // checkReplaceable refuses to rename over anything but a regular file.
@@ -412,6 +440,9 @@ func (a *applier) checkReplaceable(rel string) error {
 func (a *applier) remove(rel string) error {
 	if err := a.checkReplaceable(rel); err != nil {
 		return err
+	}
+	if a.stats != nil {
+		a.stats.forget(rel)
 	}
 	if err := a.r.Remove(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err

@@ -121,6 +121,26 @@
 // journal is never removed; Apply stops and names it. A journal that does not
 // parse is treated like a corrupt ledger.
 //
+// # Stat cache
+//
+// MakePlan reads and hashes every file it compares. With PlanOptions.Stats
+// (a *StatCache) it skips files whose stat data (size, mtime, ctime, inode,
+// device and mode on unix; size, mtime and mode elsewhere) matches a trusted
+// entry, and records every file it hashed or matched; Apply records each file
+// it writes and forgets each file it deletes, and its stale-plan check uses
+// the cache too. Wherever a change shows the disk content (Old) the file is
+// read whatever the cache says. The cache is an optimisation only: the plan
+// is the same with or without it. An entry is trusted only if the file's
+// mtime is more than 2 s older than the moment the entry was vouched for (the
+// save time for a loaded cache, the record time within a process), so right
+// after a run that wrote N files the next run reads those N again; only
+// pairs observed consistently are recorded (the Lstat before a read equals
+// the Fstat after it), never symlinks or special files. MarshalBinary saves
+// only the entries recorded or matched since the cache was created or
+// loaded, so a plan limited with Only leaves other sites' files to be hashed
+// again next time. UnmarshalBinary refuses any damaged or foreign blob (a
+// SHA-256 trailer covers the whole), and the caller starts empty.
+//
 // # Lock
 //
 // Lock takes flock(LOCK_EX|LOCK_NB) on <root>/.fleetgen/lock, creating the

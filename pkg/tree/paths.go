@@ -166,14 +166,56 @@ type inspector struct {
 	// path again.
 	subDir string
 	sub    *os.Root
+	// parent is parentDir (a checked directory) opened as a root: the
+	// directories in it are checked and opened by their names alone, so a
+	// tree of many sibling directories costs one lookup per directory.
+	parentDir string
+	parent    *os.Root
+	// stats, when set, records the stat data and hash of every file read
+	// consistently; when useStats is also set, a file whose stat data
+	// matches a trusted entry is not read (its state then has no data).
+	stats    *StatCache
+	useStats bool
+	// beforeRead, when set (tests only), is called between a file's Lstat
+	// and its read.
+	beforeRead func(rel string)
 }
 
-// close releases the directory the inspector holds open.
+// close releases the directories the inspector holds open.
 func (in *inspector) close() {
+	in.closeSub()
+	if in.parent != nil {
+		in.parent.Close()
+	}
+	in.parent, in.parentDir = nil, ""
+}
+
+func (in *inspector) closeSub() {
 	if in.sub != nil {
 		in.sub.Close()
 	}
 	in.sub, in.subDir = nil, ""
+}
+
+// within returns the root to look the checked directory dir's entry name
+// up in, and the name relative to it: the parent root when it holds dir
+// (opened now if need be), else the tree root.
+func (in *inspector) within(dir, name string) (*os.Root, string) {
+	if dir == "" {
+		return in.r, name
+	}
+	if in.parent == nil || in.parentDir != dir {
+		if in.parent != nil {
+			in.parent.Close()
+		}
+		in.parent, in.parentDir = nil, ""
+		pr, err := in.r.OpenRoot(dir)
+		if err != nil {
+			return in.r, dir + "/" + name
+		}
+		in.parent, in.parentDir = pr, dir
+	}
+	return in.parent, name
 }
 
 // leaf returns the root to look the file rel up in and its name there: the
@@ -189,8 +231,10 @@ func (in *inspector) leaf(rel string) (*os.Root, string) {
 	if in.sub != nil && in.subDir == dir {
 		return in.sub, name
 	}
-	in.close()
-	sub, err := in.r.OpenRoot(dir)
+	in.closeSub()
+	pdir, base := path.Split(dir)
+	pr, pname := in.within(strings.TrimSuffix(pdir, "/"), base)
+	sub, err := pr.OpenRoot(pname)
 	if err != nil {
 		return in.r, rel
 	}
@@ -220,7 +264,9 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 			lr, name := in.leaf(rel)
 			fi, err = lr.Lstat(name)
 		} else {
-			fi, err = r.Lstat(p)
+			// Every parent of p is checked already.
+			pr, name := in.within(strings.Join(parts[:i], "/"), parts[i])
+			fi, err = pr.Lstat(name)
 		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return diskState{}, nil
@@ -241,11 +287,31 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 			return diskState{}, fmt.Errorf("%s: not a regular file (%s)", rel, fi.Mode().Type())
 		default:
 			lr, name := in.leaf(rel)
-			data, err := lr.ReadFile(name)
+			if in.stats == nil {
+				data, err := lr.ReadFile(name)
+				if err != nil {
+					return diskState{}, fmt.Errorf("%s: %w", rel, err)
+				}
+				return diskState{exists: true, hash: hashOf(data), data: data, mode: fi.Mode().Perm()}, nil
+			}
+			if in.useStats {
+				if h, ok := in.stats.Hash(rel, fi); ok {
+					return diskState{exists: true, hash: h, mode: fi.Mode().Perm()}, nil
+				}
+			}
+			in.stats.reads.Add(1)
+			if in.beforeRead != nil {
+				in.beforeRead(rel)
+			}
+			data, consistent, err := readConsistent(lr, name, fi)
 			if err != nil {
 				return diskState{}, fmt.Errorf("%s: %w", rel, err)
 			}
-			return diskState{exists: true, hash: hashOf(data), data: data, mode: fi.Mode().Perm()}, nil
+			h := hashOf(data)
+			if consistent {
+				in.stats.Record(rel, fi, h)
+			}
+			return diskState{exists: true, hash: h, data: data, mode: fi.Mode().Perm()}, nil
 		}
 	}
 	return diskState{}, nil
@@ -255,8 +321,9 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 // returns each one's state without its data (exists, hash, mode) or its
 // error, by index. Each worker checks parent directories with its own
 // inspector; a worker takes the paths of one directory together (paths is
-// sorted), so it opens that directory once.
-func prefetch(r *os.Root, paths []string, want func(string) bool) ([]diskState, []error) {
+// sorted), so it opens that directory once. With stats set, files whose stat
+// data matches a trusted entry are not read, and files read are recorded.
+func prefetch(r *os.Root, paths []string, want func(string) bool, stats *StatCache) ([]diskState, []error) {
 	states := make([]diskState, len(paths))
 	errs := make([]error, len(paths))
 	workers := runtime.GOMAXPROCS(0)
@@ -272,6 +339,7 @@ func prefetch(r *os.Root, paths []string, want func(string) bool) ([]diskState, 
 		go func() {
 			defer wg.Done()
 			in := newInspector(r)
+			in.stats, in.useStats = stats, stats != nil
 			defer in.close()
 			for g := range next {
 				for i := g.from; i < g.to; i++ {

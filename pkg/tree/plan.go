@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -69,6 +70,11 @@ type PlanOptions struct {
 	// the sites it returns true for. Other sites' files are left exactly as
 	// they are: not written, not deleted, their ledger entries kept.
 	Only func(site string) bool
+	// Stats, when set, lets MakePlan skip reading files whose stat data
+	// matches a trusted entry, and records every file it hashed or matched;
+	// Apply then records the files it writes and forgets those it deletes.
+	// The plan is the same with or without it.
+	Stats *StatCache
 }
 
 // Plan is the set of changes that brings a root in line with a rendered tree.
@@ -83,6 +89,7 @@ type Plan struct {
 
 	base, target []Entry // ownership before and after the apply
 	journal      *journal
+	stats        *StatCache // PlanOptions.Stats
 	// hook, when set (tests only), is called at each step of Apply.
 	hook func(step, path string)
 }
@@ -144,6 +151,11 @@ func (p *Plan) BySite() []SiteChanges {
 	return groups
 }
 
+// ErrNoContent is returned by MakePlan when a file the tree knows only by
+// its hash (render.File with Hash and no Data) would have to be written or
+// shown: the tree must be rendered in full.
+var ErrNoContent = errors.New("the content of the file is not loaded; render the tree in full")
+
 // MakePlan compares the rendered tree t with what is under root and with the
 // ledger, and returns the changes Apply would make. It only reads: it never
 // creates root or anything in it. Conflicts are reported in the plan, not as
@@ -166,7 +178,7 @@ func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
 	if r != nil {
 		defer r.Close()
 	}
-	p := &Plan{Root: root}
+	p := &Plan{Root: root, stats: opts.Stats}
 	led, err := readLedger(r)
 	if err != nil {
 		ce, ok := err.(*LedgerCorruptError)
@@ -200,8 +212,11 @@ func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
 		site := siteOf(f, inTree, le)
 		return opts.Only == nil || site == "" || opts.Only(site)
 	}
-	states, errs := prefetch(r, sorted, inScope)
+	states, errs := prefetch(r, sorted, inScope, opts.Stats)
+	// Re-inspection reads the file whatever the cache says: the change
+	// shows its content.
 	in := newInspector(r)
+	in.stats = opts.Stats
 	defer in.close()
 	for i, path := range sorted {
 		f, inTree := lookupFile(files, path)
@@ -225,12 +240,18 @@ func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
 		c := decide(d)
 		if d.exists && c.Action != Unchanged && c.Action != Create {
 			// The change shows the disk content: read it again (prefetch
-			// keeps only hashes) and decide on what is there now.
+			// keeps only hashes, and may not have read the file at all)
+			// and decide on what is there now.
 			var err error
 			if d, err = in.inspect(path); err != nil {
 				return nil, err
 			}
 			c = decide(d)
+		}
+		if inTree && f.Data == nil && f.Hash != "" && (c.Action == Create || c.Action == Update || c.Action == Conflict) {
+			// The tree knows this file by its hash only (a render that
+			// was skipped): there is nothing to write or show.
+			return nil, fmt.Errorf("rendered tree: %s: %w", path, ErrNoContent)
 		}
 		if inTree && d.exists && !inLedger {
 			preexisting = true
@@ -271,7 +292,7 @@ func planFile(f render.File, le Entry, inLedger bool, d diskState, force bool) C
 		}
 		return c
 	}
-	newHash := hashOf(f.Data)
+	newHash := f.ContentHash()
 	switch {
 	case !d.exists:
 		c.Action, c.New = Create, f.Data
@@ -328,7 +349,7 @@ func targetEntry(c Change, f render.File, inTree bool, le Entry, inLedger bool) 
 	case inTree && f.Seed:
 		return Entry{}, false
 	case inTree:
-		return Entry{Path: f.Path, Site: f.Site, Hash: hashOf(f.Data)}, true
+		return Entry{Path: f.Path, Site: f.Site, Hash: f.ContentHash()}, true
 	}
 	return Entry{}, false
 }

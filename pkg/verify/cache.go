@@ -73,6 +73,32 @@ func (r *recorder) add(o op, p, digest string) {
 	r.probes = append(r.probes, probe{o, p, digest})
 }
 
+// accesses returns what was recorded, or nil when the record is not
+// complete.
+func (r *recorder) accesses() []Access {
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bad || len(r.probes) == 0 {
+		return nil
+	}
+	return probeAccesses(r.probes)
+}
+
+func probeAccesses(probes []probe) []Access {
+	out := make([]Access, len(probes))
+	for i, p := range probes {
+		o := p.Op
+		if o == opReadChecked {
+			o = opReadFile
+		}
+		out[i] = Access{Op: string(o), Path: p.Path}
+	}
+	return out
+}
+
 func (r *recorder) uncacheable() {
 	if r == nil {
 		return
@@ -265,7 +291,7 @@ func (c *verifyCache) lookup(t Target, key string, dir string) (Result, bool) {
 			return Result{}, false
 		}
 	}
-	res := Result{Site: t.Site, Dir: dir, Objects: objects, Skipped: e.Skipped, Findings: e.Findings}
+	res := Result{Site: t.Site, Dir: dir, Objects: objects, Skipped: e.Skipped, Findings: e.Findings, Accesses: probeAccesses(e.Probes)}
 	res.setErr()
 	if res.Err != nil {
 		// Only passes are stored; anything else is not served.

@@ -256,7 +256,16 @@ func (g *guardedFS) ReadFile(p string) ([]byte, error) {
 // stat returns the file info of real (nil when Walk reports nothing). It
 // stats through Walk: that works for both file systems and, unlike Open,
 // does not change the state of the in-memory one.
+// statFS is a file system that can stat a path directly (pkg/treefs);
+// others are asked through Walk.
+type statFS interface {
+	Stat(p string) (os.FileInfo, error)
+}
+
 func (g *guardedFS) stat(real string) (os.FileInfo, error) {
+	if s, ok := g.fs.(statFS); ok {
+		return s.Stat(real)
+	}
 	var info os.FileInfo
 	err := g.fs.Walk(real, func(_ string, fi os.FileInfo, err error) error {
 		if err != nil {

@@ -71,6 +71,18 @@ type Options struct {
 	// DropObjects leaves Result.Objects nil: callers that only need the
 	// verdict do not hold every site's built manifests in memory at once.
 	DropObjects bool
+	// RecordAccesses sets Result.Accesses also without a cache.
+	RecordAccesses bool
+}
+
+// Access is one file-system access of a build.
+type Access struct {
+	// Op is the kind of access: "read" (ReadFile), "isdir", "exists",
+	// "readdir", "abs" (CleanedAbs) or "glob".
+	Op string
+	// Path is the path as the build asked for it (absolute in
+	// Options.FS), or the pattern of a glob.
+	Path string
 }
 
 // Result is the outcome for one site.
@@ -97,6 +109,14 @@ type Result struct {
 	// and message. Waived findings are kept, marked Waived with the
 	// reason, and do not fail the site.
 	Findings []policy.Finding
+	// Accesses are the file-system accesses the build made, in the order
+	// first made, when they are fully known: set for every passing result
+	// when Options.Cache is set or Options.RecordAccesses is true, also when
+	// it was served from the cache; nil when not recorded or not fully
+	// known (an overlay built alone, see schemaGate, or one that walked a
+	// directory). Everything the result depends on in the file system is
+	// in them.
+	Accesses []Access
 	// Err is nil when the overlay built and every check passed: no
 	// Errors, no SchemaErrors and no finding that is not waived. Otherwise
 	// it is a *SiteError joining all of them, one line each.
@@ -381,10 +401,15 @@ func buildTarget(t Target, opts Options, v *schema.Validator, vc *verifyCache) R
 		if res, ok := vc.lookup(t, key, displayDir(opts.Root, t.Dir)); ok {
 			return res
 		}
+	}
+	if vc != nil || opts.RecordAccesses {
 		rec = newRecorder()
 	}
 	res := checkTarget(t, opts, v, rec)
 	res.setErr()
+	if res.Err == nil {
+		res.Accesses = rec.accesses()
+	}
 	if vc != nil && res.Err == nil {
 		// A cache that cannot be written only costs time next run.
 		_ = vc.store(key, &res, rec)

@@ -1,0 +1,28 @@
+// Package index remembers, for one output tree, what the last generate or
+// check run rendered, verified and saw on disk, so that the next run can
+// skip the work whose inputs did not change.
+//
+// An index is a cache entry (pkg/cache) keyed by the tree's absolute path
+// and salted like the verification cache: an index written by another
+// build of fleetgen is never used. It holds
+//
+//   - Inputs, a digest of everything the render reads (the inventory
+//     files' bytes, the template set, the selector). When it matches, the
+//     rendered tree is the one recorded in Files, and a run need not load
+//     the inventory or render at all.
+//   - Files, the rendered tree of the run by content hash.
+//   - Sites, one record per site that passed verification: a digest of
+//     what its build depended on and its verdict (skipped objects, waived
+//     findings). The dependencies (Units) are what the build saw: the
+//     kind and content of every path it read or tested, and the names in
+//     every directory it listed or globbed. A record
+//     is used only when its digest, recomputed from the tree of this run,
+//     still matches; so any change to a file, a name or a directory
+//     listing the build looked at, or to the site's own config, facts or
+//     waivers, makes the site verify again. Failures are never recorded.
+//   - Stats, the stat cache of the tree (tree.StatCache), so unchanged files
+//     are not read again.
+//
+// The index is an optimisation only: a missing, damaged or foreign index
+// costs time, never a verdict.
+package index

@@ -1,0 +1,342 @@
+package index
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"encoding/json"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/fleetgen/fleetgen/pkg/cache"
+	"github.com/fleetgen/fleetgen/pkg/policy"
+	"github.com/fleetgen/fleetgen/pkg/verify"
+)
+
+// format changes whenever the meaning of an index changes.
+const format = "fleetgen-index-v1"
+
+// Index is what one run learned about one output tree.
+type Index struct {
+	// Salt is the salt of the program that wrote it (verify.Salt).
+	Salt string
+	// Inputs is the digest of the render's inputs (see Inputs).
+	Inputs string
+	// Selected are the sites the run verified, sorted.
+	Selected []string
+	// Files are the rendered files of the run, sorted by path.
+	Files []File
+	// Sites are the records of sites that passed, sorted by name.
+	Sites []Site
+	// Units are the distinct dependency lists; Site.Units indexes them.
+	Units [][]string
+	// Stats is the tree's stat cache (tree.StatCache's binary form).
+	Stats []byte
+}
+
+// File is one rendered file, known by its content hash.
+type File struct {
+	Path string
+	Site string
+	Hash string // lowercase hex SHA-256
+	Seed bool
+}
+
+// Site is the verification record of a site that passed.
+type Site struct {
+	Name string
+	// Dir is the overlay directory relative to the tree root.
+	Dir string
+	// Target is the digest of the verification target (TargetDigest).
+	Target string
+	// Digest covers the salt, the target and what the tree holds for
+	// each unit (see Digest).
+	Digest string
+	// Units indexes Index.Units.
+	Units    int
+	Skipped  []verify.ObjectRef
+	Findings []policy.Finding
+}
+
+// Result is the verification result the record stands for.
+func (s *Site) Result() verify.Result {
+	return verify.Result{Site: s.Name, Dir: s.Dir, Skipped: s.Skipped, Findings: s.Findings}
+}
+
+// Key is the cache key of the index of the tree at root.
+func Key(root string) string { return key(root) }
+
+func key(root string) string {
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs
+	}
+	return cache.Key([]byte(format), []byte(filepath.Clean(root)))
+}
+
+// Load returns the index of the tree at root written by a program with
+// this salt, or nil when there is none (or it is damaged, or another
+// program's).
+func Load(c *cache.Dir, root, salt string) *Index {
+	if c == nil {
+		return nil
+	}
+	data, ok := c.Get(key(root))
+	if !ok {
+		return nil
+	}
+	var x Index
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&x); err != nil {
+		return nil
+	}
+	if x.Salt != salt || !x.valid() {
+		return nil
+	}
+	return &x
+}
+
+// valid checks what lookups rely on: sorted, unique files and sites, and
+// unit indexes in range.
+func (x *Index) valid() bool {
+	for i := 1; i < len(x.Files); i++ {
+		if x.Files[i-1].Path >= x.Files[i].Path {
+			return false
+		}
+	}
+	for i, s := range x.Sites {
+		if i > 0 && x.Sites[i-1].Name >= s.Name {
+			return false
+		}
+		if s.Units < 0 || s.Units >= len(x.Units) {
+			return false
+		}
+	}
+	return true
+}
+
+// Save stores the index of the tree at root.
+func (x *Index) Save(c *cache.Dir, root string) error {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(x); err != nil {
+		return err
+	}
+	return c.Put(key(root), buf.Bytes())
+}
+
+// Site returns the record of the named site.
+func (x *Index) Site(name string) (*Site, bool) {
+	if x == nil {
+		return nil, false
+	}
+	i := sort.Search(len(x.Sites), func(i int) bool { return x.Sites[i].Name >= name })
+	if i < len(x.Sites) && x.Sites[i].Name == name {
+		return &x.Sites[i], true
+	}
+	return nil, false
+}
+
+// UnitsOf returns the unit list of a record.
+func (x *Index) UnitsOf(s *Site) []string { return x.Units[s.Units] }
+
+// Hashes returns the set of content hashes of the recorded files.
+func (x *Index) Hashes() map[string]bool {
+	set := make(map[string]bool, len(x.Files))
+	if x == nil {
+		return set
+	}
+	for _, f := range x.Files {
+		set[f.Hash] = true
+	}
+	return set
+}
+
+// Builder assembles a new index, sharing equal unit lists.
+type Builder struct {
+	x     Index
+	units map[string]int
+}
+
+// NewBuilder starts an index for a program with this salt and a render
+// with this input digest.
+func NewBuilder(salt, inputs string) *Builder {
+	return &Builder{x: Index{Salt: salt, Inputs: inputs}, units: map[string]int{}}
+}
+
+// AddFile records a rendered file.
+func (b *Builder) AddFile(f File) { b.x.Files = append(b.x.Files, f) }
+
+// SetSelected records the sites the run verified.
+func (b *Builder) SetSelected(names []string) {
+	b.x.Selected = append([]string(nil), names...)
+	sort.Strings(b.x.Selected)
+}
+
+// AddSite records a passing site with its unit list.
+func (b *Builder) AddSite(s Site, units []string) {
+	k := strings.Join(units, "\x00")
+	i, ok := b.units[k]
+	if !ok {
+		i = len(b.x.Units)
+		b.units[k] = i
+		b.x.Units = append(b.x.Units, append([]string(nil), units...))
+	}
+	s.Units = i
+	b.x.Sites = append(b.x.Sites, s)
+}
+
+// Rebuild returns a builder holding everything of x but its stat cache.
+func Rebuild(x *Index) *Builder {
+	b := &Builder{x: *x, units: map[string]int{}}
+	b.x.Stats = nil
+	for i, u := range x.Units {
+		b.units[strings.Join(u, "\x00")] = i
+	}
+	return b
+}
+
+// Index returns the assembled index with its stat cache.
+func (b *Builder) Index(stats []byte) *Index {
+	x := b.x
+	sort.Slice(x.Files, func(i, j int) bool { return x.Files[i].Path < x.Files[j].Path })
+	sort.Slice(x.Sites, func(i, j int) bool { return x.Sites[i].Name < x.Sites[j].Name })
+	x.Stats = stats
+	return &x
+}
+
+// Inputs is the digest of the render's inputs: each part (an inventory
+// file's name and bytes, the template set's digest, the selector, ...) in
+// order.
+func Inputs(parts ...[]byte) string {
+	return cache.Key(append([][]byte{[]byte(format)}, parts...)...)
+}
+
+// TargetDigest is the digest of everything of a verification target the
+// checks read, besides the file system.
+func TargetDigest(t verify.Target) string {
+	b, err := json.Marshal(struct {
+		Site, Dir, ConfigMapName string
+		Config                   map[string]string
+		Facts                    *policy.Facts
+		Waivers                  []policy.Waiver
+	}{t.Site, t.Dir, t.ConfigMapName, t.Config, t.Facts, t.Waivers})
+	if err != nil {
+		return "!" + err.Error()
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// Unit kinds: the answer of one path (its kind and, for a file, its
+// content), or the listing of a directory (names and kinds).
+const (
+	entryUnit = "e:"
+	listUnit  = "l:"
+	// ownDir stands for the site's overlay directory in a unit path, so
+	// that sites built alike share one unit list.
+	ownDir = "\x00"
+)
+
+// Tree answers what the units of a record depend on, from the tree of the
+// current run. Paths are relative to the tree root, "" for the root.
+type Tree interface {
+	// EntryDigest is a digest of what is at rel: nothing, a directory, or
+	// a file with its content.
+	EntryDigest(rel string) string
+	// ListDigest is a digest of the names and kinds in the directory rel,
+	// or a fixed value when rel is not a directory.
+	ListDigest(rel string) string
+}
+
+// Digest is the record digest of a site: the salt, its target digest and
+// each unit with what the tree holds for it now. siteDir is the overlay
+// directory relative to the root (Site.Dir).
+func Digest(salt, target, siteDir string, units []string, t Tree) string {
+	parts := [][]byte{[]byte(salt), []byte(target), []byte(siteDir)}
+	for _, u := range units {
+		kind, p := u[:2], expand(u[2:], siteDir)
+		var d string
+		if kind == listUnit {
+			d = t.ListDigest(p)
+		} else {
+			d = t.EntryDigest(p)
+		}
+		parts = append(parts, []byte(u), []byte(d))
+	}
+	return cache.Key(parts...)
+}
+
+func expand(p, siteDir string) string {
+	switch {
+	case p == ownDir:
+		return siteDir
+	case strings.HasPrefix(p, ownDir+"/"):
+		return siteDir + p[len(ownDir):]
+	}
+	return p
+}
+
+// Units maps the accesses of the build of the overlay in siteDir (relative
+// to root) in a file system rooted at root to the units whose answers
+// decide every answer the build got: the entry of each path read or
+// tested, the listing of each directory listed and of the directory of
+// each glob. ok is false when an access cannot be mapped (a path outside
+// root, a glob with a pattern in its directory part): such a build gets no
+// record.
+func Units(root, siteDir string, accesses []verify.Access) (units []string, ok bool) {
+	if len(accesses) == 0 {
+		return nil, false
+	}
+	root = path.Clean(filepath.ToSlash(root))
+	rel := func(p string) (string, bool) {
+		p = path.Clean(filepath.ToSlash(p))
+		switch {
+		case p == root:
+			return "", true
+		case root == "/" && strings.HasPrefix(p, "/"):
+			return p[1:], true
+		case strings.HasPrefix(p, root+"/"):
+			return p[len(root)+1:], true
+		}
+		return "", false
+	}
+	short := func(r string) string {
+		switch {
+		case siteDir != "" && r == siteDir:
+			return ownDir
+		case siteDir != "" && strings.HasPrefix(r, siteDir+"/"):
+			return ownDir + r[len(siteDir):]
+		}
+		return r
+	}
+	set := map[string]bool{}
+	for _, a := range accesses {
+		r, in := rel(a.Path)
+		if !in {
+			return nil, false
+		}
+		switch a.Op {
+		case "readdir":
+			set[listUnit+short(r)] = true
+		case "glob":
+			dir := path.Dir(r)
+			if dir == "." {
+				dir = ""
+			}
+			if strings.ContainsAny(dir, `*?[\`) {
+				return nil, false
+			}
+			set[listUnit+short(dir)] = true
+		case "read", "isdir", "exists", "abs":
+			set[entryUnit+short(r)] = true
+		default:
+			return nil, false
+		}
+	}
+	for u := range set {
+		units = append(units, u)
+	}
+	sort.Strings(units)
+	return units, true
+}

@@ -1,0 +1,150 @@
+package index
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/fleetgen/fleetgen/pkg/cache"
+	"github.com/fleetgen/fleetgen/pkg/verify"
+)
+
+func TestUnits(t *testing.T) {
+	acc := func(pairs ...string) []verify.Access {
+		var out []verify.Access
+		for i := 0; i < len(pairs); i += 2 {
+			out = append(out, verify.Access{Op: pairs[i], Path: pairs[i+1]})
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		site    string
+		acc     []verify.Access
+		want    []string
+		wantNot bool
+	}{
+		{
+			name: "own directory is shortened, shared paths kept",
+			site: "overlays/a",
+			acc: acc("isdir", "/fleet/overlays/a", "read", "/fleet/overlays/a/kustomization.yaml",
+				"exists", "/fleet/overlays/a/../../base/kustomization.yaml", "read", "/fleet/base/deployment.yaml"),
+			want: []string{"e:\x00", "e:\x00/kustomization.yaml", "e:base/deployment.yaml", "e:base/kustomization.yaml"},
+		},
+		{
+			name: "listings and globs are listing units",
+			site: "overlays/a",
+			acc:  acc("readdir", "/fleet/overlays/a/local", "glob", "/fleet/components/*.yaml", "abs", "/fleet"),
+			want: []string{"e:", "l:\x00/local", "l:components"},
+		},
+		{
+			name: "a sibling site is not the own directory",
+			site: "overlays/a",
+			acc:  acc("read", "/fleet/overlays/ab/x.yaml"),
+			want: []string{"e:overlays/ab/x.yaml"},
+		},
+		{name: "outside the root", site: "overlays/a", acc: acc("read", "/etc/passwd"), wantNot: true},
+		{name: "glob with a pattern in its directory", site: "overlays/a", acc: acc("glob", "/fleet/*/x.yaml"), wantNot: true},
+		{name: "unknown access", site: "overlays/a", acc: acc("walk", "/fleet/base"), wantNot: true},
+		{name: "nothing recorded", site: "overlays/a", wantNot: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := Units("/fleet", tt.site, tt.acc)
+			if ok == tt.wantNot {
+				t.Fatalf("Units ok = %v, want %v", ok, !tt.wantNot)
+			}
+			if ok && !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Units = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// mapTree is a Tree from maps.
+type mapTree struct{ entries, lists map[string]string }
+
+func (m mapTree) EntryDigest(rel string) string { return m.entries[rel] }
+func (m mapTree) ListDigest(rel string) string  { return m.lists[rel] }
+
+// The digest of a record changes with every input it stands for.
+func TestDigestChanges(t *testing.T) {
+	units := []string{"e:\x00/kustomization.yaml", "e:base/deployment.yaml", "l:components"}
+	tree := func() mapTree {
+		return mapTree{
+			entries: map[string]string{"overlays/a/kustomization.yaml": "f1", "base/deployment.yaml": "f2"},
+			lists:   map[string]string{"components": "l1"},
+		}
+	}
+	base := Digest("salt", "target", "overlays/a", units, tree())
+	if again := Digest("salt", "target", "overlays/a", units, tree()); again != base {
+		t.Fatal("Digest is not deterministic")
+	}
+	changes := map[string]func() string{
+		"salt":           func() string { return Digest("other", "target", "overlays/a", units, tree()) },
+		"target":         func() string { return Digest("salt", "other", "overlays/a", units, tree()) },
+		"site directory": func() string { return Digest("salt", "target", "overlays/b", units, tree()) },
+		"own file": func() string {
+			tr := tree()
+			tr.entries["overlays/a/kustomization.yaml"] = "f9"
+			return Digest("salt", "target", "overlays/a", units, tr)
+		},
+		"shared file": func() string {
+			tr := tree()
+			tr.entries["base/deployment.yaml"] = "-"
+			return Digest("salt", "target", "overlays/a", units, tr)
+		},
+		"listing": func() string {
+			tr := tree()
+			tr.lists["components"] = "l2"
+			return Digest("salt", "target", "overlays/a", units, tr)
+		},
+		"units": func() string { return Digest("salt", "target", "overlays/a", units[1:], tree()) },
+	}
+	for name, f := range changes {
+		if f() == base {
+			t.Errorf("changing the %s leaves the digest unchanged", name)
+		}
+	}
+}
+
+func TestSaveLoad(t *testing.T) {
+	c, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	b := NewBuilder("salt", "inputs")
+	b.AddFile(File{Path: "b.yaml", Hash: "2"})
+	b.AddFile(File{Path: "a.yaml", Hash: "1", Site: "x"})
+	b.SetSelected([]string{"y", "x"})
+	b.AddSite(Site{Name: "y", Dir: "overlays/y", Digest: "d"}, []string{"e:\x00"})
+	b.AddSite(Site{Name: "x", Dir: "overlays/x", Digest: "d"}, []string{"e:\x00"})
+	if err := b.Index([]byte("stats")).Save(c, root); err != nil {
+		t.Fatal(err)
+	}
+	x := Load(c, root, "salt")
+	if x == nil {
+		t.Fatal("Load found nothing")
+	}
+	if len(x.Units) != 1 {
+		t.Errorf("equal unit lists are not shared: %d lists", len(x.Units))
+	}
+	if s, ok := x.Site("x"); !ok || s.Dir != "overlays/x" || !reflect.DeepEqual(x.UnitsOf(s), []string{"e:\x00"}) {
+		t.Errorf("Site(x) = %+v, %v", s, ok)
+	}
+	if x.Files[0].Path != "a.yaml" || string(x.Stats) != "stats" || !reflect.DeepEqual(x.Selected, []string{"x", "y"}) {
+		t.Errorf("loaded index = %+v", x)
+	}
+	if Load(c, root, "other salt") != nil {
+		t.Error("an index of another program was loaded")
+	}
+	if Load(c, t.TempDir(), "salt") != nil {
+		t.Error("an index of another tree was loaded")
+	}
+	if err := c.Put(key(root), []byte("garbage")); err != nil {
+		t.Fatal(err)
+	}
+	if Load(c, root, "salt") != nil {
+		t.Error("a damaged index was loaded")
+	}
+}

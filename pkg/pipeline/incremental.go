@@ -1,0 +1,299 @@
+package pipeline
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"runtime"
+	"sync"
+
+	"github.com/fleetgen/fleetgen/pkg/cache"
+	"github.com/fleetgen/fleetgen/pkg/index"
+	"github.com/fleetgen/fleetgen/pkg/inventory"
+	"github.com/fleetgen/fleetgen/pkg/render"
+	"github.com/fleetgen/fleetgen/pkg/selector"
+	fstree "github.com/fleetgen/fleetgen/pkg/tree"
+	"github.com/fleetgen/fleetgen/pkg/treefs"
+	"github.com/fleetgen/fleetgen/pkg/verify"
+)
+
+// incremental is the state of an incremental run: the index of the last
+// run on the output tree and the tree's stat cache. A nil *incremental is
+// a run without an index; its methods then do nothing.
+type incremental struct {
+	cache  *cache.Dir
+	output string
+	salt   string
+	prev   *index.Index
+	stats  *fstree.StatCache
+}
+
+func newIncremental(opts Options) *incremental {
+	if !opts.Incremental || opts.Cache == nil || opts.Output == "" {
+		return nil
+	}
+	inc := &incremental{cache: opts.Cache, output: opts.Output, salt: opts.CacheSalt, stats: fstree.NewStatCache()}
+	inc.prev = index.Load(opts.Cache, opts.Output, opts.CacheSalt)
+	if inc.prev != nil && len(inc.prev.Stats) > 0 {
+		if err := inc.stats.UnmarshalBinary(inc.prev.Stats); err != nil {
+			inc.stats = fstree.NewStatCache() // a damaged stat cache costs reads, nothing else
+		}
+	}
+	return inc
+}
+
+func (inc *incremental) statCache() *fstree.StatCache {
+	if inc == nil {
+		return nil
+	}
+	return inc.stats
+}
+
+// parsed tells the render which contents parsed back in the last run.
+func (inc *incremental) parsed() func(string) bool {
+	if inc == nil || inc.prev == nil {
+		return nil
+	}
+	known := inc.prev.Hashes()
+	return func(h string) bool { return known[h] }
+}
+
+// inputsDigest fingerprints everything the render reads: each inventory
+// file's name and bytes, every file of the template set, and the selector.
+func inputsDigest(inputs []inventory.Input, set fs.FS, sel selector.Selector) (string, error) {
+	parts := [][]byte{[]byte(sel.String())}
+	for _, in := range inputs {
+		parts = append(parts, []byte("inventory"), []byte(in.Path), []byte(in.Name), in.Data)
+	}
+	err := fs.WalkDir(set, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			parts = append(parts, []byte("dir"), []byte(p))
+			return nil
+		}
+		data, err := fs.ReadFile(set, p)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, []byte("file"), []byte(p), data)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("reading the template set: %w", err)
+	}
+	return index.Inputs(parts...), nil
+}
+
+// fsTree answers the units of index records from a laid-out tree.
+type fsTree struct{ fs *treefs.FS }
+
+func (t fsTree) EntryDigest(rel string) string {
+	fi, err := t.fs.Stat(path.Join(memRoot, rel))
+	switch {
+	case err != nil:
+		return "-"
+	case fi.IsDir():
+		return "d"
+	}
+	h, ok := t.fs.Hash(rel)
+	if !ok {
+		return "?"
+	}
+	return "f" + h
+}
+
+func (t fsTree) ListDigest(rel string) string { return t.fs.DirDigest(rel) }
+
+// overlayDir is a target's overlay directory relative to the tree root.
+func overlayDir(t verify.Target) string {
+	return path.Clean(trimRoot(t.Dir))
+}
+
+func trimRoot(p string) string {
+	if len(p) > len(memRoot) && p[:len(memRoot)+1] == memRoot+"/" {
+		return p[len(memRoot)+1:]
+	}
+	return p
+}
+
+// valid reports whether the record of site still stands for target t in
+// the tree.
+func (inc *incremental) valid(rec *index.Site, target string, tr index.Tree) bool {
+	return rec.Target == target &&
+		rec.Digest == index.Digest(inc.salt, target, rec.Dir, inc.prev.UnitsOf(rec), tr)
+}
+
+// reuse splits targets into those to verify and the results of those
+// whose record in the last run's index still holds.
+func (inc *incremental) reuse(targets []verify.Target, fsys *treefs.FS) (todo []verify.Target, reused []verify.Result) {
+	if inc == nil || inc.prev == nil {
+		return targets, nil
+	}
+	tr := fsTree{fsys}
+	ok := make([]bool, len(targets))
+	parallel(len(targets), func(i int) {
+		t := targets[i]
+		rec, found := inc.prev.Site(t.Site)
+		ok[i] = found && rec.Dir == overlayDir(t) && inc.valid(rec, index.TargetDigest(t), tr)
+	})
+	for i, t := range targets {
+		if !ok[i] {
+			todo = append(todo, t)
+			continue
+		}
+		rec, _ := inc.prev.Site(t.Site)
+		r := rec.Result()
+		reused = append(reused, r)
+	}
+	return todo, reused
+}
+
+// record assembles the index of this run: the rendered tree, a record for
+// every site that passed (built now, or carried over from the last index),
+// and, when saved, the stat cache.
+func (inc *incremental) record(digest string, tree *render.Tree, targets []verify.Target, fresh []verify.Result, fsys *treefs.FS) *index.Builder {
+	b := index.NewBuilder(inc.salt, digest)
+	for _, f := range tree.Files {
+		b.AddFile(index.File{Path: f.Path, Site: f.Site, Hash: f.ContentHash(), Seed: f.Seed})
+	}
+	names := make([]string, len(targets))
+	byName := make(map[string]verify.Target, len(targets))
+	for i, t := range targets {
+		names[i] = t.Site
+		byName[t.Site] = t
+	}
+	b.SetSelected(names)
+	built := make(map[string]bool, len(fresh))
+	tr := fsTree{fsys}
+	type rec struct {
+		site  index.Site
+		units []string
+		ok    bool
+	}
+	recs := make([]rec, len(fresh))
+	parallel(len(fresh), func(i int) {
+		r := fresh[i]
+		if r.Err != nil {
+			return
+		}
+		t := byName[r.Site]
+		dir := overlayDir(t)
+		units, ok := index.Units(memRoot, dir, r.Accesses)
+		if !ok {
+			return
+		}
+		target := index.TargetDigest(t)
+		recs[i] = rec{site: index.Site{
+			Name: r.Site, Dir: dir, Target: target,
+			Digest:  index.Digest(inc.salt, target, dir, units, tr),
+			Skipped: r.Skipped, Findings: r.Findings,
+		}, units: units, ok: true}
+	})
+	for i, r := range fresh {
+		built[r.Site] = true
+		if recs[i].ok {
+			b.AddSite(recs[i].site, recs[i].units)
+		}
+	}
+	// Records of sites not built this run (reused, or not selected) are
+	// kept while the site is in the tree: they are checked before use.
+	if inc.prev != nil {
+		inTree := map[string]bool{}
+		for _, f := range tree.Files {
+			inTree[f.Site] = true
+		}
+		for i := range inc.prev.Sites {
+			s := &inc.prev.Sites[i]
+			if !built[s.Name] && inTree[s.Name] {
+				b.AddSite(*s, inc.prev.UnitsOf(s))
+			}
+		}
+	}
+	return b
+}
+
+// shortcut answers a run whose inputs are those of the last run without
+// loading the inventory or rendering: the tree is the one recorded, and
+// every selected site must have a record that still holds in the tree as
+// it is now (the user's files may have changed). It returns nil when it
+// cannot answer.
+func (inc *incremental) shortcut(digest string) *Result {
+	prev := inc.prev
+	if prev == nil || prev.Inputs != digest || len(prev.Selected) == 0 {
+		return nil
+	}
+	tree := &render.Tree{Files: make([]render.File, len(prev.Files))}
+	for i, f := range prev.Files {
+		tree.Files[i] = render.File{Path: f.Path, Site: f.Site, Hash: f.Hash, Seed: f.Seed}
+	}
+	fsys, err := layout(tree, inc.output, inc.stats)
+	if err != nil {
+		return nil
+	}
+	tr := fsTree{fsys}
+	results := make([]verify.Result, len(prev.Selected))
+	ok := make([]bool, len(prev.Selected))
+	parallel(len(prev.Selected), func(i int) {
+		rec, found := prev.Site(prev.Selected[i])
+		if found && inc.valid(rec, rec.Target, tr) {
+			results[i], ok[i] = rec.Result(), true
+		}
+	})
+	for _, o := range ok {
+		if !o {
+			return nil
+		}
+	}
+	res := &Result{Tree: tree, Report: &verify.Report{Results: results}, Partial: true,
+		Stats: inc.stats, selected: map[string]bool{}, inc: inc}
+	for _, n := range prev.Selected {
+		res.selected[n] = true
+	}
+	// Nothing new was learnt but the stat cache: keep the index as it is.
+	res.next = index.Rebuild(prev)
+	return res
+}
+
+// SaveIndex stores the index of an incremental run, with the stat cache as
+// it is now (after a plan and an apply have added to it). A run that was
+// not incremental has nothing to save. A cache that cannot be written only
+// costs time on the next run.
+func (r *Result) SaveIndex() error {
+	if r == nil || r.inc == nil || r.next == nil {
+		return nil
+	}
+	stats, err := r.inc.stats.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	return r.next.Index(stats).Save(r.inc.cache, r.inc.output)
+}
+
+// parallel calls f(i) for i in [0, n) on every CPU.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for w := range workers {
+		lo, hi := w*chunk, min((w+1)*chunk, n)
+		if lo >= hi {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,215 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/fleetgen/fleetgen/pkg/benchfleet"
+	"github.com/fleetgen/fleetgen/pkg/cache"
+	fstree "github.com/fleetgen/fleetgen/pkg/tree"
+	"github.com/fleetgen/fleetgen/templates"
+)
+
+// incrementalFleet is an output tree generated from a small synthetic fleet
+// with an incremental run, and what it takes to run again.
+type incrementalFleet struct {
+	t         *testing.T
+	out       string
+	inventory []byte
+	templates string // a copy of the embedded set, to edit
+	cache     *cache.Dir
+}
+
+func newIncrementalFleet(t *testing.T, sites int) *incrementalFleet {
+	t.Helper()
+	var inv bytes.Buffer
+	if err := benchfleet.Inventory(&inv, sites); err != nil {
+		t.Fatal(err)
+	}
+	set := t.TempDir()
+	if err := os.CopyFS(set, templates.FS()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &incrementalFleet{t: t, out: filepath.Join(t.TempDir(), "fleet"), inventory: inv.Bytes(), templates: set, cache: c}
+	res := f.run()
+	if !res.Report.OK() {
+		t.Fatalf("first run: %v", res.Report.Err())
+	}
+	f.write(res)
+	return f
+}
+
+// run is an incremental run on the tree.
+func (f *incrementalFleet) run() *Result {
+	f.t.Helper()
+	res, err := Run(context.Background(), Options{
+		Inventory: "inventory.yaml", InventoryData: f.inventory, Templates: os.DirFS(f.templates),
+		Output: f.out, Incremental: true, Cache: f.cache, CacheSalt: "salt", DropObjects: true,
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return res
+}
+
+// write applies the run's tree (rendering it when the run skipped the
+// render) and saves the index, as generate does.
+func (f *incrementalFleet) write(res *Result) {
+	f.t.Helper()
+	plan, err := fstree.MakePlan(f.out, res.Tree, fstree.PlanOptions{Stats: res.Stats})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if res.Partial && !plan.InSync() {
+		f.t.Fatal("a run that skipped the render has changes to write")
+	}
+	if err := fstree.Apply(context.Background(), plan); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := res.SaveIndex(); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// built lists the sites a run verified rather than took from the index.
+func built(res *Result) []string {
+	var out []string
+	for _, r := range res.Report.Results {
+		if r.Accesses != nil || r.Err != nil {
+			out = append(out, r.Site)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func editFile(t *testing.T, p string, edit func(string) string) {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(edit(string(data))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// With unchanged inputs an incremental run skips the render and verifies
+// nothing; any change to what a build reads makes the site verify again,
+// so the index never hides a failure.
+func TestIncrementalRuns(t *testing.T) {
+	f := newIncrementalFleet(t, 12)
+	eu := benchfleet.SiteName(1) // uses the eu-compliance component
+	gpu := benchfleet.SiteName(3)
+
+	res := f.run()
+	if !res.Partial || !res.Report.OK() || len(res.Report.Results) != 12 || len(built(res)) != 0 {
+		t.Fatalf("unchanged inputs: partial=%v ok=%v results=%d built=%v", res.Partial, res.Report.OK(), len(res.Report.Results), built(res))
+	}
+	f.write(res)
+
+	// A user's file of one site breaks: only that site is built, and fails.
+	local := filepath.Join(f.out, "overlays", eu, "local", "kustomization.yaml")
+	orig, err := os.ReadFile(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	editFile(t, local, func(s string) string { return s + "\n: [broken\n" })
+	res = f.run()
+	if res.Partial || res.Report.OK() || strings.Join(built(res), ",") != eu {
+		t.Fatalf("broken local component: partial=%v ok=%v built=%v", res.Partial, res.Report.OK(), built(res))
+	}
+	_ = res.SaveIndex()
+	// Still failing on the next run: failures are never recorded.
+	if res = f.run(); res.Report.OK() {
+		t.Fatal("the failure was hidden on the second run")
+	}
+	if err := os.WriteFile(local, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res = f.run(); !res.Report.OK() || strings.Join(built(res), ",") != eu {
+		t.Fatalf("repaired: ok=%v built=%v", res.Report.OK(), built(res))
+	}
+	f.write(res)
+
+	// One site's config changes in the inventory: only it is built.
+	f.inventory = bytes.Replace(f.inventory, []byte("STORE_ID: \"3\""), []byte("STORE_ID: \"3b\""), 1)
+	res = f.run()
+	if res.Partial || !res.Report.OK() || strings.Join(built(res), ",") != gpu {
+		t.Fatalf("one site edited: partial=%v built=%v", res.Partial, built(res))
+	}
+	f.write(res)
+
+	// A component changes: exactly the sites that use it are built.
+	comp := filepath.Join(f.templates, "components", "gpu", "deployment-gpu.yaml")
+	editFile(t, comp, func(s string) string { return s + "# edited\n" })
+	res = f.run()
+	var want []string
+	for i := range 12 {
+		if i%10 == 3 {
+			want = append(want, benchfleet.SiteName(i))
+		}
+	}
+	if got := built(res); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("component edited: built %v, want %v", got, want)
+	}
+	f.write(res)
+
+	// A generated file edited by hand: verification is about the tree as
+	// it will be written, so nothing is built, but the plan cannot be made
+	// from hashes alone; rendered in full, it shows the conflict.
+	patch := filepath.Join(f.out, "overlays", gpu, "patch-node.yaml")
+	editFile(t, patch, func(s string) string { return s + "# edited by hand\n" })
+	res = f.run()
+	if !res.Partial || len(built(res)) != 0 {
+		t.Fatalf("hand edit: partial=%v built=%v", res.Partial, built(res))
+	}
+	if _, err := fstree.MakePlan(f.out, res.Tree, fstree.PlanOptions{Stats: res.Stats}); !errors.Is(err, fstree.ErrNoContent) {
+		t.Fatalf("plan of a partial tree with a conflict: %v, want ErrNoContent", err)
+	}
+	full, err := Run(context.Background(), Options{
+		Inventory: "inventory.yaml", InventoryData: f.inventory, Templates: os.DirFS(f.templates),
+		Output: f.out, Incremental: true, NoShortcut: true, Cache: f.cache, CacheSalt: "salt", DropObjects: true,
+	})
+	if err != nil || full.Partial || len(built(full)) != 0 {
+		t.Fatalf("full run: %v partial=%v built=%v", err, full != nil && full.Partial, built(full))
+	}
+	plan, err := fstree.MakePlan(f.out, full.Tree, fstree.PlanOptions{Stats: full.Stats})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs := plan.Conflicts(); len(cs) != 1 || cs[0].Path != "overlays/"+gpu+"/patch-node.yaml" {
+		t.Fatalf("a hand edit of a generated file: conflicts %v", cs)
+	}
+}
+
+// A damaged index is a miss: the run renders and verifies everything.
+func TestIncrementalDamagedIndex(t *testing.T) {
+	f := newIncrementalFleet(t, 4)
+	n := 0
+	err := filepath.WalkDir(f.cache.Path(), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		n++
+		return os.WriteFile(p, []byte("damaged"), 0o644)
+	})
+	if err != nil || n == 0 {
+		t.Fatalf("damaging %d entries: %v", n, err)
+	}
+	res := f.run()
+	if res.Partial || !res.Report.OK() || len(built(res)) != 4 {
+		t.Fatalf("damaged index: partial=%v ok=%v built=%v", res.Partial, res.Report.OK(), built(res))
+	}
+}

@@ -1,0 +1,418 @@
+package tree
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// StatCache remembers the content hash of files under one root by their stat
+// data (size, mtime, ctime, inode, device and mode where the platform offers
+// them; size, mtime and mode elsewhere), so that files whose stat data has
+// not changed need not be read again. It is safe for concurrent use; the zero
+// value is an empty cache.
+//
+// It is an optimisation only: with PlanOptions.Stats nil, or an empty cache,
+// MakePlan returns the same plan. The rules that keep it from ever yielding a
+// wrong hash:
+//
+//   - Only pairs observed consistently are recorded: the file's Lstat before
+//     it is read must equal the Fstat of the opened file after the read.
+//     Symlinks and anything but regular files are never recorded or matched.
+//     Apply records a file it wrote only if the stat after the rename shows
+//     the very file it wrote (same inode, size, mtime and mode).
+//   - Racy entries are not trusted. A file modified within the filesystem's
+//     timestamp granularity after its hash was taken can keep its stat data.
+//     So an entry is trusted only if the file's mtime is older than the
+//     moment the pair was last vouched for minus two seconds: the save time
+//     (MarshalBinary) for an entry loaded by UnmarshalBinary, the time of
+//     Record for an entry recorded in this process. An untrusted entry is
+//     hashed again and re-recorded. Right after a run that wrote N files, the
+//     next run therefore reads those N files again, and no others.
+//   - MarshalBinary writes only the entries recorded or matched (Hash ok)
+//     since the cache was created or loaded: files that disappeared drop out,
+//     and so do entries loaded but never looked up. A plan limited to some
+//     sites (PlanOptions.Only) therefore leaves the other sites' files to be
+//     hashed again by the next full plan.
+//   - A blob that is damaged in any way, or that comes from another format
+//     version or a platform with different stat data, is an error from
+//     UnmarshalBinary; the caller then starts with an empty cache.
+type StatCache struct {
+	mu      sync.Mutex
+	entries map[string]*statEntry
+	// now is the clock for record and save times (tests move it forward).
+	now func() time.Time
+	// reads counts the files read from disk while this cache was in use;
+	// tests use it to check what a plan did not read.
+	reads atomic.Int64
+}
+
+// statKey is the stat data an entry is matched on. Fields the platform does
+// not offer are zero.
+type statKey struct {
+	size  int64
+	mtime int64 // ns since the Unix epoch
+	ctime int64 // ns since the Unix epoch
+	ino   uint64
+	dev   uint64
+	mode  uint32 // fs.FileMode bits
+}
+
+type statEntry struct {
+	st   statKey
+	hash [sha256.Size]byte
+	// horizon (ns since the Unix epoch) is when the pair was last vouched
+	// for: the save time of a loaded entry, the record time of a recorded
+	// one. The entry is trusted only if st.mtime < horizon - racyWindow.
+	horizon int64
+	// used is set when the entry was recorded or matched in this process;
+	// only used entries are saved.
+	used bool
+}
+
+// racyWindow covers the coarsest file timestamp granularity fleetgen expects
+// (FAT and some network filesystems: 2 s).
+const racyWindow = 2 * time.Second
+
+// NewStatCache returns an empty cache.
+func NewStatCache() *StatCache {
+	return &StatCache{entries: map[string]*statEntry{}}
+}
+
+func (c *StatCache) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
+}
+
+// Hash returns the recorded hash (lowercase hex SHA-256) of the file at rel,
+// and true, when a trusted entry for rel matches fi exactly. An entry that no
+// longer matches fi is dropped.
+func (c *StatCache) Hash(rel string, fi fs.FileInfo) (hash string, ok bool) {
+	k, ok := statKeyOf(fi)
+	if !ok {
+		return "", false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[rel]
+	switch {
+	case e == nil:
+		return "", false
+	case e.st != k:
+		delete(c.entries, rel)
+		return "", false
+	case k.mtime >= e.horizon-int64(racyWindow):
+		return "", false
+	}
+	e.used = true
+	return hex.EncodeToString(e.hash[:]), true
+}
+
+// Record remembers that the file at rel, as described by fi, has the content
+// hash (lowercase hex SHA-256). The caller must have observed the pair
+// consistently (see the type's documentation). Symlinks, non-regular files,
+// an empty rel and a malformed hash are ignored.
+func (c *StatCache) Record(rel string, fi fs.FileInfo, hash string) {
+	k, ok := statKeyOf(fi)
+	if !ok || rel == "" || len(hash) != 2*sha256.Size {
+		return
+	}
+	e := &statEntry{st: k, used: true}
+	if _, err := hex.Decode(e.hash[:], []byte(hash)); err != nil {
+		return
+	}
+	e.horizon = c.clock().UnixNano()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[string]*statEntry{}
+	}
+	c.entries[rel] = e
+}
+
+// forget drops the entry of rel (the file was deleted).
+func (c *StatCache) forget(rel string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, rel)
+}
+
+// statKeyOf returns the stat data of a regular file; false for anything else
+// or when the platform's stat data is missing from fi.
+func statKeyOf(fi fs.FileInfo) (statKey, bool) {
+	if fi == nil || !fi.Mode().IsRegular() {
+		return statKey{}, false
+	}
+	k := statKey{size: fi.Size(), mtime: fi.ModTime().UnixNano(), mode: uint32(fi.Mode())}
+	if !platformStat(fi, &k) {
+		return statKey{}, false
+	}
+	return k, true
+}
+
+// sameStat reports whether a and b are the same regular file with the same
+// stat data.
+func sameStat(a, b fs.FileInfo) bool {
+	ka, ok := statKeyOf(a)
+	if !ok {
+		return false
+	}
+	kb, ok := statKeyOf(b)
+	return ok && ka == kb
+}
+
+// sameWrite reports whether after (a stat taken after renaming a temporary
+// file into place) shows the file whose descriptor gave tmp: the same file,
+// size, mtime and mode. The ctime is left out, as a rename may update it.
+func sameWrite(tmp, after fs.FileInfo) bool {
+	return tmp != nil && after != nil && os.SameFile(tmp, after) &&
+		tmp.Size() == after.Size() && tmp.ModTime().Equal(after.ModTime()) && tmp.Mode() == after.Mode()
+}
+
+// readConsistent reads the file name under r, whose Lstat is fi, and reports
+// whether the Fstat of the opened file after the read agrees with fi (so the
+// content read belongs to that stat data).
+func readConsistent(r *os.Root, name string, fi fs.FileInfo) (data []byte, consistent bool, err error) {
+	f, err := r.Open(name)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	size := fi.Size()
+	if size < 0 || size > math.MaxInt32 {
+		size = 0
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, int(size)+512))
+	if _, err := buf.ReadFrom(f); err != nil {
+		return nil, false, err
+	}
+	data = buf.Bytes()
+	after, err := f.Stat()
+	consistent = err == nil && int64(len(data)) == fi.Size() && sameStat(fi, after)
+	return data, consistent, nil
+}
+
+// Binary format, all integers varints (encoding/binary):
+//
+//	magic "fleetgen-stat-cache\n", version byte, platform byte
+//	save time (ns since the Unix epoch), entry count
+//	per entry, sorted by path:
+//	  length of the prefix shared with the previous path, rest of the path
+//	  (length, bytes), size, mtime, [full: ctime - mtime, inode - previous
+//	  inode, device - previous device], mode, 32-byte SHA-256 of the content
+//	SHA-256 of everything before it
+const (
+	statMagic   = "fleetgen-stat-cache\n"
+	statVersion = 1
+	// Platforms: which stat data the entries carry.
+	statBasic = 0 // size, mtime, mode
+	statFull  = 1 // also ctime, inode, device
+)
+
+// MarshalBinary encodes the entries recorded or matched since the cache was
+// created or loaded, with the current time as the save time.
+func (c *StatCache) MarshalBinary() ([]byte, error) {
+	save := c.clock().UnixNano()
+	c.mu.Lock()
+	paths := make([]string, 0, len(c.entries))
+	for p, e := range c.entries {
+		if e.used {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	es := make([]statEntry, len(paths))
+	for i, p := range paths {
+		es[i] = *c.entries[p]
+	}
+	c.mu.Unlock()
+
+	b := make([]byte, 0, 64+len(paths)*72)
+	b = append(b, statMagic...)
+	b = append(b, statVersion, statPlatform)
+	b = binary.AppendVarint(b, save)
+	b = binary.AppendUvarint(b, uint64(len(paths)))
+	prev := ""
+	var prevIno, prevDev uint64
+	for i, p := range paths {
+		e := &es[i]
+		n := sharedPrefix(prev, p)
+		b = binary.AppendUvarint(b, uint64(n))
+		b = binary.AppendUvarint(b, uint64(len(p)-n))
+		b = append(b, p[n:]...)
+		b = binary.AppendUvarint(b, uint64(e.st.size))
+		b = binary.AppendVarint(b, e.st.mtime)
+		if statPlatform == statFull {
+			b = binary.AppendVarint(b, e.st.ctime-e.st.mtime)
+			b = binary.AppendVarint(b, int64(e.st.ino-prevIno))
+			b = binary.AppendVarint(b, int64(e.st.dev-prevDev))
+			prevIno, prevDev = e.st.ino, e.st.dev
+		}
+		b = binary.AppendUvarint(b, uint64(e.st.mode))
+		b = append(b, e.hash[:]...)
+		prev = p
+	}
+	sum := sha256.Sum256(b)
+	return append(b, sum[:]...), nil
+}
+
+// errStatCache is wrapped by every UnmarshalBinary error.
+var errStatCache = errors.New("stat cache unreadable")
+
+// UnmarshalBinary replaces the cache's entries with those in data. Any damage,
+// another format version or another platform's stat data is an error, and
+// the cache is left as it was.
+func (c *StatCache) UnmarshalBinary(data []byte) error {
+	entries, err := decodeStatCache(data)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errStatCache, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries = entries
+	return nil
+}
+
+func decodeStatCache(data []byte) (map[string]*statEntry, error) {
+	if len(data) < len(statMagic)+2+sha256.Size {
+		return nil, errors.New("too short")
+	}
+	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
+	if want := sha256.Sum256(body); !bytes.Equal(sum, want[:]) {
+		return nil, errors.New("checksum mismatch")
+	}
+	if string(body[:len(statMagic)]) != statMagic {
+		return nil, errors.New("not a fleetgen stat cache")
+	}
+	d := &statDecoder{b: body[len(statMagic):]}
+	if v := d.byte(); v != statVersion {
+		return nil, fmt.Errorf("format version %d, want %d", v, statVersion)
+	}
+	if p := d.byte(); p != statPlatform {
+		return nil, fmt.Errorf("stat data of kind %d, this platform records kind %d", p, statPlatform)
+	}
+	save := d.varint()
+	n := d.uvarint()
+	// Every entry takes at least 35 bytes: refuse counts the data cannot hold
+	// before allocating for them.
+	if d.err == nil && n > uint64(len(d.b))/35 {
+		return nil, fmt.Errorf("entry count %d exceeds the data", n)
+	}
+	entries := make(map[string]*statEntry, n)
+	prev := ""
+	var prevIno, prevDev uint64
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		shared, rest := d.uvarint(), d.uvarint()
+		if shared > uint64(len(prev)) || rest > uint64(len(d.b)) {
+			return nil, fmt.Errorf("entry %d: bad path length", i)
+		}
+		p := prev[:shared] + string(d.bytes(int(rest)))
+		if p == "" || (i > 0 && p <= prev) {
+			return nil, fmt.Errorf("entry %d: path %q out of order", i, p)
+		}
+		e := &statEntry{horizon: save}
+		size := d.uvarint()
+		if size > math.MaxInt64 {
+			return nil, fmt.Errorf("entry %d: bad size", i)
+		}
+		e.st.size = int64(size)
+		e.st.mtime = d.varint()
+		if statPlatform == statFull {
+			e.st.ctime = e.st.mtime + d.varint()
+			e.st.ino = prevIno + uint64(d.varint())
+			e.st.dev = prevDev + uint64(d.varint())
+			prevIno, prevDev = e.st.ino, e.st.dev
+		}
+		mode := d.uvarint()
+		if mode > math.MaxUint32 || !fs.FileMode(mode).IsRegular() {
+			return nil, fmt.Errorf("entry %d: bad mode", i)
+		}
+		e.st.mode = uint32(mode)
+		copy(e.hash[:], d.bytes(sha256.Size))
+		entries[p] = e
+		prev = p
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	if len(d.b) != 0 {
+		return nil, fmt.Errorf("%d bytes of trailing data", len(d.b))
+	}
+	return entries, nil
+}
+
+// statDecoder reads varints and bytes, remembering the first error.
+type statDecoder struct {
+	b   []byte
+	err error
+}
+
+func (d *statDecoder) fail() {
+	if d.err == nil {
+		d.err = io.ErrUnexpectedEOF
+	}
+	d.b = nil
+}
+
+func (d *statDecoder) byte() byte {
+	if len(d.b) < 1 {
+		d.fail()
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *statDecoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *statDecoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *statDecoder) bytes(n int) []byte {
+	if n < 0 || n > len(d.b) {
+		d.fail()
+		return nil
+	}
+	v := d.b[:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func sharedPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}
