@@ -3,9 +3,13 @@ package index
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"path"
 	"path/filepath"
 	"sort"
@@ -28,13 +32,15 @@ type Index struct {
 	// Selected are the sites the run verified, sorted.
 	Selected []string
 	// Files are the rendered files of the run, sorted by path.
-	Files []File
+	Files FileList
 	// Sites are the records of sites that passed, sorted by name.
 	Sites []Site
 	// Units are the distinct dependency lists; Site.Units indexes them.
 	Units [][]string
-	// Stats is the tree's stat cache (tree.StatCache's binary form).
-	Stats []byte
+	// Stats is the tree's stat cache (tree.StatCache's binary form). It is
+	// stored apart (SaveStats), so a run that learnt nothing else rewrites
+	// only it.
+	Stats []byte `gob:"-"`
 }
 
 // File is one rendered file, known by its content hash.
@@ -70,10 +76,18 @@ func (s *Site) Result() verify.Result {
 func Key(root string) string { return key(root) }
 
 func key(root string) string {
+	return cache.Key([]byte(format), []byte(absRoot(root)))
+}
+
+func statsKey(root string) string {
+	return cache.Key([]byte(format), []byte("stats"), []byte(absRoot(root)))
+}
+
+func absRoot(root string) string {
 	if abs, err := filepath.Abs(root); err == nil {
 		root = abs
 	}
-	return cache.Key([]byte(format), []byte(filepath.Clean(root)))
+	return filepath.Clean(root)
 }
 
 // Load returns the index of the tree at root written by a program with
@@ -94,6 +108,7 @@ func Load(c *cache.Dir, root, salt string) *Index {
 	if x.Salt != salt || !x.valid() {
 		return nil
 	}
+	x.Stats, _ = c.Get(statsKey(root))
 	return &x
 }
 
@@ -116,13 +131,115 @@ func (x *Index) valid() bool {
 	return true
 }
 
-// Save stores the index of the tree at root.
+// Save stores the index of the tree at root, and its stat cache.
 func (x *Index) Save(c *cache.Dir, root string) error {
 	var buf bytes.Buffer
+	buf.Grow(64*len(x.Files) + 256*len(x.Sites))
 	if err := gob.NewEncoder(&buf).Encode(x); err != nil {
 		return err
 	}
-	return c.Put(key(root), buf.Bytes())
+	if err := c.Put(key(root), buf.Bytes()); err != nil {
+		return err
+	}
+	return SaveStats(c, root, x.Stats)
+}
+
+// SaveStats stores the stat cache of the tree at root alone.
+func SaveStats(c *cache.Dir, root string, stats []byte) error {
+	return c.Put(statsKey(root), stats)
+}
+
+// FileList is the rendered files of an index. It has a compact encoding:
+// paths share their prefix with the previous path, hashes are raw bytes.
+type FileList []File
+
+// GobEncode implements gob.GobEncoder.
+func (l FileList) GobEncode() ([]byte, error) {
+	buf := make([]byte, 0, 48*len(l)+16)
+	buf = binary.AppendUvarint(buf, uint64(len(l)))
+	prev := ""
+	var sum [sha256.Size]byte
+	for _, f := range l {
+		n := 0
+		for n < len(prev) && n < len(f.Path) && prev[n] == f.Path[n] {
+			n++
+		}
+		buf = binary.AppendUvarint(buf, uint64(n))
+		buf = appendString(buf, f.Path[n:])
+		buf = appendString(buf, f.Site)
+		if len(f.Hash) != 2*sha256.Size {
+			return nil, fmt.Errorf("index: %s: malformed hash %q", f.Path, f.Hash)
+		}
+		if _, err := hex.Decode(sum[:], []byte(f.Hash)); err != nil {
+			return nil, fmt.Errorf("index: %s: malformed hash %q", f.Path, f.Hash)
+		}
+		buf = append(buf, sum[:]...)
+		if f.Seed {
+			buf = append(buf, 1)
+		} else {
+			buf = append(buf, 0)
+		}
+		prev = f.Path
+	}
+	return buf, nil
+}
+
+// GobDecode implements gob.GobDecoder.
+func (l *FileList) GobDecode(data []byte) error {
+	errBad := errors.New("index: damaged file list")
+	r := bytes.NewReader(data)
+	n, err := binary.ReadUvarint(r)
+	if err != nil || n > uint64(len(data)) {
+		return errBad
+	}
+	out := make(FileList, n)
+	prev := ""
+	var sum [sha256.Size]byte
+	for i := range out {
+		shared, err := binary.ReadUvarint(r)
+		if err != nil || shared > uint64(len(prev)) {
+			return errBad
+		}
+		rest, err := readString(r)
+		if err != nil {
+			return errBad
+		}
+		site, err := readString(r)
+		if err != nil {
+			return errBad
+		}
+		if _, err := io.ReadFull(r, sum[:]); err != nil {
+			return errBad
+		}
+		seed, err := r.ReadByte()
+		if err != nil || seed > 1 {
+			return errBad
+		}
+		p := prev[:shared] + rest
+		out[i] = File{Path: p, Site: site, Hash: hex.EncodeToString(sum[:]), Seed: seed == 1}
+		prev = p
+	}
+	if r.Len() != 0 {
+		return errBad
+	}
+	*l = out
+	return nil
+}
+
+func appendString(buf []byte, s string) []byte {
+	return append(binary.AppendUvarint(buf, uint64(len(s))), s...)
+}
+
+func readString(r *bytes.Reader) (string, error) {
+	n, err := binary.ReadUvarint(r)
+	if err != nil || n > uint64(r.Len()) {
+		return "", errors.New("short")
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return "", err
+	}
+	return string(b), nil
 }
 
 // Site returns the record of the named site.

@@ -2,6 +2,7 @@ package index
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/fleetgen/fleetgen/pkg/cache"
@@ -114,8 +115,10 @@ func TestSaveLoad(t *testing.T) {
 	}
 	root := t.TempDir()
 	b := NewBuilder("salt", "inputs")
-	b.AddFile(File{Path: "b.yaml", Hash: "2"})
-	b.AddFile(File{Path: "a.yaml", Hash: "1", Site: "x"})
+	h1, h2 := strings.Repeat("1", 64), strings.Repeat("2", 64)
+	b.AddFile(File{Path: "overlays/x/b.yaml", Hash: h2, Site: "x", Seed: true})
+	b.AddFile(File{Path: "overlays/x/a.yaml", Hash: h1, Site: "x"})
+	b.AddFile(File{Path: "base/a.yaml", Hash: h1})
 	b.SetSelected([]string{"y", "x"})
 	b.AddSite(Site{Name: "y", Dir: "overlays/y", Digest: "d"}, []string{"e:\x00"})
 	b.AddSite(Site{Name: "x", Dir: "overlays/x", Digest: "d"}, []string{"e:\x00"})
@@ -132,8 +135,15 @@ func TestSaveLoad(t *testing.T) {
 	if s, ok := x.Site("x"); !ok || s.Dir != "overlays/x" || !reflect.DeepEqual(x.UnitsOf(s), []string{"e:\x00"}) {
 		t.Errorf("Site(x) = %+v, %v", s, ok)
 	}
-	if x.Files[0].Path != "a.yaml" || string(x.Stats) != "stats" || !reflect.DeepEqual(x.Selected, []string{"x", "y"}) {
+	wantFiles := FileList{{Path: "base/a.yaml", Hash: h1}, {Path: "overlays/x/a.yaml", Hash: h1, Site: "x"}, {Path: "overlays/x/b.yaml", Hash: h2, Site: "x", Seed: true}}
+	if !reflect.DeepEqual(x.Files, wantFiles) || string(x.Stats) != "stats" || !reflect.DeepEqual(x.Selected, []string{"x", "y"}) {
 		t.Errorf("loaded index = %+v", x)
+	}
+	if err := SaveStats(c, root, []byte("new stats")); err != nil {
+		t.Fatal(err)
+	}
+	if x := Load(c, root, "salt"); x == nil || string(x.Stats) != "new stats" {
+		t.Error("SaveStats did not replace the stat cache")
 	}
 	if Load(c, root, "other salt") != nil {
 		t.Error("an index of another program was loaded")
@@ -146,5 +156,26 @@ func TestSaveLoad(t *testing.T) {
 	}
 	if Load(c, root, "salt") != nil {
 		t.Error("a damaged index was loaded")
+	}
+}
+
+// A damaged file list is an error, never a wrong list.
+func TestFileListDamaged(t *testing.T) {
+	l := FileList{{Path: "base/a.yaml", Hash: strings.Repeat("a", 64)}, {Path: "base/b.yaml", Site: "s", Hash: strings.Repeat("b", 64), Seed: true}}
+	data, err := l.GobEncode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back FileList
+	if err := back.GobDecode(data); err != nil || !reflect.DeepEqual(back, l) {
+		t.Fatalf("round trip: %v %+v", err, back)
+	}
+	for i := range len(data) {
+		if err := back.GobDecode(data[:i]); err == nil {
+			t.Errorf("truncated to %d bytes: no error", i)
+		}
+	}
+	if err := back.GobDecode(append(data, 0)); err == nil {
+		t.Error("trailing byte: no error")
 	}
 }

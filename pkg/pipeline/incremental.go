@@ -86,26 +86,6 @@ func inputsDigest(inputs []inventory.Input, set fs.FS, sel selector.Selector) (s
 	return index.Inputs(parts...), nil
 }
 
-// fsTree answers the units of index records from a laid-out tree.
-type fsTree struct{ fs *treefs.FS }
-
-func (t fsTree) EntryDigest(rel string) string {
-	fi, err := t.fs.Stat(path.Join(memRoot, rel))
-	switch {
-	case err != nil:
-		return "-"
-	case fi.IsDir():
-		return "d"
-	}
-	h, ok := t.fs.Hash(rel)
-	if !ok {
-		return "?"
-	}
-	return "f" + h
-}
-
-func (t fsTree) ListDigest(rel string) string { return t.fs.DirDigest(rel) }
-
 // overlayDir is a target's overlay directory relative to the tree root.
 func overlayDir(t verify.Target) string {
 	return path.Clean(trimRoot(t.Dir))
@@ -228,11 +208,7 @@ func (inc *incremental) shortcut(digest string) *Result {
 	for i, f := range prev.Files {
 		tree.Files[i] = render.File{Path: f.Path, Site: f.Site, Hash: f.Hash, Seed: f.Seed}
 	}
-	fsys, err := layout(tree, inc.output, inc.stats)
-	if err != nil {
-		return nil
-	}
-	tr := fsTree{fsys}
+	tr := newDiskView(tree.Files, inc.output, inc.stats)
 	results := make([]verify.Result, len(prev.Selected))
 	ok := make([]bool, len(prev.Selected))
 	parallel(len(prev.Selected), func(i int) {
@@ -251,8 +227,8 @@ func (inc *incremental) shortcut(digest string) *Result {
 	for _, n := range prev.Selected {
 		res.selected[n] = true
 	}
-	// Nothing new was learnt but the stat cache: keep the index as it is.
-	res.next = index.Rebuild(prev)
+	// Nothing new was learnt but the stat cache: the index stays as it is.
+	res.next, res.statsOnly = index.Rebuild(prev), true
 	return res
 }
 
@@ -264,9 +240,15 @@ func (r *Result) SaveIndex() error {
 	if r == nil || r.inc == nil || r.next == nil {
 		return nil
 	}
+	if r.statsOnly && !r.inc.stats.Dirty() {
+		return nil
+	}
 	stats, err := r.inc.stats.MarshalBinary()
 	if err != nil {
 		return err
+	}
+	if r.statsOnly {
+		return index.SaveStats(r.inc.cache, r.inc.output, stats)
 	}
 	return r.next.Index(stats).Save(r.inc.cache, r.inc.output)
 }

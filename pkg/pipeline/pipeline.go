@@ -107,6 +107,9 @@ type Result struct {
 	selected map[string]bool
 	inc      *incremental
 	next     *index.Builder
+	// statsOnly: the index is the last run's; only the stat cache may
+	// need saving.
+	statsOnly bool
 }
 
 // Selects reports whether site is one of the selected sites.

@@ -179,6 +179,10 @@ type inspector struct {
 	// beforeRead, when set (tests only), is called between a file's Lstat
 	// and its read.
 	beforeRead func(rel string)
+	// lstat, when set, looks a path up in one system call (rootLstat):
+	// prefetch only reads the states of files, so it checks each parent
+	// with it and reads through the roots only the files it must hash.
+	lstat func(rel string) (fs.FileInfo, error)
 }
 
 // close releases the directories the inspector holds open.
@@ -260,10 +264,14 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 		}
 		var fi fs.FileInfo
 		var err error
-		if last {
+		switch {
+		case in.lstat != nil:
+			// Every parent of p is checked already.
+			fi, err = in.lstat(p)
+		case last:
 			lr, name := in.leaf(rel)
 			fi, err = lr.Lstat(name)
-		} else {
+		default:
 			// Every parent of p is checked already.
 			pr, name := in.within(strings.Join(parts[:i], "/"), parts[i])
 			fi, err = pr.Lstat(name)
@@ -286,6 +294,11 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 		case !fi.Mode().IsRegular():
 			return diskState{}, fmt.Errorf("%s: not a regular file (%s)", rel, fi.Mode().Type())
 		default:
+			if in.useStats {
+				if h, ok := in.stats.Hash(rel, fi); ok {
+					return diskState{exists: true, hash: h, mode: fi.Mode().Perm()}, nil
+				}
+			}
 			lr, name := in.leaf(rel)
 			if in.stats == nil {
 				data, err := lr.ReadFile(name)
@@ -293,11 +306,6 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 					return diskState{}, fmt.Errorf("%s: %w", rel, err)
 				}
 				return diskState{exists: true, hash: hashOf(data), data: data, mode: fi.Mode().Perm()}, nil
-			}
-			if in.useStats {
-				if h, ok := in.stats.Hash(rel, fi); ok {
-					return diskState{exists: true, hash: h, mode: fi.Mode().Perm()}, nil
-				}
 			}
 			in.stats.reads.Add(1)
 			if in.beforeRead != nil {
@@ -340,6 +348,9 @@ func prefetch(r *os.Root, paths []string, want func(string) bool, stats *StatCac
 			defer wg.Done()
 			in := newInspector(r)
 			in.stats, in.useStats = stats, stats != nil
+			var release func()
+			in.lstat, release = rootLstat(r)
+			defer release()
 			defer in.close()
 			for g := range next {
 				for i := g.from; i < g.to; i++ {

@@ -53,6 +53,9 @@ type StatCache struct {
 	entries map[string]*statEntry
 	// now is the clock for record and save times (tests move it forward).
 	now func() time.Time
+	// changed is set when an entry was recorded, replaced or dropped in
+	// this process (see Dirty).
+	changed bool
 	// reads counts the files read from disk while this cache was in use;
 	// tests use it to check what a plan did not read.
 	reads atomic.Int64
@@ -113,6 +116,7 @@ func (c *StatCache) Hash(rel string, fi fs.FileInfo) (hash string, ok bool) {
 		return "", false
 	case e.st != k:
 		delete(c.entries, rel)
+		c.changed = true
 		return "", false
 	case k.mtime >= e.horizon-int64(racyWindow):
 		return "", false
@@ -141,13 +145,35 @@ func (c *StatCache) Record(rel string, fi fs.FileInfo, hash string) {
 		c.entries = map[string]*statEntry{}
 	}
 	c.entries[rel] = e
+	c.changed = true
 }
 
 // forget drops the entry of rel (the file was deleted).
 func (c *StatCache) forget(rel string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.entries, rel)
+	if _, ok := c.entries[rel]; ok {
+		delete(c.entries, rel)
+		c.changed = true
+	}
+}
+
+// Dirty reports whether MarshalBinary would save something other than
+// what was loaded: an entry was recorded, replaced or dropped, or a loaded
+// entry was not used (and would be left out). A cache that is not dirty
+// need not be saved again.
+func (c *StatCache) Dirty() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.changed {
+		return true
+	}
+	for _, e := range c.entries {
+		if !e.used {
+			return true
+		}
+	}
+	return false
 }
 
 // statKeyOf returns the stat data of a regular file; false for anything else

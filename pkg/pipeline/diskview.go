@@ -1,0 +1,321 @@
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/fleetgen/fleetgen/pkg/index"
+	"github.com/fleetgen/fleetgen/pkg/render"
+	fstree "github.com/fleetgen/fleetgen/pkg/tree"
+	"github.com/fleetgen/fleetgen/pkg/treefs"
+)
+
+// Digests of what a laid-out tree holds at a path (index.Tree). fsTree
+// computes them from a laid-out file system, diskView from the recorded
+// render and the disk; both must agree for every path.
+const (
+	absentDigest = "-"
+	dirDigest    = "d"
+	filePrefix   = "f"
+)
+
+// listDigest is the digest of a directory listing: each name with the
+// entry digest of what it is.
+func listDigest(names []string, entry func(name string) string) string {
+	h := sha256.New()
+	for _, n := range names {
+		h.Write([]byte(n))
+		h.Write([]byte{0})
+		h.Write([]byte(entry(n)))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// fsTree answers the units of index records from a laid-out tree.
+type fsTree struct{ fs *treefs.FS }
+
+var _ index.Tree = fsTree{}
+
+func (t fsTree) EntryDigest(rel string) string {
+	fi, err := t.fs.Stat(path.Join(memRoot, rel))
+	switch {
+	case err != nil:
+		return absentDigest
+	case fi.IsDir():
+		return dirDigest
+	}
+	h, ok := t.fs.Hash(rel)
+	if !ok {
+		return "?" // unreadable: never equal to a recorded digest
+	}
+	return filePrefix + h
+}
+
+func (t fsTree) ListDigest(rel string) string {
+	abs := path.Join(memRoot, rel)
+	if !t.fs.IsDir(abs) {
+		return absentDigest
+	}
+	names, err := t.fs.ReadDir(abs)
+	if err != nil {
+		return "?"
+	}
+	sort.Strings(names)
+	return listDigest(names, func(n string) string { return t.EntryDigest(path.Join(rel, n)) })
+}
+
+// diskView answers the same questions as fsTree for the tree MemFS would
+// lay out from a render known by hashes and the output directory, without
+// walking the output directory: it looks at the disk only where asked.
+type diskView struct {
+	output   string
+	rendered map[string]string // non-seed rendered files: path → hash
+	seeds    map[string]string // seed files: path → rendered hash
+	dirs     map[string]bool   // parents of every rendered file, "" included
+	stats    *fstree.StatCache
+
+	// owned are the files fleetgen wrote that the tree no longer has (the
+	// write deletes them), from the ledger, read when first needed: only
+	// files on disk that the render does not produce are looked up in it.
+	ownedOnce sync.Once
+	owned     map[string]bool
+
+	childrenOnce sync.Once
+	children     map[string][]string // rendered dir → names in it
+
+	memo sync.Map // "e"+rel or "l"+rel → digest
+}
+
+var _ index.Tree = (*diskView)(nil)
+
+func newDiskView(files []render.File, output string, stats *fstree.StatCache) *diskView {
+	v := &diskView{output: output, rendered: map[string]string{}, seeds: map[string]string{},
+		dirs: map[string]bool{"": true}, stats: stats}
+	for _, f := range files {
+		if f.Seed {
+			v.seeds[f.Path] = f.ContentHash()
+		} else {
+			v.rendered[f.Path] = f.ContentHash()
+		}
+		for d := path.Dir(f.Path); d != "."; d = path.Dir(d) {
+			if v.dirs[d] {
+				break
+			}
+			v.dirs[d] = true
+		}
+	}
+	return v
+}
+
+// deleted reports whether the write deletes the file at rel: fleetgen
+// wrote it (the ledger says so) and the tree no longer has it.
+func (v *diskView) deleted(rel string) bool {
+	if _, ok := v.rendered[rel]; ok {
+		return false
+	}
+	if _, ok := v.seeds[rel]; ok {
+		return false
+	}
+	v.ownedOnce.Do(func() {
+		v.owned = map[string]bool{}
+		if led, err := fstree.ReadLedger(v.output); err == nil {
+			for _, e := range led.Entries {
+				v.owned[e.Path] = true
+			}
+		}
+	})
+	return v.owned[rel]
+}
+
+// excluded reports whether MemFS leaves rel out whatever is on disk.
+func excluded(rel string) bool {
+	if rel == render.ReservedDir || strings.HasPrefix(rel, render.ReservedDir+"/") {
+		return true
+	}
+	for _, part := range strings.Split(rel, "/") {
+		if part == ".git" {
+			return true
+		}
+	}
+	return false
+}
+
+// lstat is what MemFS's walk of the output directory would see at rel:
+// nil when it would not see a regular file or directory there (missing,
+// excluded, a symbolic link, or below one).
+func (v *diskView) lstat(rel string) fs.FileInfo {
+	if v.output == "" || rel == "" || excluded(rel) {
+		return nil
+	}
+	if parent := path.Dir(rel); parent != "." && !v.realDir(parent) {
+		return nil
+	}
+	fi, err := os.Lstat(filepath.Join(v.output, filepath.FromSlash(rel)))
+	if err != nil || !(fi.Mode().IsRegular() || fi.IsDir()) {
+		return nil
+	}
+	return fi
+}
+
+// realDir reports whether rel is a directory on disk reached without
+// symbolic links.
+func (v *diskView) realDir(rel string) bool {
+	if d, ok := v.memo.Load("r" + rel); ok {
+		return d.(bool)
+	}
+	fi := v.lstat(rel)
+	ok := fi != nil && fi.IsDir()
+	v.memo.Store("r"+rel, ok)
+	return ok
+}
+
+func (v *diskView) EntryDigest(rel string) string {
+	if h, ok := v.rendered[rel]; ok {
+		return filePrefix + h
+	}
+	if d, ok := v.memo.Load("e" + rel); ok {
+		return d.(string)
+	}
+	d := v.entry(rel)
+	v.memo.Store("e"+rel, d)
+	return d
+}
+
+func (v *diskView) entry(rel string) string {
+	fi := v.lstat(rel)
+	switch {
+	case fi != nil && fi.Mode().IsRegular() && !v.deleted(rel):
+		if h, ok := v.diskHash(rel, fi); ok {
+			return filePrefix + h
+		}
+		return "?"
+	case v.seeds[rel] != "":
+		if fi != nil && fi.IsDir() {
+			return "?" // a directory where a seed goes: let the full run decide
+		}
+		return filePrefix + v.seeds[rel]
+	case v.dirs[rel]:
+		return dirDigest
+	case fi != nil && fi.IsDir() && v.holdsFiles(rel):
+		return dirDigest
+	}
+	return absentDigest
+}
+
+// diskHash is the content hash of the regular file at rel.
+func (v *diskView) diskHash(rel string, fi fs.FileInfo) (string, bool) {
+	if v.stats != nil {
+		if h, ok := v.stats.Hash(rel, fi); ok {
+			return h, true
+		}
+	}
+	p := filepath.Join(v.output, filepath.FromSlash(rel))
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return "", false
+	}
+	sum := sha256.Sum256(data)
+	h := hex.EncodeToString(sum[:])
+	if v.stats != nil {
+		if after, err := os.Lstat(p); err == nil && sameStat(fi, after) {
+			v.stats.Record(rel, after, h)
+		}
+	}
+	return h, true
+}
+
+// holdsFiles reports whether the disk directory rel holds a file MemFS
+// would lay out (it lays out files, and directories only through them).
+func (v *diskView) holdsFiles(rel string) bool {
+	names := v.diskNames(rel)
+	for _, n := range names {
+		child := path.Join(rel, n)
+		fi := v.lstat(child)
+		switch {
+		case fi == nil:
+		case fi.Mode().IsRegular() && !v.deleted(child):
+			return true
+		case fi.IsDir() && v.holdsFiles(child):
+			return true
+		}
+	}
+	return false
+}
+
+func (v *diskView) diskNames(rel string) []string {
+	if !v.realDir(rel) && rel != "" {
+		return nil
+	}
+	entries, err := os.ReadDir(filepath.Join(v.output, filepath.FromSlash(rel)))
+	if err != nil {
+		return nil
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+	}
+	return names
+}
+
+func (v *diskView) ListDigest(rel string) string {
+	if d, ok := v.memo.Load("l" + rel); ok {
+		return d.(string)
+	}
+	d := v.list(rel)
+	v.memo.Store("l"+rel, d)
+	return d
+}
+
+func (v *diskView) list(rel string) string {
+	if v.EntryDigest(rel) != dirDigest && rel != "" {
+		return absentDigest
+	}
+	v.childrenOnce.Do(v.indexChildren)
+	set := map[string]bool{}
+	for _, n := range v.children[rel] {
+		set[n] = true
+	}
+	if v.output != "" {
+		for _, n := range v.diskNames(rel) {
+			set[n] = true
+		}
+	}
+	var names []string
+	for n := range set {
+		if d := v.EntryDigest(path.Join(rel, n)); d != absentDigest {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return listDigest(names, func(n string) string { return v.EntryDigest(path.Join(rel, n)) })
+}
+
+func (v *diskView) indexChildren() {
+	v.children = map[string][]string{}
+	seen := map[string]bool{}
+	add := func(p string) {
+		for !seen[p] && p != "." && p != "" {
+			seen[p] = true
+			dir := path.Dir(p)
+			if dir == "." {
+				dir = ""
+			}
+			v.children[dir] = append(v.children[dir], path.Base(p))
+			p = dir
+		}
+	}
+	for p := range v.rendered {
+		add(p)
+	}
+	for p := range v.seeds {
+		add(p)
+	}
+}
