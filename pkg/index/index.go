@@ -72,8 +72,9 @@ func (s *Site) Result() verify.Result {
 	return verify.Result{Site: s.Name, Dir: s.Dir, Skipped: s.Skipped, Findings: s.Findings}
 }
 
-// Key is the cache key of the index of the tree at root.
-func Key(root string) string { return key(root) }
+// Keys are the cache keys of the index of the tree at root and of its
+// stat cache.
+func Keys(root string) []string { return []string{key(root), statsKey(root)} }
 
 func key(root string) string {
 	return cache.Key([]byte(format), []byte(absRoot(root)))
