@@ -7,8 +7,11 @@ import (
 	"io"
 	"path"
 	"reflect"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
@@ -110,27 +113,24 @@ func (c *Checker) Check(files map[string][]byte, sites []string) []error {
 		}
 	}
 	sort.Strings(paths)
-	for _, p := range paths {
-		docs, err := decodeAll(files[p])
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", p, err))
-			continue
-		}
-		for i, d := range docs {
-			o := object{file: p, doc: i + 1, obj: d}
-			r := c.v.Validate(d)
-			switch {
-			case r.Skipped:
-				apiVersion, kind := o.gvk()
-				errs = append(errs, fmt.Errorf("%s: %s %s is not a wiring kind fleetgen knows (%s)", o.where(), apiVersion, kind, knownKinds()))
-				continue
-			case len(r.Errors) > 0:
-				for _, fe := range r.Errors {
-					errs = append(errs, fmt.Errorf("%s: %s: %w", o.where(), r.Object(), fe))
-				}
+	// Decoding and validating each file is most of the cost (one file per
+	// site): it runs on every CPU, and the results are taken in file order.
+	results := make([]fileCheck, len(paths))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(paths), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(paths); i = int(next.Add(1) - 1) {
+				results[i] = c.checkFile(paths[i], files[paths[i]])
 			}
-			objs = append(objs, o)
-		}
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
+		errs = append(errs, r.errs...)
+		objs = append(objs, r.objs...)
 	}
 
 	known := make(map[string]bool, len(sites))
@@ -210,6 +210,37 @@ func (c *Checker) Check(files map[string][]byte, sites []string) []error {
 	}
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errs
+}
+
+// fileCheck is what one wiring file yields: its problems and its objects.
+type fileCheck struct {
+	errs []error
+	objs []object
+}
+
+// checkFile decodes one wiring file and validates its objects.
+func (c *Checker) checkFile(p string, data []byte) (res fileCheck) {
+	docs, err := decodeAll(data)
+	if err != nil {
+		res.errs = append(res.errs, fmt.Errorf("%s: %w", p, err))
+		return res
+	}
+	for i, d := range docs {
+		o := object{file: p, doc: i + 1, obj: d}
+		r := c.v.Validate(d)
+		switch {
+		case r.Skipped:
+			apiVersion, kind := o.gvk()
+			res.errs = append(res.errs, fmt.Errorf("%s: %s %s is not a wiring kind fleetgen knows (%s)", o.where(), apiVersion, kind, knownKinds()))
+			continue
+		case len(r.Errors) > 0:
+			for _, fe := range r.Errors {
+				res.errs = append(res.errs, fmt.Errorf("%s: %s: %w", o.where(), r.Object(), fe))
+			}
+		}
+		res.objs = append(res.objs, o)
+	}
+	return res
 }
 
 // isWiringFile reports whether p is a YAML file under clusters/<dir>/ or

@@ -77,17 +77,29 @@ func siteFactsFile(s inventory.Site) ([]byte, error) {
 // and waivers generate used. A template set that renders a file at that
 // path is an error.
 func addSiteFacts(fleet *inventory.Fleet, tree *render.Tree) error {
-	for _, s := range fleet.Sites {
+	facts := make([]render.File, len(fleet.Sites))
+	errs := make([]error, len(fleet.Sites))
+	parallel(len(fleet.Sites), func(i int) {
+		s := fleet.Sites[i]
 		p := path.Join("overlays", s.Name, verify.SiteFactsFile)
 		if _, ok := tree.Lookup(p); ok {
-			return fmt.Errorf("%s: the template set renders a file where fleetgen writes the site's facts; rename the template", p)
+			errs[i] = fmt.Errorf("%s: the template set renders a file where fleetgen writes the site's facts; rename the template", p)
+			return
 		}
 		data, err := siteFactsFile(s)
 		if err != nil {
+			errs[i] = err
+			return
+		}
+		facts[i] = render.File{Path: p, Data: data, Site: s.Name}
+		facts[i].Hash = facts[i].ContentHash()
+	})
+	for _, err := range errs {
+		if err != nil {
 			return err
 		}
-		tree.Files = append(tree.Files, render.File{Path: p, Data: data, Site: s.Name})
 	}
+	tree.Files = append(tree.Files, facts...)
 	tree.Sort()
 	return nil
 }

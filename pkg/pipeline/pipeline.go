@@ -11,7 +11,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"sync"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
@@ -324,38 +326,92 @@ func diskFiles(tree *render.Tree, output string, stats *fstree.StatCache) (map[s
 			owned[e.Path] = true
 		}
 	}
-	err := filepath.WalkDir(output, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(output, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			if rel == render.ReservedDir || d.Name() == ".git" {
-				return filepath.SkipDir
-			}
-			return nil
-		}
+	var mu sync.Mutex
+	err := walkParallel(output, func(rel string, d fs.DirEntry) error {
 		if !d.Type().IsRegular() || rendered[rel] {
 			return nil
 		}
 		if _, inTree := rendered[rel]; !inTree && owned[rel] {
 			return nil // fleetgen wrote it and no longer renders it: deleted on write
 		}
-		f, err := diskFile(p, rel, d, stats)
+		f, err := diskFile(filepath.Join(output, filepath.FromSlash(rel)), rel, d, stats)
 		if err != nil {
 			return err
 		}
+		mu.Lock()
 		files[rel] = f
+		mu.Unlock()
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", output, err)
 	}
 	return files, nil
+}
+
+// walkParallel calls visit for every entry that is not a directory under
+// root (rel slash-separated), reading directories on every CPU. It does not
+// follow symbolic links and skips .fleetgen/ at the top and every .git
+// directory. visit may be called from several goroutines at once. The
+// first error stops the walk and is returned.
+func walkParallel(root string, visit func(rel string, d fs.DirEntry) error) error {
+	var (
+		mu      sync.Mutex
+		cond    = sync.NewCond(&mu)
+		queue   = []string{""}
+		pending = 1 // directories queued or being read
+		first   error
+	)
+	worker := func() {
+		for {
+			mu.Lock()
+			for len(queue) == 0 && pending > 0 && first == nil {
+				cond.Wait()
+			}
+			if pending == 0 || first != nil {
+				mu.Unlock()
+				return
+			}
+			dir := queue[len(queue)-1]
+			queue = queue[:len(queue)-1]
+			mu.Unlock()
+
+			var subdirs []string
+			entries, err := os.ReadDir(filepath.Join(root, filepath.FromSlash(dir)))
+			for _, e := range entries {
+				if err != nil {
+					break
+				}
+				rel := path.Join(dir, e.Name())
+				if e.IsDir() {
+					if (dir == "" && e.Name() == render.ReservedDir) || e.Name() == ".git" {
+						continue
+					}
+					subdirs = append(subdirs, rel)
+					continue
+				}
+				err = visit(rel, e)
+			}
+			mu.Lock()
+			if err != nil && first == nil {
+				first = err
+			}
+			queue = append(queue, subdirs...)
+			pending += len(subdirs) - 1
+			cond.Broadcast()
+			mu.Unlock()
+		}
+	}
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			worker()
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 // diskFile is the file at p (rel in the tree) as a build will see it. It
