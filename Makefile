@@ -30,6 +30,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzRenderConfig -fuzztime=$(FUZZTIME) ./pkg/render/
 	$(GO) test -run='^$$' -fuzz=FuzzConfigRoundTrip -fuzztime=$(FUZZTIME) ./pkg/verify/
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=$(FUZZTIME) ./pkg/schema/
+	$(GO) test -run='^$$' -fuzz=FuzzSameAsInMemory -fuzztime=$(FUZZTIME) ./pkg/treefs/
+	$(GO) test -run='^$$' -fuzz=FuzzStatCacheUnmarshal -fuzztime=$(FUZZTIME) ./pkg/tree/
 
 ## bench: render and verify benchmarks, then the fleet benchmark (cmd/fleetbench):
 ## generate cold, check warm, one-site/component/base edits, kubectl kustomize
@@ -38,6 +40,8 @@ fuzz:
 BENCH_SITES ?= 1000
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/pipeline/
+	$(GO) test -run='^$$' -bench='EngineRender1000' -benchmem ./pkg/render/
+	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/tree/ ./pkg/treefs/
 	$(GO) run ./cmd/fleetbench -sites $(BENCH_SITES) -bin $(BIN)
 
 ## lint: formatting and vet

@@ -28,7 +28,7 @@ const cacheDirEnv = "FLEETGEN_CACHE_DIR"
 func addRunFlags(cmd *cobra.Command, o *RunOptions) {
 	f := cmd.Flags()
 	f.IntVar(&o.Workers, "workers", 0, "overlays built at once (0: one per CPU)")
-	f.BoolVar(&o.NoCache, "no-cache", false, "build every overlay; do not read or write the verification cache ($"+cacheDirEnv+", default the user cache directory/fleetgen)")
+	f.BoolVar(&o.NoCache, "no-cache", false, "build every overlay and read every file; do not read or write the verification cache or the tree's index ($"+cacheDirEnv+", default the user cache directory/fleetgen)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress line and no notes; only results and errors")
 }
 

@@ -171,8 +171,8 @@ func (inc *incremental) record(digest string, tree *render.Tree, targets []verif
 			Skipped: r.Skipped, Findings: r.Findings,
 		}, units: units, ok: true}
 	})
-	for i, r := range fresh {
-		built[r.Site] = true
+	for i := range fresh {
+		built[fresh[i].Site] = true
 		if recs[i].ok {
 			b.AddSite(recs[i].site, recs[i].units)
 		}
@@ -223,7 +223,7 @@ func (inc *incremental) shortcut(digest string) *Result {
 		}
 	}
 	res := &Result{Tree: tree, Report: &verify.Report{Results: results}, Partial: true,
-		Stats: inc.stats, selected: map[string]bool{}, inc: inc}
+		Stats: inc.stats, Reused: append([]string(nil), prev.Selected...), selected: map[string]bool{}, inc: inc}
 	for _, n := range prev.Selected {
 		res.selected[n] = true
 	}

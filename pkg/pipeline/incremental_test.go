@@ -84,9 +84,13 @@ func (f *incrementalFleet) write(res *Result) {
 
 // built lists the sites a run verified rather than took from the index.
 func built(res *Result) []string {
+	reused := map[string]bool{}
+	for _, s := range res.Reused {
+		reused[s] = true
+	}
 	var out []string
 	for _, r := range res.Report.Results {
-		if r.Accesses != nil || r.Err != nil {
+		if !reused[r.Site] {
 			out = append(out, r.Site)
 		}
 	}

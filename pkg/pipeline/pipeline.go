@@ -105,6 +105,9 @@ type Result struct {
 	// Stats is the output tree's stat cache, for tree.PlanOptions.Stats;
 	// nil unless the run was incremental.
 	Stats *fstree.StatCache
+	// Reused are the sites whose verdict an incremental run took from the
+	// index instead of verifying them, sorted.
+	Reused []string
 
 	selected map[string]bool
 	inc      *incremental
@@ -180,12 +183,20 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	report.Results = append(append(make([]verify.Result, 0, len(targets)), reused...), fresh...)
 	sort.Slice(report.Results, func(i, j int) bool { return report.Results[i].Site < report.Results[j].Site })
 	res := &Result{Fleet: fleet, Tree: tree, Report: report, Selected: selected, selected: map[string]bool{}, inc: inc}
+	for _, r := range reused {
+		res.Reused = append(res.Reused, r.Site)
+	}
 	for _, s := range selected.Sites {
 		res.selected[s.Name] = true
 	}
 	if inc != nil {
 		res.Stats = inc.stats
 		res.next = inc.record(digest, tree, targets, fresh, fsys)
+	}
+	// The accesses are recorded in the index; a large fleet need not hold
+	// them for the rest of the run.
+	for i := range report.Results {
+		report.Results[i].Accesses = nil
 	}
 	return res, nil
 }
