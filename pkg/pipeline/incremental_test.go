@@ -217,3 +217,32 @@ func TestIncrementalDamagedIndex(t *testing.T) {
 		t.Fatalf("damaged index: partial=%v ok=%v built=%v", res.Partial, res.Report.OK(), built(res))
 	}
 }
+
+// A site whose build reads another site's files is verified again when
+// those files change: records follow what a build read, not directories.
+func TestIncrementalCrossSite(t *testing.T) {
+	f := newIncrementalFleet(t, 4)
+	a, b := benchfleet.SiteName(0), benchfleet.SiteName(2)
+	localA := filepath.Join(f.out, "overlays", a, "local", "kustomization.yaml")
+	editFile(t, localA, func(string) string {
+		return "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncomponents:\n  - ../../" + b + "/local\n"
+	})
+	res := f.run()
+	if !res.Report.OK() || strings.Join(built(res), ",") != a {
+		t.Fatalf("site %s now uses %s's component: ok=%v built=%v (%v)", a, b, res.Report.OK(), built(res), res.Report.Err())
+	}
+	f.write(res)
+	if res = f.run(); !res.Partial || len(built(res)) != 0 {
+		t.Fatalf("unchanged: partial=%v built=%v", res.Partial, built(res))
+	}
+	localB := filepath.Join(f.out, "overlays", b, "local", "kustomization.yaml")
+	editFile(t, localB, func(s string) string { return s + "resources: [missing.yaml]\n" })
+	res = f.run()
+	failed := map[string]bool{}
+	for _, r := range res.Report.Failed() {
+		failed[r.Site] = true
+	}
+	if !failed[a] || !failed[b] || len(failed) != 2 {
+		t.Fatalf("breaking %s's component: failed %v, want %s and %s", b, failed, a, b)
+	}
+}
