@@ -258,18 +258,6 @@ func (x *Index) Site(name string) (*Site, bool) {
 // UnitsOf returns the unit list of a record.
 func (x *Index) UnitsOf(s *Site) []string { return x.Units[s.Units] }
 
-// Hashes returns the set of content hashes of the recorded files.
-func (x *Index) Hashes() map[string]bool {
-	set := make(map[string]bool, len(x.Files))
-	if x == nil {
-		return set
-	}
-	for _, f := range x.Files {
-		set[f.Hash] = true
-	}
-	return set
-}
-
 // Builder assembles a new index, sharing equal unit lists.
 type Builder struct {
 	x     Index

@@ -49,12 +49,19 @@ func (inc *incremental) statCache() *fstree.StatCache {
 	return inc.stats
 }
 
-// parsed tells the render which contents parsed back in the last run.
+// parsed tells the render which contents parsed back in the last run:
+// those of its YAML files (a file of another kind was never parsed, even
+// if a YAML file has the same content now).
 func (inc *incremental) parsed() func(string) bool {
 	if inc == nil || inc.prev == nil {
 		return nil
 	}
-	known := inc.prev.Hashes()
+	known := make(map[string]bool, len(inc.prev.Files))
+	for _, f := range inc.prev.Files {
+		if ext := path.Ext(f.Path); ext == ".yaml" || ext == ".yml" {
+			known[f.Hash] = true
+		}
+	}
 	return func(h string) bool { return known[h] }
 }
 

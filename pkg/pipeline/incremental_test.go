@@ -13,6 +13,8 @@ import (
 
 	"github.com/fleetgen/fleetgen/pkg/benchfleet"
 	"github.com/fleetgen/fleetgen/pkg/cache"
+	"github.com/fleetgen/fleetgen/pkg/index"
+	"github.com/fleetgen/fleetgen/pkg/render"
 	fstree "github.com/fleetgen/fleetgen/pkg/tree"
 	"github.com/fleetgen/fleetgen/templates"
 )
@@ -244,5 +246,25 @@ func TestIncrementalCrossSite(t *testing.T) {
 	}
 	if !failed[a] || !failed[b] || len(failed) != 2 {
 		t.Fatalf("breaking %s's component: failed %v, want %s and %s", b, failed, a, b)
+	}
+}
+
+// Only YAML files of the last run count as parsed: a text file with the
+// same content as a new YAML file never vouches for it.
+func TestIncrementalParsedOnlyYAML(t *testing.T) {
+	h := func(s string) string { return render.File{Data: []byte(s)}.ContentHash() }
+	b := index.NewBuilder("s", "i")
+	b.AddFile(index.File{Path: "notes.txt", Hash: h("a: [")})
+	b.AddFile(index.File{Path: "base/a.yaml", Hash: h("a: 1\n")})
+	inc := &incremental{prev: b.Index(nil)}
+	parsed := inc.parsed()
+	if parsed(h("a: [")) {
+		t.Error("the content of a text file counts as parsed YAML")
+	}
+	if !parsed(h("a: 1\n")) {
+		t.Error("the content of a YAML file does not count as parsed")
+	}
+	if (*incremental)(nil).parsed() != nil {
+		t.Error("a run without an index knows parsed content")
 	}
 }
