@@ -79,7 +79,8 @@ type Options struct {
 	// whose build inputs are unchanged are not verified again, files whose
 	// stat is unchanged are not read again, and when the inventory, the
 	// template set and the selector are byte for byte those of the last
-	// run, the render is skipped too (Result.Partial). Result.SaveIndex
+	// run, the render is skipped too (Result.Partial). Results taken from
+	// the index carry no Objects (as with DropObjects). Result.SaveIndex
 	// stores the new index.
 	Incremental bool
 	// NoShortcut makes an incremental run render even when its inputs are
