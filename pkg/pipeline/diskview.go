@@ -217,19 +217,8 @@ func (v *diskView) diskHash(rel string, fi fs.FileInfo) (string, bool) {
 			return h, true
 		}
 	}
-	p := filepath.Join(v.output, filepath.FromSlash(rel))
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return "", false
-	}
-	sum := sha256.Sum256(data)
-	h := hex.EncodeToString(sum[:])
-	if v.stats != nil {
-		if after, err := os.Lstat(p); err == nil && sameStat(fi, after) {
-			v.stats.Record(rel, after, h)
-		}
-	}
-	return h, true
+	_, h, err := readHashed(filepath.Join(v.output, filepath.FromSlash(rel)), rel, fi, v.stats)
+	return h, err == nil
 }
 
 // holdsFiles reports whether the disk directory rel holds a file MemFS

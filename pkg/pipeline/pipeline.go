@@ -2,8 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -439,18 +437,28 @@ func diskFile(p, rel string, d fs.DirEntry, stats *fstree.StatCache) (treefs.Fil
 			return treefs.File{Path: rel, Hash: h, Size: before.Size(), Load: func() ([]byte, error) { return os.ReadFile(p) }}, nil
 		}
 	}
-	data, err := os.ReadFile(p)
+	data, h, err := readHashed(p, rel, before, stats)
 	if err != nil {
 		return treefs.File{}, err
 	}
-	sum := sha256.Sum256(data)
-	h := hex.EncodeToString(sum[:])
+	return treefs.File{Path: rel, Data: data, Hash: h, Size: int64(len(data))}, nil
+}
+
+// readHashed reads the file at p (rel in the tree, before its Lstat) and
+// hashes it; with stats, the hash is recorded when the file's stat did not
+// change during the read.
+func readHashed(p, rel string, before fs.FileInfo, stats *fstree.StatCache) ([]byte, string, error) {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, "", err
+	}
+	h := render.File{Data: data}.ContentHash()
 	if stats != nil {
 		if after, err := os.Lstat(p); err == nil && sameStat(before, after) {
 			stats.Record(rel, after, h)
 		}
 	}
-	return treefs.File{Path: rel, Data: data, Hash: h, Size: int64(len(data))}, nil
+	return data, h, nil
 }
 
 // sameStat reports whether a file looks unchanged between two stats.
