@@ -292,16 +292,6 @@ func (b *Builder) AddSite(s Site, units []string) {
 	b.x.Sites = append(b.x.Sites, s)
 }
 
-// Rebuild returns a builder holding everything of x but its stat cache.
-func Rebuild(x *Index) *Builder {
-	b := &Builder{x: *x, units: map[string]int{}}
-	b.x.Stats = nil
-	for i, u := range x.Units {
-		b.units[strings.Join(u, "\x00")] = i
-	}
-	return b
-}
-
 // Index returns the assembled index with its stat cache.
 func (b *Builder) Index(stats []byte) *Index {
 	x := b.x

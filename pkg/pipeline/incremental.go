@@ -26,6 +26,8 @@ type incremental struct {
 	salt   string
 	prev   *index.Index
 	stats  *fstree.StatCache
+	// targets memoises targetDigest by site.
+	targets sync.Map
 }
 
 func newIncremental(opts Options) *incremental {
@@ -58,7 +60,7 @@ func (inc *incremental) parsed() func(string) bool {
 	}
 	known := make(map[string]bool, len(inc.prev.Files))
 	for _, f := range inc.prev.Files {
-		if ext := path.Ext(f.Path); ext == ".yaml" || ext == ".yml" {
+		if render.IsYAML(f.Path) {
 			known[f.Hash] = true
 		}
 	}
@@ -105,6 +107,17 @@ func trimRoot(p string) string {
 	return p
 }
 
+// targetDigest is index.TargetDigest, computed once per site and run: both
+// reuse and record need it.
+func (inc *incremental) targetDigest(t verify.Target) string {
+	if d, ok := inc.targets.Load(t.Site); ok {
+		return d.(string)
+	}
+	d := index.TargetDigest(t)
+	inc.targets.Store(t.Site, d)
+	return d
+}
+
 // valid reports whether the record of site still stands for target t in
 // the tree.
 func (inc *incremental) valid(rec *index.Site, target string, tr index.Tree) bool {
@@ -123,7 +136,7 @@ func (inc *incremental) reuse(targets []verify.Target, fsys *treefs.FS) (todo []
 	parallel(len(targets), func(i int) {
 		t := targets[i]
 		rec, found := inc.prev.Site(t.Site)
-		ok[i] = found && rec.Dir == overlayDir(t) && inc.valid(rec, index.TargetDigest(t), tr)
+		ok[i] = found && rec.Dir == overlayDir(t) && inc.valid(rec, inc.targetDigest(t), tr)
 	})
 	for i, t := range targets {
 		if !ok[i] {
@@ -171,7 +184,7 @@ func (inc *incremental) record(digest string, tree *render.Tree, targets []verif
 		if !ok {
 			return
 		}
-		target := index.TargetDigest(t)
+		target := inc.targetDigest(t)
 		recs[i] = rec{site: index.Site{
 			Name: r.Site, Dir: dir, Target: target,
 			Digest:  index.Digest(inc.salt, target, dir, units, tr),
@@ -234,8 +247,8 @@ func (inc *incremental) shortcut(digest string) *Result {
 	for _, n := range prev.Selected {
 		res.selected[n] = true
 	}
-	// Nothing new was learnt but the stat cache: the index stays as it is.
-	res.next, res.statsOnly = index.Rebuild(prev), true
+	// Nothing new was learnt but the stat cache: the index stays as it is
+	// (res.next stays nil).
 	return res
 }
 
@@ -244,17 +257,17 @@ func (inc *incremental) shortcut(digest string) *Result {
 // not incremental has nothing to save. A cache that cannot be written only
 // costs time on the next run.
 func (r *Result) SaveIndex() error {
-	if r == nil || r.inc == nil || r.next == nil {
+	if r == nil || r.inc == nil {
 		return nil
 	}
-	if r.statsOnly && !r.inc.stats.Dirty() {
+	if r.next == nil && !r.inc.stats.Dirty() {
 		return nil
 	}
 	stats, err := r.inc.stats.MarshalBinary()
 	if err != nil {
 		return err
 	}
-	if r.statsOnly {
+	if r.next == nil {
 		return index.SaveStats(r.inc.cache, r.inc.output, stats)
 	}
 	return r.next.Index(stats).Save(r.inc.cache, r.inc.output)

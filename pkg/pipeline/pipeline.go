@@ -110,10 +110,9 @@ type Result struct {
 
 	selected map[string]bool
 	inc      *incremental
-	next     *index.Builder
-	// statsOnly: the index is the last run's; only the stat cache may
-	// need saving.
-	statsOnly bool
+	// next is the index this run learnt; nil when it is the last run's
+	// (the render was skipped), and only the stat cache may need saving.
+	next *index.Builder
 }
 
 // Selects reports whether site is one of the selected sites.
@@ -445,25 +444,17 @@ func diskFile(p, rel string, d fs.DirEntry, stats *fstree.StatCache) (treefs.Fil
 }
 
 // readHashed reads the file at p (rel in the tree, before its Lstat) and
-// hashes it; with stats, the hash is recorded when the file's stat did not
-// change during the read.
+// hashes it; with stats, the hash is recorded when the read is consistent
+// with before.
 func readHashed(p, rel string, before fs.FileInfo, stats *fstree.StatCache) ([]byte, string, error) {
+	if stats != nil {
+		return stats.ReadFile(p, rel, before)
+	}
 	data, err := os.ReadFile(p)
 	if err != nil {
 		return nil, "", err
 	}
-	h := render.File{Data: data}.ContentHash()
-	if stats != nil {
-		if after, err := os.Lstat(p); err == nil && sameStat(before, after) {
-			stats.Record(rel, after, h)
-		}
-	}
-	return data, h, nil
-}
-
-// sameStat reports whether a file looks unchanged between two stats.
-func sameStat(a, b fs.FileInfo) bool {
-	return a.Size() == b.Size() && a.ModTime().Equal(b.ModTime()) && a.Mode() == b.Mode()
+	return data, render.File{Data: data}.ContentHash(), nil
 }
 
 func sortedKeys(m map[string]treefs.File) []string {

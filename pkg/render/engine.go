@@ -463,7 +463,7 @@ func (w *worker) run(j job) result {
 	}
 	file.Hash = hashData(file.Data)
 	r := result{file: file, ok: true}
-	if isYAML(file.Path) && (w.parsed == nil || !w.parsed(file.Hash)) {
+	if IsYAML(file.Path) && (w.parsed == nil || !w.parsed(file.Hash)) {
 		r.yamlErr = checkYAML(file.Data)
 	}
 	return r
@@ -513,8 +513,8 @@ func (e *Engine) renderFile(sf *setFile, content *template.Template, buf *bytes.
 	return File{Path: out, Data: body, Site: site, Seed: sf.seed}, true, nil
 }
 
-// isYAML reports whether an output path is parsed back as YAML.
-func isYAML(p string) bool {
+// IsYAML reports whether an output path is parsed back as YAML.
+func IsYAML(p string) bool {
 	ext := path.Ext(p)
 	return ext == ".yaml" || ext == ".yml"
 }

@@ -216,6 +216,32 @@ func readConsistent(r *os.Root, name string, fi fs.FileInfo) (data []byte, consi
 	if err != nil {
 		return nil, false, err
 	}
+	return readOpened(f, fi)
+}
+
+// ReadFile reads the file at path, whose Lstat is fi, and returns its content
+// and hash (lowercase hex SHA-256). It records the hash for rel when the
+// stat of the opened file after the read agrees with fi, as MakePlan does
+// for the files it reads. Callers outside the tree (files left on disk that
+// a build may read) use it so that the next run need not read them again.
+func (c *StatCache) ReadFile(path, rel string, fi fs.FileInfo) (data []byte, hash string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", err
+	}
+	data, consistent, err := readOpened(f, fi)
+	if err != nil {
+		return nil, "", err
+	}
+	hash = hashOf(data)
+	if consistent {
+		c.Record(rel, fi, hash)
+	}
+	return data, hash, nil
+}
+
+// readOpened reads f, whose Lstat before opening is fi, and closes it.
+func readOpened(f *os.File, fi fs.FileInfo) (data []byte, consistent bool, err error) {
 	defer f.Close()
 	size := fi.Size()
 	if size < 0 || size > math.MaxInt32 {

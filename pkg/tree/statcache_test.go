@@ -3,6 +3,7 @@ package tree
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -703,4 +704,28 @@ func BenchmarkPlanUnchanged(b *testing.B) {
 		}
 		b.ReportMetric(float64(len(blob))/float64(len(tr.Files)), "cache-bytes/file")
 	})
+}
+
+// ReadFile hashes what it reads and records it, so the next lookup by the
+// same stat data needs no read.
+func TestStatCacheReadFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f.yaml")
+	if err := os.WriteFile(p, []byte("a: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Lstat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewStatCache()
+	data, h, err := c.ReadFile(p, "f.yaml", fi)
+	if err != nil || string(data) != "a: 1\n" || h != hashOf(data) {
+		t.Fatalf("ReadFile = %q, %s, %v", data, h, err)
+	}
+	if c.entries["f.yaml"] == nil || hex.EncodeToString(c.entries["f.yaml"].hash[:]) != h {
+		t.Error("a consistent read was not recorded")
+	}
+	if _, _, err := c.ReadFile(filepath.Join(filepath.Dir(p), "missing"), "missing", fi); err == nil {
+		t.Error("a missing file read without error")
+	}
 }
