@@ -110,7 +110,7 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 		locked = true
 	}
 	popts := tree.PlanOptions{Force: o.Force}
-	res, plan, err := runPipeline(ctx, &o.IO, &o.InputOptions, &o.RunOptions, o.Output, o.Format, popts)
+	res, plan, err := runPipeline(ctx, &o.IO, &o.InputOptions, &o.RunOptions, o.Output, o.Format, popts, false)
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,7 @@ func planScope(selector string, res *pipeline.Result) func(string) bool {
 // caller to make. With the json format it writes the JSON report to
 // streams.Out and then points streams.Out at standard error, so that
 // everything printed after it is human text on stderr.
-func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf *RunOptions, output string, format report.Format, popts tree.PlanOptions) (*pipeline.Result, *tree.Plan, error) {
+func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf *RunOptions, output string, format report.Format, popts tree.PlanOptions, seal bool) (*pipeline.Result, *tree.Plan, error) {
 	opts, err := in.pipelineOptions(*streams)
 	if err != nil {
 		return nil, nil, err
@@ -102,6 +102,7 @@ func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf
 	opts.Cache, opts.CacheSalt = perf.cache()
 	opts.Incremental = true
 	opts.DropObjects = true // generate and check need the verdicts only
+	opts.Seal = seal
 	var endProgress func()
 	opts.Progress, endProgress = perf.progress(streams.ErrOut, "verifying")
 	res, err := pipeline.Run(ctx, opts)
@@ -109,11 +110,19 @@ func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf
 		endProgress()
 		return nil, nil, err
 	}
+	// A tree with files known only by their hash is planned now: when the
+	// plan needs the content of one of them (to write or show it), the run
+	// renders in full. A shortcut run (no inventory loaded) is also run
+	// again when anything is to change.
 	var plan *tree.Plan
-	if res.Partial {
+	switch {
+	case res.Sealed:
+		// Nothing the last clean check looked at changed: in sync.
+		plan = &tree.Plan{Root: output}
+	case res.Partial || res.HashOnly:
 		popts.Only = planScope(in.Selector, res)
-		popts.Stats = res.Stats
-		if plan, err = tree.MakePlan(output, res.Tree, popts); err != nil || !plan.InSync() {
+		popts.Stats, popts.Snapshot = res.Stats, res.Snapshot
+		if plan, err = tree.MakePlan(output, res.Tree, popts); err != nil || (res.Partial && !plan.InSync()) {
 			plan = nil
 			opts.NoShortcut = true
 			res, err = pipeline.Run(ctx, opts)

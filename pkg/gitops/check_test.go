@@ -1,6 +1,8 @@
 package gitops_test
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -93,6 +95,28 @@ func TestCheckWiring(t *testing.T) {
 				tc.edit(files)
 			}
 			errs := gitops.CheckWiring(files, sites)
+			// The same check with every wiring file the edit left alone
+			// known only by its summary from the clean tree gives the
+			// same errors.
+			clean, cleanSites := gitops.Files(argoTree), argoSites
+			if tc.flux {
+				clean, cleanSites = gitops.Files(fluxTree), fluxSites
+			}
+			cleanErrs, sums := gitops.NewChecker().CheckSummarized(clean, nil, cleanSites)
+			if len(cleanErrs) > 0 || len(sums) == 0 {
+				t.Fatalf("clean tree: %v, %d summaries", cleanErrs, len(sums))
+			}
+			partial, known := map[string][]byte{}, map[string]gitops.Summary{}
+			for p, d := range files {
+				partial[p] = d
+				if sum, ok := sums[p]; ok && bytes.Equal(d, clean[p]) {
+					partial[p], known[p] = nil, sum
+				}
+			}
+			summarized, _ := gitops.NewChecker().CheckSummarized(partial, known, sites)
+			if fmt.Sprint(summarized) != fmt.Sprint(errs) {
+				t.Errorf("with summaries:\n%v\nfrom content:\n%v", summarized, errs)
+			}
 			if len(errs) != len(tc.want) {
 				t.Fatalf("got %d errors, want %d: %v", len(errs), len(tc.want), errs)
 			}

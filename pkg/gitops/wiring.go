@@ -79,21 +79,40 @@ func CheckWiring(files map[string][]byte, sites []string) []error {
 	return NewChecker().Check(files, sites)
 }
 
-// object is one decoded YAML document of a wiring file.
-type object struct {
-	file string
-	doc  int
-	obj  map[string]any
+// ErrNoContent is wrapped by the error for a wiring file given with no
+// content and no summary.
+var ErrNoContent = errors.New("content not loaded and no summary of it known")
+
+// Summary is what the coverage check needs from one wiring file whose
+// objects all validated: where its Flux Kustomizations point and which
+// sites its ApplicationSets list. It depends on the file's path and
+// content alone, so a summary of the same path and content from an
+// earlier check stands in for the content (Checker.CheckSummarized).
+type Summary struct {
+	Refs []Ref
 }
 
-func (o object) gvk() (apiVersion, kind string) {
-	apiVersion, _ = o.obj["apiVersion"].(string)
-	kind, _ = o.obj["kind"].(string)
-	return apiVersion, kind
-}
+// RefKind is what a Ref stands for.
+type RefKind uint8
 
-func (o object) where() string {
-	return fmt.Sprintf("%s (document %d)", o.file, o.doc)
+const (
+	// FluxRef is a Flux Kustomization; Ref.Path is its spec.path.
+	FluxRef RefKind = iota + 1
+	// ArgoSetRef is an ApplicationSet, with or without elements.
+	ArgoSetRef
+	// ArgoElementRef is one element of an ApplicationSet's list
+	// generator; Ref.Gen and Ref.Elem are its indexes, Ref.Site its site.
+	ArgoElementRef
+)
+
+// Ref is one wiring object (or list element) of a file.
+type Ref struct {
+	Kind RefKind
+	// Doc is the object's document number in the file, from 1.
+	Doc       int
+	Path      string
+	Gen, Elem int
+	Site      string
 }
 
 // Check validates every object under clusters/ and argocd/ strictly and
@@ -104,8 +123,17 @@ func (o object) where() string {
 // the tree lacks. A tree without wiring (engine none) passes. Errors name
 // the file and, where it applies, the site; they are sorted.
 func (c *Checker) Check(files map[string][]byte, sites []string) []error {
+	errs, _ := c.CheckSummarized(files, nil, sites)
+	return errs
+}
+
+// CheckSummarized is Check for a tree some of whose wiring files are known
+// by their summary: a wiring file whose content is nil in files must have
+// one in known, from an earlier check of the same path and content; it is
+// not decoded again. It also returns the summary of every wiring file of a
+// check without errors, by path.
+func (c *Checker) CheckSummarized(files map[string][]byte, known map[string]Summary, sites []string) ([]error, map[string]Summary) {
 	var errs []error
-	var objs []object
 	paths := make([]string, 0, len(files))
 	for p := range files {
 		if isWiringFile(p) {
@@ -123,19 +151,29 @@ func (c *Checker) Check(files map[string][]byte, sites []string) []error {
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(paths); i = int(next.Add(1) - 1) {
-				results[i] = c.checkFile(paths[i], files[paths[i]])
+				p := paths[i]
+				if data := files[p]; data == nil {
+					if sum, ok := known[p]; ok {
+						results[i] = fileCheck{sum: sum}
+					} else {
+						results[i] = fileCheck{errs: []error{fmt.Errorf("%s: %w", p, ErrNoContent)}}
+					}
+					continue
+				}
+				results[i] = c.checkFile(p, files[p])
 			}
 		}()
 	}
 	wg.Wait()
-	for _, r := range results {
+	sums := make(map[string]Summary, len(paths))
+	for i, r := range results {
 		errs = append(errs, r.errs...)
-		objs = append(objs, r.objs...)
+		sums[paths[i]] = r.sum
 	}
 
-	known := make(map[string]bool, len(sites))
+	inInventory := make(map[string]bool, len(sites))
 	for _, s := range sites {
-		known[s] = true
+		inInventory[s] = true
 	}
 	hasOverlay := func(site string) bool {
 		_, ok := files[path.Join(OverlaysDir, site, "kustomization.yaml")]
@@ -145,45 +183,42 @@ func (c *Checker) Check(files map[string][]byte, sites []string) []error {
 	flux := map[string][]string{} // site -> where its Kustomizations are
 	argo := map[string][]string{}
 	fluxSeen, argoSeen := false, false
-	for _, o := range objs {
-		apiVersion, kind := o.gvk()
-		switch {
-		case apiVersion == FluxKustomization.GroupVersion().String() && kind == FluxKustomization.Kind:
-			fluxSeen = true
-			dir := strings.Split(o.file, "/")[1]
-			p, _ := nested(o.obj, "spec", "path").(string)
-			site, ok := overlayOf(p)
-			switch {
-			case !ok:
-				errs = append(errs, fmt.Errorf("%s: site %q: Kustomization spec.path %q does not point at overlays/<site>", o.where(), dir, p))
-				continue
-			case site != dir:
-				errs = append(errs, fmt.Errorf("%s: site %q: Kustomization spec.path %q points at the overlay of site %q", o.where(), dir, p, site))
-			case !known[site]:
-				errs = append(errs, fmt.Errorf("%s: site %q: wiring for a site that is not in the inventory", o.where(), site))
-			case !hasOverlay(site):
-				errs = append(errs, fmt.Errorf("%s: site %q: Kustomization spec.path %q points at a missing overlay (no overlays/%s/kustomization.yaml)", o.where(), site, p, site))
-			}
-			flux[dir] = append(flux[dir], o.where())
-		case apiVersion == ArgoApplicationSet.GroupVersion().String() && kind == ArgoApplicationSet.Kind:
-			argoSeen = true
-			gens, _ := nested(o.obj, "spec", "generators").([]any)
-			for gi, g := range gens {
-				elems, _ := nested(g, "list", "elements").([]any)
-				for ei, e := range elems {
-					where := fmt.Sprintf("%s: spec.generators[%d].list.elements[%d]", o.where(), gi, ei)
-					site, _ := nested(e, "site").(string)
-					switch {
-					case site == "":
-						errs = append(errs, fmt.Errorf("%s: element has no site", where))
-						continue
-					case !known[site]:
-						errs = append(errs, fmt.Errorf("%s: site %q: wiring for a site that is not in the inventory", where, site))
-					case !hasOverlay(site):
-						errs = append(errs, fmt.Errorf("%s: site %q: points at a missing overlay (no overlays/%s/kustomization.yaml)", where, site, site))
-					}
-					argo[site] = append(argo[site], where)
+	for i, r := range results {
+		file := paths[i]
+		for _, ref := range r.sum.Refs {
+			where := fmt.Sprintf("%s (document %d)", file, ref.Doc)
+			switch ref.Kind {
+			case FluxRef:
+				fluxSeen = true
+				dir := strings.Split(file, "/")[1]
+				site, ok := overlayOf(ref.Path)
+				switch {
+				case !ok:
+					errs = append(errs, fmt.Errorf("%s: site %q: Kustomization spec.path %q does not point at overlays/<site>", where, dir, ref.Path))
+					continue
+				case site != dir:
+					errs = append(errs, fmt.Errorf("%s: site %q: Kustomization spec.path %q points at the overlay of site %q", where, dir, ref.Path, site))
+				case !inInventory[site]:
+					errs = append(errs, fmt.Errorf("%s: site %q: wiring for a site that is not in the inventory", where, site))
+				case !hasOverlay(site):
+					errs = append(errs, fmt.Errorf("%s: site %q: Kustomization spec.path %q points at a missing overlay (no overlays/%s/kustomization.yaml)", where, site, ref.Path, site))
 				}
+				flux[dir] = append(flux[dir], where)
+			case ArgoSetRef:
+				argoSeen = true
+			case ArgoElementRef:
+				where := fmt.Sprintf("%s: spec.generators[%d].list.elements[%d]", where, ref.Gen, ref.Elem)
+				site := ref.Site
+				switch {
+				case site == "":
+					errs = append(errs, fmt.Errorf("%s: element has no site", where))
+					continue
+				case !inInventory[site]:
+					errs = append(errs, fmt.Errorf("%s: site %q: wiring for a site that is not in the inventory", where, site))
+				case !hasOverlay(site):
+					errs = append(errs, fmt.Errorf("%s: site %q: points at a missing overlay (no overlays/%s/kustomization.yaml)", where, site, site))
+				}
+				argo[site] = append(argo[site], where)
 			}
 		}
 	}
@@ -209,16 +244,21 @@ func (c *Checker) Check(files map[string][]byte, sites []string) []error {
 		}
 	}
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
-	return errs
+	if len(errs) > 0 {
+		return errs, nil
+	}
+	return nil, sums
 }
 
-// fileCheck is what one wiring file yields: its problems and its objects.
+// fileCheck is what one wiring file yields: its problems and the summary
+// of its objects.
 type fileCheck struct {
 	errs []error
-	objs []object
+	sum  Summary
 }
 
-// checkFile decodes one wiring file and validates its objects.
+// checkFile decodes one wiring file, validates its objects and summarises
+// them.
 func (c *Checker) checkFile(p string, data []byte) (res fileCheck) {
 	docs, err := decodeAll(data)
 	if err != nil {
@@ -238,9 +278,48 @@ func (c *Checker) checkFile(p string, data []byte) (res fileCheck) {
 				res.errs = append(res.errs, fmt.Errorf("%s: %s: %w", o.where(), r.Object(), fe))
 			}
 		}
-		res.objs = append(res.objs, o)
+		res.sum.Refs = append(res.sum.Refs, o.refs()...)
 	}
 	return res
+}
+
+// object is one decoded YAML document of a wiring file.
+type object struct {
+	file string
+	doc  int
+	obj  map[string]any
+}
+
+func (o object) gvk() (apiVersion, kind string) {
+	apiVersion, _ = o.obj["apiVersion"].(string)
+	kind, _ = o.obj["kind"].(string)
+	return apiVersion, kind
+}
+
+func (o object) where() string {
+	return fmt.Sprintf("%s (document %d)", o.file, o.doc)
+}
+
+// refs summarises an object for the coverage check.
+func (o object) refs() []Ref {
+	apiVersion, kind := o.gvk()
+	switch {
+	case apiVersion == FluxKustomization.GroupVersion().String() && kind == FluxKustomization.Kind:
+		p, _ := nested(o.obj, "spec", "path").(string)
+		return []Ref{{Kind: FluxRef, Doc: o.doc, Path: p}}
+	case apiVersion == ArgoApplicationSet.GroupVersion().String() && kind == ArgoApplicationSet.Kind:
+		refs := []Ref{{Kind: ArgoSetRef, Doc: o.doc}}
+		gens, _ := nested(o.obj, "spec", "generators").([]any)
+		for gi, g := range gens {
+			elems, _ := nested(g, "list", "elements").([]any)
+			for ei, e := range elems {
+				site, _ := nested(e, "site").(string)
+				refs = append(refs, Ref{Kind: ArgoElementRef, Doc: o.doc, Gen: gi, Elem: ei, Site: site})
+			}
+		}
+		return refs
+	}
+	return nil
 }
 
 // isWiringFile reports whether p is a YAML file under clusters/<dir>/ or

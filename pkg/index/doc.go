@@ -10,7 +10,13 @@
 //     files' bytes, the template set, the selector). When it matches, the
 //     rendered tree is the one recorded in Files, and a run need not load
 //     the inventory or render at all.
-//   - Files, the rendered tree of the run by content hash.
+//   - Files, the rendered tree of the run by content hash and size.
+//   - Renders, each site's render key (render.Tree.SiteKeys): when a
+//     site's key is unchanged, the next render takes its files from Files
+//     instead of executing its templates.
+//   - Wiring, a summary of each GitOps wiring file (gitops.Summary) by
+//     path and content hash, so unchanged wiring files are not decoded
+//     again.
 //   - Sites, one record per site that passed verification: a digest of
 //     what its build depended on and its verdict (skipped objects, waived
 //     findings). The dependencies (Units) are what the build saw: the

@@ -16,12 +16,13 @@ import (
 	"strings"
 
 	"github.com/fleetgen/fleetgen/pkg/cache"
+	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/policy"
 	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
 // format changes whenever the meaning of an index changes.
-const format = "fleetgen-index-v1"
+const format = "fleetgen-index-v2"
 
 // Index is what one run learned about one output tree.
 type Index struct {
@@ -34,13 +35,23 @@ type Index struct {
 	// Files are the rendered files of the run, sorted by path.
 	Files FileList
 	// Sites are the records of sites that passed, sorted by name.
-	Sites []Site
+	Sites SiteList
 	// Units are the distinct dependency lists; Site.Units indexes them.
 	Units [][]string
+	// Renders are the render keys of the run's sites (render.Tree's
+	// SiteKeys), sorted by site: a site whose key is unchanged renders
+	// the files recorded for it in Files.
+	Renders RenderList
+	// Wiring are the summaries of the GitOps wiring files of the run, by
+	// path and content hash, sorted by path.
+	Wiring WiringList
 	// Stats is the tree's stat cache (tree.StatCache's binary form). It is
 	// stored apart (SaveStats), so a run that learnt nothing else rewrites
 	// only it.
-	Stats []byte `gob:"-"`
+	Stats []byte
+
+	// id identifies the stored index (a digest of its encoding), for seals.
+	id string
 }
 
 // File is one rendered file, known by its content hash.
@@ -48,7 +59,19 @@ type File struct {
 	Path string
 	Site string
 	Hash string // lowercase hex SHA-256
+	Size int64
 	Seed bool
+}
+
+// Render is the render key of a site.
+type Render struct {
+	Site, Key string
+}
+
+// Wiring is the summary of a GitOps wiring file with this content.
+type Wiring struct {
+	Path, Hash string
+	Summary    gitops.Summary
 }
 
 // Site is the verification record of a site that passed.
@@ -74,10 +97,14 @@ func (s *Site) Result() verify.Result {
 
 // Keys are the cache keys of the index of the tree at root and of its
 // stat cache.
-func Keys(root string) []string { return []string{key(root), statsKey(root)} }
+func Keys(root string) []string { return []string{key(root), statsKey(root), sealKey(root)} }
 
 func key(root string) string {
 	return cache.Key([]byte(format), []byte(absRoot(root)))
+}
+
+func sealKey(root string) string {
+	return cache.Key([]byte(format), []byte("seal"), []byte(absRoot(root)))
 }
 
 func statsKey(root string) string {
@@ -110,6 +137,7 @@ func Load(c *cache.Dir, root, salt string) *Index {
 		return nil
 	}
 	x.Stats, _ = c.Get(statsKey(root))
+	x.id = cache.Key(data)
 	return &x
 }
 
@@ -129,6 +157,16 @@ func (x *Index) valid() bool {
 			return false
 		}
 	}
+	for i := 1; i < len(x.Renders); i++ {
+		if x.Renders[i-1].Site >= x.Renders[i].Site {
+			return false
+		}
+	}
+	for i := 1; i < len(x.Wiring); i++ {
+		if x.Wiring[i-1].Path >= x.Wiring[i].Path {
+			return false
+		}
+	}
 	return true
 }
 
@@ -136,13 +174,56 @@ func (x *Index) valid() bool {
 func (x *Index) Save(c *cache.Dir, root string) error {
 	var buf bytes.Buffer
 	buf.Grow(64*len(x.Files) + 256*len(x.Sites))
-	if err := gob.NewEncoder(&buf).Encode(x); err != nil {
+	main := *x
+	main.Stats = nil // stored under its own key
+	if err := gob.NewEncoder(&buf).Encode(&main); err != nil {
 		return err
 	}
 	if err := c.Put(key(root), buf.Bytes()); err != nil {
 		return err
 	}
 	return SaveStats(c, root, x.Stats)
+}
+
+// Seal is a tree.Seal of what a clean check of the tree looked at, with
+// what it vouches for: the index it was made with (by the index's
+// identity), the inputs and the selected sites.
+type Seal struct {
+	Index    string
+	Inputs   string
+	Selected []string
+	Seal     []byte // tree.Seal's binary form
+}
+
+// SaveSeal stores the seal of the tree at root, made with index x. A seal
+// is only good with the index it names: saving another index voids it.
+func (x *Index) SaveSeal(c *cache.Dir, root string, seal []byte) error {
+	var buf bytes.Buffer
+	s := Seal{Index: x.id, Inputs: x.Inputs, Selected: x.Selected, Seal: seal}
+	if x.id == "" {
+		return errors.New("index: only a loaded index can be sealed")
+	}
+	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
+		return err
+	}
+	return c.Put(sealKey(root), buf.Bytes())
+}
+
+// LoadSeal returns the seal of the tree at root when it was made with
+// index x, nil otherwise.
+func (x *Index) LoadSeal(c *cache.Dir, root string) *Seal {
+	if x == nil || x.id == "" {
+		return nil
+	}
+	data, ok := c.Get(sealKey(root))
+	if !ok {
+		return nil
+	}
+	var s Seal
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil || s.Index != x.id || s.Inputs != x.Inputs {
+		return nil
+	}
+	return &s
 }
 
 // SaveStats stores the stat cache of the tree at root alone.
@@ -175,6 +256,10 @@ func (l FileList) GobEncode() ([]byte, error) {
 			return nil, fmt.Errorf("index: %s: malformed hash %q", f.Path, f.Hash)
 		}
 		buf = append(buf, sum[:]...)
+		if f.Size < 0 {
+			return nil, fmt.Errorf("index: %s: negative size", f.Path)
+		}
+		buf = binary.AppendUvarint(buf, uint64(f.Size))
 		if f.Seed {
 			buf = append(buf, 1)
 		} else {
@@ -212,12 +297,16 @@ func (l *FileList) GobDecode(data []byte) error {
 		if _, err := io.ReadFull(r, sum[:]); err != nil {
 			return errBad
 		}
+		size, err := binary.ReadUvarint(r)
+		if err != nil || size > 1<<62 {
+			return errBad
+		}
 		seed, err := r.ReadByte()
 		if err != nil || seed > 1 {
 			return errBad
 		}
 		p := prev[:shared] + rest
-		out[i] = File{Path: p, Site: site, Hash: hex.EncodeToString(sum[:]), Seed: seed == 1}
+		out[i] = File{Path: p, Site: site, Hash: hex.EncodeToString(sum[:]), Size: int64(size), Seed: seed == 1}
 		prev = p
 	}
 	if r.Len() != 0 {
@@ -255,6 +344,31 @@ func (x *Index) Site(name string) (*Site, bool) {
 	return nil, false
 }
 
+// RenderKey returns the render key the site had in the run, if any.
+func (x *Index) RenderKey(site string) (string, bool) {
+	if x == nil {
+		return "", false
+	}
+	i := sort.Search(len(x.Renders), func(i int) bool { return x.Renders[i].Site >= site })
+	if i < len(x.Renders) && x.Renders[i].Site == site {
+		return x.Renders[i].Key, true
+	}
+	return "", false
+}
+
+// WiringSummary returns the summary of the wiring file at path when the
+// run had it with this content hash.
+func (x *Index) WiringSummary(path, hash string) (gitops.Summary, bool) {
+	if x == nil {
+		return gitops.Summary{}, false
+	}
+	i := sort.Search(len(x.Wiring), func(i int) bool { return x.Wiring[i].Path >= path })
+	if i < len(x.Wiring) && x.Wiring[i].Path == path && x.Wiring[i].Hash == hash {
+		return x.Wiring[i].Summary, true
+	}
+	return gitops.Summary{}, false
+}
+
 // UnitsOf returns the unit list of a record.
 func (x *Index) UnitsOf(s *Site) []string { return x.Units[s.Units] }
 
@@ -272,6 +386,21 @@ func NewBuilder(salt, inputs string) *Builder {
 
 // AddFile records a rendered file.
 func (b *Builder) AddFile(f File) { b.x.Files = append(b.x.Files, f) }
+
+// SetRenders records the render keys of the run's sites.
+func (b *Builder) SetRenders(keys map[string]string) {
+	b.x.Renders = make(RenderList, 0, len(keys))
+	for site, key := range keys {
+		b.x.Renders = append(b.x.Renders, Render{Site: site, Key: key})
+	}
+	sort.Slice(b.x.Renders, func(i, j int) bool { return b.x.Renders[i].Site < b.x.Renders[j].Site })
+}
+
+// SetWiring records the summaries of the run's wiring files.
+func (b *Builder) SetWiring(w []Wiring) {
+	b.x.Wiring = append(WiringList(nil), w...)
+	sort.Slice(b.x.Wiring, func(i, j int) bool { return b.x.Wiring[i].Path < b.x.Wiring[j].Path })
+}
 
 // SetSelected records the sites the run verified.
 func (b *Builder) SetSelected(names []string) {
@@ -349,7 +478,17 @@ type Tree interface {
 // each unit with what the tree holds for it now. siteDir is the overlay
 // directory relative to the root (Site.Dir).
 func Digest(salt, target, siteDir string, units []string, t Tree) string {
-	parts := [][]byte{[]byte(salt), []byte(target), []byte(siteDir)}
+	// The same digest as cache.Key over the parts salt, target, siteDir,
+	// then each unit and its answer, built in one buffer: a record check
+	// runs this for every site.
+	buf := make([]byte, 0, 256+len(units)*160)
+	part := func(s string) {
+		buf = binary.BigEndian.AppendUint64(buf, uint64(len(s)))
+		buf = append(buf, s...)
+	}
+	part(salt)
+	part(target)
+	part(siteDir)
 	for _, u := range units {
 		kind, p := u[:2], expand(u[2:], siteDir)
 		var d string
@@ -358,9 +497,11 @@ func Digest(salt, target, siteDir string, units []string, t Tree) string {
 		} else {
 			d = t.EntryDigest(p)
 		}
-		parts = append(parts, []byte(u), []byte(d))
+		part(u)
+		part(d)
 	}
-	return cache.Key(parts...)
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:])
 }
 
 func expand(p, siteDir string) string {

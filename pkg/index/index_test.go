@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/fleetgen/fleetgen/pkg/cache"
+	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
@@ -117,9 +118,12 @@ func TestSaveLoad(t *testing.T) {
 	b := NewBuilder("salt", "inputs")
 	h1, h2 := strings.Repeat("1", 64), strings.Repeat("2", 64)
 	b.AddFile(File{Path: "overlays/x/b.yaml", Hash: h2, Site: "x", Seed: true})
-	b.AddFile(File{Path: "overlays/x/a.yaml", Hash: h1, Site: "x"})
+	b.AddFile(File{Path: "overlays/x/a.yaml", Hash: h1, Site: "x", Size: 300})
 	b.AddFile(File{Path: "base/a.yaml", Hash: h1})
 	b.SetSelected([]string{"y", "x"})
+	b.SetRenders(map[string]string{"y": "ky", "x": "kx"})
+	sum := gitops.Summary{Refs: []gitops.Ref{{Kind: gitops.FluxRef, Doc: 1, Path: "./overlays/x"}}}
+	b.SetWiring([]Wiring{{Path: "clusters/y/sync.yaml", Hash: h2}, {Path: "clusters/x/sync.yaml", Hash: h1, Summary: sum}})
 	b.AddSite(Site{Name: "y", Dir: "overlays/y", Digest: "d"}, []string{"e:\x00"})
 	b.AddSite(Site{Name: "x", Dir: "overlays/x", Digest: "d"}, []string{"e:\x00"})
 	if err := b.Index([]byte("stats")).Save(c, root); err != nil {
@@ -135,7 +139,19 @@ func TestSaveLoad(t *testing.T) {
 	if s, ok := x.Site("x"); !ok || s.Dir != "overlays/x" || !reflect.DeepEqual(x.UnitsOf(s), []string{"e:\x00"}) {
 		t.Errorf("Site(x) = %+v, %v", s, ok)
 	}
-	wantFiles := FileList{{Path: "base/a.yaml", Hash: h1}, {Path: "overlays/x/a.yaml", Hash: h1, Site: "x"}, {Path: "overlays/x/b.yaml", Hash: h2, Site: "x", Seed: true}}
+	if k, ok := x.RenderKey("x"); !ok || k != "kx" {
+		t.Errorf("RenderKey(x) = %q, %v", k, ok)
+	}
+	if _, ok := x.RenderKey("z"); ok {
+		t.Error("RenderKey(z) found a key")
+	}
+	if got, ok := x.WiringSummary("clusters/x/sync.yaml", h1); !ok || !reflect.DeepEqual(got, sum) {
+		t.Errorf("WiringSummary = %+v, %v", got, ok)
+	}
+	if _, ok := x.WiringSummary("clusters/x/sync.yaml", h2); ok {
+		t.Error("a wiring summary was found for other content")
+	}
+	wantFiles := FileList{{Path: "base/a.yaml", Hash: h1}, {Path: "overlays/x/a.yaml", Hash: h1, Site: "x", Size: 300}, {Path: "overlays/x/b.yaml", Hash: h2, Site: "x", Seed: true}}
 	if !reflect.DeepEqual(x.Files, wantFiles) || string(x.Stats) != "stats" || !reflect.DeepEqual(x.Selected, []string{"x", "y"}) {
 		t.Errorf("loaded index = %+v", x)
 	}
@@ -161,7 +177,7 @@ func TestSaveLoad(t *testing.T) {
 
 // A damaged file list is an error, never a wrong list.
 func TestFileListDamaged(t *testing.T) {
-	l := FileList{{Path: "base/a.yaml", Hash: strings.Repeat("a", 64)}, {Path: "base/b.yaml", Site: "s", Hash: strings.Repeat("b", 64), Seed: true}}
+	l := FileList{{Path: "base/a.yaml", Hash: strings.Repeat("a", 64), Size: 1 << 40}, {Path: "base/b.yaml", Site: "s", Hash: strings.Repeat("b", 64), Seed: true}}
 	data, err := l.GobEncode()
 	if err != nil {
 		t.Fatal(err)
@@ -179,3 +195,21 @@ func TestFileListDamaged(t *testing.T) {
 		t.Error("trailing byte: no error")
 	}
 }
+
+// Digest is cache.Key over its parts, built without the intermediate
+// slices: records written by either agree.
+func TestDigestIsKeyOfParts(t *testing.T) {
+	tr := fakeTree{entries: map[string]string{"overlays/x/a.yaml": "f1"}, lists: map[string]string{"base": "l1"}}
+	units := []string{"e:\x00/a.yaml", "l:base", "e:missing"}
+	got := Digest("salt", "target", "overlays/x", units, tr)
+	want := cache.Key([]byte("salt"), []byte("target"), []byte("overlays/x"),
+		[]byte(units[0]), []byte("f1"), []byte(units[1]), []byte("l1"), []byte(units[2]), []byte(""))
+	if got != want {
+		t.Fatalf("Digest = %s, want %s", got, want)
+	}
+}
+
+type fakeTree struct{ entries, lists map[string]string }
+
+func (f fakeTree) EntryDigest(rel string) string { return f.entries[rel] }
+func (f fakeTree) ListDigest(rel string) string  { return f.lists[rel] }

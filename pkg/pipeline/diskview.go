@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -77,10 +78,12 @@ func (t fsTree) ListDigest(rel string) string {
 // walking the output directory: it looks at the disk only where asked.
 type diskView struct {
 	output   string
-	rendered map[string]string // non-seed rendered files: path → hash
+	rendered map[string]string // non-seed rendered files: path → entry digest
 	seeds    map[string]string // seed files: path → rendered hash
 	dirs     map[string]bool   // parents of every rendered file, "" included
 	stats    *fstree.StatCache
+	// snap is every lstat the view made, for the plan that follows.
+	snap *fstree.Snapshot
 
 	// owned are the files fleetgen wrote that the tree no longer has (the
 	// write deletes them), from the ledger, read when first needed: only
@@ -91,19 +94,21 @@ type diskView struct {
 	childrenOnce sync.Once
 	children     map[string][]string // rendered dir → names in it
 
-	memo sync.Map // "e"+rel or "l"+rel → digest
+	// Memos by path: entry and list digests, what lstat saw, and
+	// directory listings.
+	entries, lists, seen, listings sync.Map
 }
 
 var _ index.Tree = (*diskView)(nil)
 
 func newDiskView(files []render.File, output string, stats *fstree.StatCache) *diskView {
-	v := &diskView{output: output, rendered: map[string]string{}, seeds: map[string]string{},
-		dirs: map[string]bool{"": true}, stats: stats}
+	v := &diskView{output: output, rendered: make(map[string]string, len(files)), seeds: map[string]string{},
+		dirs: map[string]bool{"": true}, stats: stats, snap: &fstree.Snapshot{}}
 	for _, f := range files {
 		if f.Seed {
 			v.seeds[f.Path] = f.ContentHash()
 		} else {
-			v.rendered[f.Path] = f.ContentHash()
+			v.rendered[f.Path] = filePrefix + f.ContentHash()
 		}
 		for d := path.Dir(f.Path); d != "."; d = path.Dir(d) {
 			if v.dirs[d] {
@@ -150,42 +155,66 @@ func excluded(rel string) bool {
 
 // lstat is what MemFS's walk of the output directory would see at rel:
 // nil when it would not see a regular file or directory there (missing,
-// excluded, a symbolic link, or below one).
+// excluded, a symbolic link, or below one). Each path is looked up once.
 func (v *diskView) lstat(rel string) fs.FileInfo {
 	if v.output == "" || rel == "" || excluded(rel) {
 		return nil
 	}
-	if parent := path.Dir(rel); parent != "." && !v.realDir(parent) {
-		return nil
+	if fi, ok := v.seen.Load(rel); ok {
+		fi, _ := fi.(fs.FileInfo)
+		return fi
 	}
-	fi, err := os.Lstat(filepath.Join(v.output, filepath.FromSlash(rel)))
-	if err != nil || !(fi.Mode().IsRegular() || fi.IsDir()) {
-		return nil
+	var fi fs.FileInfo
+	if parent := path.Dir(rel); parent == "." || v.realDir(parent) && !v.absent(parent, path.Base(rel)) {
+		if st, err := v.snap.Lstat(filepath.Join(v.output, filepath.FromSlash(rel)), rel); err == nil && (st.Mode().IsRegular() || st.IsDir()) {
+			fi = st
+		}
 	}
+	v.seen.Store(rel, fi)
 	return fi
+}
+
+// absent reports whether the listing of the disk directory dir, taken
+// from the stat cache by the directory's stat data, shows that it has no
+// entry name. It is false when it cannot tell.
+func (v *diskView) absent(dir, name string) bool {
+	if v.stats == nil {
+		return false
+	}
+	var entries []fstree.DirEntry
+	if l, ok := v.listings.Load(dir); ok {
+		entries = l.([]fstree.DirEntry)
+	} else {
+		fi := v.lstat(dir)
+		if fi == nil {
+			return false
+		}
+		var err error
+		if entries, err = v.stats.ReadDirStat(filepath.Join(v.output, filepath.FromSlash(dir)), dir, fi); err != nil {
+			return false
+		}
+		v.listings.Store(dir, entries)
+	}
+	_, found := slices.BinarySearchFunc(entries, name, func(e fstree.DirEntry, n string) int { return strings.Compare(e.Name, n) })
+	return !found
 }
 
 // realDir reports whether rel is a directory on disk reached without
 // symbolic links.
 func (v *diskView) realDir(rel string) bool {
-	if d, ok := v.memo.Load("r" + rel); ok {
-		return d.(bool)
-	}
 	fi := v.lstat(rel)
-	ok := fi != nil && fi.IsDir()
-	v.memo.Store("r"+rel, ok)
-	return ok
+	return fi != nil && fi.IsDir()
 }
 
 func (v *diskView) EntryDigest(rel string) string {
-	if h, ok := v.rendered[rel]; ok {
-		return filePrefix + h
+	if d, ok := v.rendered[rel]; ok {
+		return d
 	}
-	if d, ok := v.memo.Load("e" + rel); ok {
+	if d, ok := v.entries.Load(rel); ok {
 		return d.(string)
 	}
 	d := v.entry(rel)
-	v.memo.Store("e"+rel, d)
+	v.entries.Store(rel, d)
 	return d
 }
 
@@ -255,11 +284,11 @@ func (v *diskView) diskNames(rel string) []string {
 }
 
 func (v *diskView) ListDigest(rel string) string {
-	if d, ok := v.memo.Load("l" + rel); ok {
+	if d, ok := v.lists.Load(rel); ok {
 		return d.(string)
 	}
 	d := v.list(rel)
-	v.memo.Store("l"+rel, d)
+	v.lists.Store(rel, d)
 	return d
 }
 

@@ -75,8 +75,9 @@ func siteFactsFile(s inventory.Site) ([]byte, error) {
 // addSiteFacts adds overlays/<site>/fleetgen-site.yaml for every site to
 // tree, so that `fleetgen verify` checks the written tree with the facts
 // and waivers generate used. A template set that renders a file at that
-// path is an error.
-func addSiteFacts(fleet *inventory.Fleet, tree *render.Tree) error {
+// path is an error. The facts file of a site whose files rs reused is the
+// last run's.
+func addSiteFacts(fleet *inventory.Fleet, tree *render.Tree, rs *reuser) error {
 	facts := make([]render.File, len(fleet.Sites))
 	errs := make([]error, len(fleet.Sites))
 	parallel(len(fleet.Sites), func(i int) {
@@ -84,6 +85,10 @@ func addSiteFacts(fleet *inventory.Fleet, tree *render.Tree) error {
 		p := path.Join("overlays", s.Name, verify.SiteFactsFile)
 		if _, ok := tree.Lookup(p); ok {
 			errs[i] = fmt.Errorf("%s: the template set renders a file where fleetgen writes the site's facts; rename the template", p)
+			return
+		}
+		if f, ok := rs.facts(s.Name); ok {
+			facts[i] = f
 			return
 		}
 		data, err := siteFactsFile(s)

@@ -1,13 +1,17 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/fleetgen/fleetgen/pkg/cache"
+	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/index"
 	"github.com/fleetgen/fleetgen/pkg/inventory"
 	"github.com/fleetgen/fleetgen/pkg/render"
@@ -25,7 +29,12 @@ type incremental struct {
 	output string
 	salt   string
 	prev   *index.Index
-	stats  *fstree.StatCache
+	// seal lets a run take the verdict of a sealed clean check
+	// (Options.Seal).
+	seal bool
+	// stats is the tree's stat cache, decoded on first use (statCache).
+	statsOnce sync.Once
+	stats     *fstree.StatCache
 	// targets memoises targetDigest by site.
 	targets sync.Map
 }
@@ -34,20 +43,24 @@ func newIncremental(opts Options) *incremental {
 	if !opts.Incremental || opts.Cache == nil || opts.Output == "" {
 		return nil
 	}
-	inc := &incremental{cache: opts.Cache, output: opts.Output, salt: opts.CacheSalt, stats: fstree.NewStatCache()}
+	inc := &incremental{cache: opts.Cache, output: opts.Output, salt: opts.CacheSalt, seal: opts.Seal}
 	inc.prev = index.Load(opts.Cache, opts.Output, opts.CacheSalt)
-	if inc.prev != nil && len(inc.prev.Stats) > 0 {
-		if err := inc.stats.UnmarshalBinary(inc.prev.Stats); err != nil {
-			inc.stats = fstree.NewStatCache() // a damaged stat cache costs reads, nothing else
-		}
-	}
 	return inc
 }
 
+// statCache returns the tree's stat cache, decoding it on first use.
 func (inc *incremental) statCache() *fstree.StatCache {
 	if inc == nil {
 		return nil
 	}
+	inc.statsOnce.Do(func() {
+		inc.stats = fstree.NewStatCache()
+		if inc.prev != nil && len(inc.prev.Stats) > 0 {
+			if err := inc.stats.UnmarshalBinary(inc.prev.Stats); err != nil {
+				inc.stats = fstree.NewStatCache() // a damaged stat cache costs reads, nothing else
+			}
+		}
+	})
 	return inc.stats
 }
 
@@ -153,11 +166,22 @@ func (inc *incremental) reuse(targets []verify.Target, fsys *treefs.FS) (todo []
 // record assembles the index of this run: the rendered tree, a record for
 // every site that passed (built now, or carried over from the last index),
 // and, when saved, the stat cache.
-func (inc *incremental) record(digest string, tree *render.Tree, targets []verify.Target, fresh []verify.Result, fsys *treefs.FS) *index.Builder {
+func (inc *incremental) record(digest string, tree *render.Tree, targets []verify.Target, fresh []verify.Result, fsys *treefs.FS,
+	wiring map[string]gitops.Summary, rs *reuser) *index.Builder {
 	b := index.NewBuilder(inc.salt, digest)
+	ws := make([]index.Wiring, 0, len(wiring))
 	for _, f := range tree.Files {
-		b.AddFile(index.File{Path: f.Path, Site: f.Site, Hash: f.ContentHash(), Seed: f.Seed})
+		size := int64(len(f.Data))
+		if f.Data == nil && rs != nil {
+			size = rs.size(f.Path)
+		}
+		b.AddFile(index.File{Path: f.Path, Site: f.Site, Hash: f.ContentHash(), Size: size, Seed: f.Seed})
+		if sum, ok := wiring[f.Path]; ok {
+			ws = append(ws, index.Wiring{Path: f.Path, Hash: f.ContentHash(), Summary: sum})
+		}
 	}
+	b.SetRenders(tree.SiteKeys)
+	b.SetWiring(ws)
 	names := make([]string, len(targets))
 	byName := make(map[string]verify.Target, len(targets))
 	for i, t := range targets {
@@ -228,7 +252,10 @@ func (inc *incremental) shortcut(digest string) *Result {
 	for i, f := range prev.Files {
 		tree.Files[i] = render.File{Path: f.Path, Site: f.Site, Hash: f.Hash, Seed: f.Seed}
 	}
-	tr := newDiskView(tree.Files, inc.output, inc.stats)
+	if res := inc.sealed(tree); res != nil {
+		return res
+	}
+	tr := newDiskView(tree.Files, inc.output, inc.statCache())
 	results := make([]verify.Result, len(prev.Selected))
 	ok := make([]bool, len(prev.Selected))
 	parallel(len(prev.Selected), func(i int) {
@@ -243,7 +270,7 @@ func (inc *incremental) shortcut(digest string) *Result {
 		}
 	}
 	res := &Result{Tree: tree, Report: &verify.Report{Results: results}, Partial: true,
-		Stats: inc.stats, Reused: append([]string(nil), prev.Selected...), selected: map[string]bool{}, inc: inc}
+		Stats: inc.statCache(), Snapshot: tr.snap, Reused: append([]string(nil), prev.Selected...), selected: map[string]bool{}, inc: inc}
 	for _, n := range prev.Selected {
 		res.selected[n] = true
 	}
@@ -260,10 +287,10 @@ func (r *Result) SaveIndex() error {
 	if r == nil || r.inc == nil {
 		return nil
 	}
-	if r.next == nil && !r.inc.stats.Dirty() {
+	if r.next == nil && (r.inc.stats == nil || !r.inc.stats.Dirty()) {
 		return nil
 	}
-	stats, err := r.inc.stats.MarshalBinary()
+	stats, err := r.inc.statCache().MarshalBinary()
 	if err != nil {
 		return err
 	}
@@ -298,4 +325,68 @@ func parallel(n int, f func(i int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// sealed answers a run whose inputs are those of the last run from the
+// seal of the last clean check, when it was made with this index for the
+// same sites and every path it covers is unchanged: the records' verdicts
+// stand and the tree is in sync. It returns nil otherwise.
+func (inc *incremental) sealed(tree *render.Tree) *Result {
+	prev := inc.prev
+	if !inc.seal {
+		return nil
+	}
+	s := prev.LoadSeal(inc.cache, inc.output)
+	if s == nil || !slices.Equal(s.Selected, prev.Selected) {
+		return nil
+	}
+	seal, err := fstree.UnmarshalSeal(s.Seal)
+	if err != nil {
+		return nil
+	}
+	snap := &fstree.Snapshot{}
+	if !seal.Holds(inc.output, snap) {
+		return nil
+	}
+	results := make([]verify.Result, 0, len(prev.Selected))
+	for _, name := range prev.Selected {
+		rec, found := prev.Site(name)
+		if !found {
+			return nil
+		}
+		results = append(results, rec.Result())
+	}
+	res := &Result{Tree: tree, Report: &verify.Report{Results: results}, Partial: true, Sealed: true,
+		Snapshot: snap, Reused: append([]string(nil), prev.Selected...), selected: map[string]bool{}, inc: inc}
+	for _, n := range prev.Selected {
+		res.selected[n] = true
+	}
+	return res
+}
+
+// Seal records that this run, which skipped the render, found the tree
+// clean (every verdict a pass, the plan in sync with no notes; the caller
+// decides): the next run with the same inputs takes the same verdict if
+// nothing this run looked at has changed. A tree that changed too recently
+// is not sealed. Only a run with Options.Seal is sealed.
+func (r *Result) Seal() error {
+	if r == nil || r.inc == nil || !r.inc.seal || !r.Partial || r.Sealed || r.Snapshot == nil || !r.Report.OK() {
+		return nil
+	}
+	// What the plan read without looking it up: the root, the state
+	// directory, the ledger and the journal.
+	for _, rel := range []string{"", render.ReservedDir, fstree.LedgerPath, fstree.JournalPath} {
+		if _, err := r.Snapshot.Lstat(filepath.Join(r.inc.output, filepath.FromSlash(rel)), rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+	}
+	seal, err := r.Snapshot.Seal()
+	if err != nil {
+		return nil // too recent: the next run checks in full
+	}
+	data, err := seal.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	return r.inc.prev.SaveSeal(r.inc.cache, r.inc.output, data)
 }

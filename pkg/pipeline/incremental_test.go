@@ -4,17 +4,20 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fleetgen/fleetgen/pkg/benchfleet"
 	"github.com/fleetgen/fleetgen/pkg/cache"
 	"github.com/fleetgen/fleetgen/pkg/index"
 	"github.com/fleetgen/fleetgen/pkg/render"
+	"github.com/fleetgen/fleetgen/pkg/selector"
 	fstree "github.com/fleetgen/fleetgen/pkg/tree"
 	"github.com/fleetgen/fleetgen/templates"
 )
@@ -267,4 +270,145 @@ func TestIncrementalParsedOnlyYAML(t *testing.T) {
 	if (*incremental)(nil).parsed() != nil {
 		t.Error("a run without an index knows parsed content")
 	}
+}
+
+// After a one-site edit of the inventory, only that site's templates run:
+// the other sites' files come from the index by hash, and the tree is the
+// one a full render makes.
+func TestIncrementalRenderReuse(t *testing.T) {
+	f := newIncrementalFleet(t, 12)
+	gpu := benchfleet.SiteName(3)
+	f.inventory = bytes.Replace(f.inventory, []byte("STORE_ID: \"3\""), []byte("STORE_ID: \"3b\""), 1)
+	res := f.run()
+	if res.Partial || !res.HashOnly || !res.Report.OK() || strings.Join(built(res), ",") != gpu {
+		t.Fatalf("one site edited: partial=%v hashOnly=%v ok=%v built=%v", res.Partial, res.HashOnly, res.Report.OK(), built(res))
+	}
+	for _, file := range res.Tree.Files {
+		if loaded := file.Data != nil; loaded != (file.Site == "" || file.Site == gpu) {
+			t.Errorf("%s (site %q): content loaded=%v", file.Path, file.Site, loaded)
+		}
+	}
+	full, err := Run(context.Background(), Options{
+		Inventory: "inventory.yaml", InventoryData: f.inventory, Templates: os.DirFS(f.templates),
+		Output: f.out, NoShortcut: true, DropObjects: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := treeSummary(res.Tree), treeSummary(full.Tree); got != want {
+		t.Fatalf("tree with reused files differs from a full render:\n%s\nwant:\n%s", got, want)
+	}
+	f.write(res)
+	if res = f.run(); !res.Partial || len(built(res)) != 0 {
+		t.Fatalf("after writing: partial=%v built=%v", res.Partial, built(res))
+	}
+}
+
+// A reused file a build reads must be what is on disk; when it is not
+// (edited by hand), the run renders in full rather than report the
+// difference as the site's failure, and the plan shows the conflict.
+func TestIncrementalRenderReuseHandEdit(t *testing.T) {
+	f := newIncrementalFleet(t, 4)
+	a, b := benchfleet.SiteName(1), benchfleet.SiteName(2)
+	// a is built again (its own component changed) and reads its
+	// generated files, one of which was edited by hand; b's inventory
+	// entry changes, so the render reuses a's files.
+	editFile(t, filepath.Join(f.out, "overlays", a, "patch-node.yaml"), func(s string) string { return s + "# edited by hand\n" })
+	editFile(t, filepath.Join(f.out, "overlays", a, "local", "kustomization.yaml"), func(s string) string { return s + "# a comment\n" })
+	f.inventory = bytes.Replace(f.inventory, []byte("STORE_ID: \"2\""), []byte("STORE_ID: \"2b\""), 1)
+	res := f.run()
+	if !res.Report.OK() || res.HashOnly {
+		t.Fatalf("ok=%v hashOnly=%v: %v", res.Report.OK(), res.HashOnly, res.Report.Err())
+	}
+	if got := strings.Join(built(res), ","); got != a+","+b {
+		t.Fatalf("built %s, want %s,%s", got, a, b)
+	}
+	plan, err := fstree.MakePlan(f.out, res.Tree, fstree.PlanOptions{Stats: res.Stats})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs := plan.Conflicts(); len(cs) != 1 || cs[0].Path != "overlays/"+a+"/patch-node.yaml" {
+		t.Fatalf("conflicts %v", cs)
+	}
+}
+
+// treeSummary lists a tree's files by path, site, seed and hash.
+func treeSummary(t *render.Tree) string {
+	var b strings.Builder
+	for _, f := range t.Files {
+		fmt.Fprintf(&b, "%s %s %v %s\n", f.Path, f.Site, f.Seed, f.ContentHash())
+	}
+	return b.String()
+}
+
+// A clean check seals what it looked at; the next check with the same
+// inputs takes its verdict while nothing it looked at changes, and checks
+// in full as soon as anything does.
+func TestIncrementalSeal(t *testing.T) {
+	f := newIncrementalFleet(t, 4)
+	a := benchfleet.SiteName(1)
+	check := func() (*Result, *fstree.Plan) {
+		t.Helper()
+		res, err := Run(context.Background(), Options{
+			Inventory: "inventory.yaml", InventoryData: f.inventory, Templates: os.DirFS(f.templates),
+			Output: f.out, Incremental: true, Seal: true, Cache: f.cache, CacheSalt: "salt", DropObjects: true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Sealed {
+			return res, nil
+		}
+		plan, err := fstree.MakePlan(f.out, res.Tree, fstree.PlanOptions{Stats: res.Stats, Snapshot: res.Snapshot})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan.InSync() && res.Report.OK() {
+			if err := res.Seal(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := res.SaveIndex(); err != nil {
+			t.Fatal(err)
+		}
+		return res, plan
+	}
+	// Files written less than 2 s ago are never sealed.
+	if res, _ := check(); res.Sealed {
+		t.Fatal("sealed before any clean check")
+	}
+	if res, _ := check(); res.Sealed {
+		t.Fatal("a tree written just now was sealed")
+	}
+	time.Sleep(2100 * time.Millisecond)
+	if res, _ := check(); res.Sealed || !res.Partial {
+		t.Fatalf("first clean check: sealed=%v partial=%v", res.Sealed, res.Partial)
+	}
+	res, _ := check()
+	if !res.Sealed || !res.Report.OK() || len(res.Report.Results) != 4 {
+		t.Fatalf("second clean check: sealed=%v ok=%v results=%d", res.Sealed, res.Report.OK(), len(res.Report.Results))
+	}
+	// A user's file breaks a site: not sealed, and the failure is found.
+	editFile(t, filepath.Join(f.out, "overlays", a, "local", "kustomization.yaml"), func(s string) string { return s + "resources: [missing.yaml]\n" })
+	res, _ = check()
+	if res.Sealed || res.Report.OK() {
+		t.Fatalf("broken user file: sealed=%v ok=%v", res.Sealed, res.Report.OK())
+	}
+	// Another selection is never answered by the seal.
+	sel, err := Run(context.Background(), Options{
+		Inventory: "inventory.yaml", InventoryData: f.inventory, Templates: os.DirFS(f.templates), Selector: mustSelector(t, "name="+a),
+		Output: f.out, Incremental: true, Seal: true, Cache: f.cache, CacheSalt: "salt", DropObjects: true,
+	})
+	if err != nil || sel.Sealed {
+		t.Fatalf("selected run: %v sealed=%v", err, sel != nil && sel.Sealed)
+	}
+}
+
+func mustSelector(t *testing.T, s string) selector.Selector {
+	t.Helper()
+	sel, err := selector.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sel
 }

@@ -81,8 +81,13 @@ type Options struct {
 	// the index carry no Objects (as with DropObjects). Result.SaveIndex
 	// stores the new index.
 	Incremental bool
-	// NoShortcut makes an incremental run render even when its inputs are
-	// unchanged, so that Result.Tree carries every file's content.
+	// Seal lets an incremental run whose inputs are those of the last run
+	// take the verdict of the last clean check when nothing it looked at
+	// changed (Result.Seal, Result.Sealed). Set by check.
+	Seal bool
+	// NoShortcut makes an incremental run render every file, even when
+	// its inputs are unchanged, so that Result.Tree carries every file's
+	// content.
 	NoShortcut bool
 }
 
@@ -104,9 +109,24 @@ type Result struct {
 	// Stats is the output tree's stat cache, for tree.PlanOptions.Stats;
 	// nil unless the run was incremental.
 	Stats *fstree.StatCache
+	// Sealed is true when a run that skipped the render found every path
+	// the last clean check looked at unchanged (tree.Seal): its verdicts
+	// and an in-sync plan stand without checking the records or planning.
+	Sealed bool
+	// Snapshot holds what a run that skipped the render saw on disk, for
+	// tree.PlanOptions.Snapshot of the plan that follows right away; nil
+	// otherwise.
+	Snapshot *fstree.Snapshot
 	// Reused are the sites whose verdict an incremental run took from the
 	// index instead of verifying them, sorted.
 	Reused []string
+	// HashOnly is true when an incremental run took the files of sites
+	// whose render inputs were those of the last run from the index
+	// instead of executing their templates: those files of Tree carry
+	// their content hash but no Data. tree.MakePlan returns
+	// tree.ErrNoContent when one of them must be written or shown; callers
+	// then run again with Options.NoShortcut.
+	HashOnly bool
 
 	selected map[string]bool
 	inc      *incremental
@@ -149,7 +169,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			}
 		}
 	}
-	fleet, tree, err := renderInputs(inputs, engine, inc.parsed())
+	rs := inc.reuser(opts)
+	fleet, tree, wiring, err := renderInputs(inputs, engine, inc.parsed(), rs)
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
@@ -157,7 +178,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if len(selected.Sites) == 0 {
 		return nil, &InputError{Err: fmt.Errorf("selector %q matches no site of the inventory", opts.Selector.String())}
 	}
-	fsys, err := layout(tree, opts.Output, inc.statCache())
+	fsys, err := layout(tree, opts.Output, inc.statCache(), rs)
 	if err != nil {
 		return nil, err
 	}
@@ -178,9 +199,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	fresh := report.Results
+	if rs.any() && anyFailed(fresh) {
+		// A failure is reported from a tree rendered in full: a build may
+		// have read a reused file that differs on disk from its hash.
+		opts.NoShortcut = true
+		return Run(ctx, opts)
+	}
 	report.Results = append(append(make([]verify.Result, 0, len(targets)), reused...), fresh...)
 	sort.Slice(report.Results, func(i, j int) bool { return report.Results[i].Site < report.Results[j].Site })
-	res := &Result{Fleet: fleet, Tree: tree, Report: report, Selected: selected, selected: map[string]bool{}, inc: inc}
+	res := &Result{Fleet: fleet, Tree: tree, Report: report, Selected: selected, HashOnly: rs.any(), selected: map[string]bool{}, inc: inc}
 	for _, r := range reused {
 		res.Reused = append(res.Reused, r.Site)
 	}
@@ -188,8 +215,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		res.selected[s.Name] = true
 	}
 	if inc != nil {
-		res.Stats = inc.stats
-		res.next = inc.record(digest, tree, targets, fresh, fsys)
+		res.Stats = inc.statCache()
+		res.next = inc.record(digest, tree, targets, fresh, fsys, wiring, rs)
 	}
 	// The accesses are recorded in the index; a large fleet need not hold
 	// them for the rest of the run.
@@ -210,7 +237,7 @@ func Render(opts Options) (*inventory.Fleet, *render.Tree, error) {
 	if err != nil {
 		return nil, nil, &InputError{Err: err}
 	}
-	fleet, tree, err := renderInputs(inputs, engine, nil)
+	fleet, tree, _, err := renderInputs(inputs, engine, nil, nil)
 	if err != nil {
 		return nil, nil, &InputError{Err: err}
 	}
@@ -225,30 +252,33 @@ func templateSet(opts Options) fs.FS {
 }
 
 // renderInputs decodes the inventory and renders it. parsed, when set,
-// tells the render which contents are known to parse back as YAML.
-func renderInputs(inputs []inventory.Input, engine *render.Engine, parsed func(string) bool) (*inventory.Fleet, *render.Tree, error) {
+// tells the render which contents are known to parse back as YAML; rs,
+// when set, hands it the files of sites whose render inputs are those of
+// the last run. It returns the summaries of the wiring files.
+func renderInputs(inputs []inventory.Input, engine *render.Engine, parsed func(string) bool, rs *reuser) (*inventory.Fleet, *render.Tree, map[string]gitops.Summary, error) {
 	// The template set is loaded first so that unknown components are
 	// reported together with every other problem of the inventory.
 	ropts := inventory.ResolveOptions{Components: engine.Components(), Policies: policyIDs()}
 	inv, err := inventory.LoadInputsWith(inputs, ropts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	fleet, err := inv.Resolve(ropts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	tree, err := engine.RenderWith(fleet, render.RenderOptions{Parsed: parsed})
+	tree, err := engine.RenderWith(fleet, render.RenderOptions{Parsed: parsed, Reuse: rs.options()})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	if err := checkWiring(fleet, tree); err != nil {
-		return nil, nil, err
+	wiring, err := checkWiring(fleet, tree, rs.wiring(tree))
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	if err := addSiteFacts(fleet, tree); err != nil {
-		return nil, nil, err
+	if err := addSiteFacts(fleet, tree, rs); err != nil {
+		return nil, nil, nil, err
 	}
-	return fleet, tree, nil
+	return fleet, tree, wiring, nil
 }
 
 // Verify builds every site's overlay of tree in memory, checks that each
@@ -286,12 +316,14 @@ func Targets(fleet *inventory.Fleet) []verify.Target {
 // left out (the write deletes them), and so are .fleetgen/, .git/ and
 // symbolic links (the write refuses trees with links).
 func MemFS(tree *render.Tree, output string) (filesys.FileSystem, error) {
-	return layout(tree, output, nil)
+	return layout(tree, output, nil, nil)
 }
 
 // layout is MemFS with a stat cache for the files left on disk (nil for
 // none): a file whose stat matches is not read unless a build reads it.
-func layout(tree *render.Tree, output string, stats *fstree.StatCache) (*treefs.FS, error) {
+// A rendered file known only by its hash (reused by rs) is read from
+// output when a build reads it, and must have that hash.
+func layout(tree *render.Tree, output string, stats *fstree.StatCache, rs *reuser) (*treefs.FS, error) {
 	onDisk, err := diskFiles(tree, output, stats)
 	if err != nil {
 		return nil, err
@@ -301,7 +333,12 @@ func layout(tree *render.Tree, output string, stats *fstree.StatCache) (*treefs.
 		if _, ok := onDisk[f.Path]; ok && f.Seed {
 			continue
 		}
-		files = append(files, treefs.File{Path: f.Path, Data: f.Data, Hash: f.Hash, Size: int64(len(f.Data))})
+		tf := treefs.File{Path: f.Path, Data: f.Data, Hash: f.Hash, Size: int64(len(f.Data))}
+		if f.Data == nil && f.Hash != "" && rs != nil && output != "" {
+			p := filepath.Join(output, filepath.FromSlash(f.Path))
+			tf.Size, tf.Load = rs.size(f.Path), func() ([]byte, error) { return os.ReadFile(p) }
+		}
+		files = append(files, tf)
 	}
 	for _, rel := range sortedKeys(onDisk) {
 		files = append(files, onDisk[rel])
@@ -336,14 +373,14 @@ func diskFiles(tree *render.Tree, output string, stats *fstree.StatCache) (map[s
 		}
 	}
 	var mu sync.Mutex
-	err := walkParallel(output, func(rel string, d fs.DirEntry) error {
-		if !d.Type().IsRegular() || rendered[rel] {
+	err := walkParallel(output, stats, func(rel string, typ fs.FileMode) error {
+		if !typ.IsRegular() || rendered[rel] {
 			return nil
 		}
 		if _, inTree := rendered[rel]; !inTree && owned[rel] {
 			return nil // fleetgen wrote it and no longer renders it: deleted on write
 		}
-		f, err := diskFile(filepath.Join(output, filepath.FromSlash(rel)), rel, d, stats)
+		f, err := diskFile(filepath.Join(output, filepath.FromSlash(rel)), rel, stats)
 		if err != nil {
 			return err
 		}
@@ -359,11 +396,13 @@ func diskFiles(tree *render.Tree, output string, stats *fstree.StatCache) (map[s
 }
 
 // walkParallel calls visit for every entry that is not a directory under
-// root (rel slash-separated), reading directories on every CPU. It does not
-// follow symbolic links and skips .fleetgen/ at the top and every .git
-// directory. visit may be called from several goroutines at once. The
-// first error stops the walk and is returned.
-func walkParallel(root string, visit func(rel string, d fs.DirEntry) error) error {
+// root (rel slash-separated, typ its type bits), reading directories on
+// every CPU; with stats, a directory whose stat data is unchanged is not
+// read again (tree.StatCache.ReadDir). It does not follow symbolic links
+// and skips .fleetgen/ at the top and every .git directory. visit may be
+// called from several goroutines at once. The first error stops the walk
+// and is returned.
+func walkParallel(root string, stats *fstree.StatCache, visit func(rel string, typ fs.FileMode) error) error {
 	var (
 		mu      sync.Mutex
 		cond    = sync.NewCond(&mu)
@@ -386,20 +425,20 @@ func walkParallel(root string, visit func(rel string, d fs.DirEntry) error) erro
 			mu.Unlock()
 
 			var subdirs []string
-			entries, err := os.ReadDir(filepath.Join(root, filepath.FromSlash(dir)))
+			entries, err := readDir(root, dir, stats)
 			for _, e := range entries {
 				if err != nil {
 					break
 				}
-				rel := path.Join(dir, e.Name())
-				if e.IsDir() {
-					if (dir == "" && e.Name() == render.ReservedDir) || e.Name() == ".git" {
+				rel := path.Join(dir, e.Name)
+				if e.Type.IsDir() {
+					if (dir == "" && e.Name == render.ReservedDir) || e.Name == ".git" {
 						continue
 					}
 					subdirs = append(subdirs, rel)
 					continue
 				}
-				err = visit(rel, e)
+				err = visit(rel, e.Type)
 			}
 			mu.Lock()
 			if err != nil && first == nil {
@@ -423,13 +462,31 @@ func walkParallel(root string, visit func(rel string, d fs.DirEntry) error) erro
 	return first
 }
 
+// readDir lists the directory rel under root, through stats when set.
+func readDir(root, rel string, stats *fstree.StatCache) ([]fstree.DirEntry, error) {
+	p := filepath.Join(root, filepath.FromSlash(rel))
+	if stats != nil {
+		entries, _, err := stats.ReadDir(p, rel)
+		return entries, err
+	}
+	des, err := os.ReadDir(p)
+	entries := make([]fstree.DirEntry, len(des))
+	for i, d := range des {
+		entries[i] = fstree.DirEntry{Name: d.Name(), Type: d.Type()}
+	}
+	return entries, err
+}
+
 // diskFile is the file at p (rel in the tree) as a build will see it. It
 // is read now unless stats knows its hash by its stat; then it is read on
 // first use, and must still have that hash.
-func diskFile(p, rel string, d fs.DirEntry, stats *fstree.StatCache) (treefs.File, error) {
-	before, err := d.Info()
+func diskFile(p, rel string, stats *fstree.StatCache) (treefs.File, error) {
+	before, err := os.Lstat(p)
 	if err != nil {
 		return treefs.File{}, err
+	}
+	if !before.Mode().IsRegular() {
+		return treefs.File{}, fmt.Errorf("%s: changed while the tree was read", rel)
 	}
 	if stats != nil {
 		if h, ok := stats.Hash(rel, before); ok {
@@ -482,13 +539,26 @@ func readInputs(opts Options) ([]inventory.Input, error) {
 // checkWiring checks the GitOps wiring the templates rendered (clusters/,
 // argocd/): every site wired exactly once, to an overlay that exists, and
 // every wiring object valid for its engine. Bad wiring is bad input.
-func checkWiring(fleet *inventory.Fleet, tree *render.Tree) error {
+// known are the summaries of wiring files known only by their hash; the
+// summaries of every wiring file are returned.
+func checkWiring(fleet *inventory.Fleet, tree *render.Tree, known map[string]gitops.Summary) (map[string]gitops.Summary, error) {
 	names := make([]string, len(fleet.Sites))
 	for i, s := range fleet.Sites {
 		names[i] = s.Name
 	}
-	if errs := gitops.CheckWiring(gitops.Files(tree), names); len(errs) > 0 {
-		return fmt.Errorf("checking GitOps wiring: %w", errors.Join(errs...))
+	errs, sums := gitops.NewChecker().CheckSummarized(gitops.Files(tree), known, names)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("checking GitOps wiring: %w", errors.Join(errs...))
 	}
-	return nil
+	return sums, nil
+}
+
+// anyFailed reports whether a result is a failure.
+func anyFailed(results []verify.Result) bool {
+	for _, r := range results {
+		if r.Err != nil {
+			return true
+		}
+	}
+	return false
 }

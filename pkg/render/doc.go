@@ -37,4 +37,44 @@
 // goroutines; the tree and the errors do not depend on the scheduling.
 // RenderWith's RenderOptions.Parsed lets a caller skip the parse-back of
 // content whose hash passed it before.
+//
+// # Reusing a site's files
+//
+// Every render gives each site a render key (Tree.SiteKeys): a lowercase hex
+// SHA-256 that covers everything a per-site execution (path and content
+// templates) can read, so that two renders that give a site the same key
+// produce the same per-site files for it. A key covers
+//
+//   - a key format constant and the running program's build information
+//     (Go version, module versions, VCS revision, build settings): template
+//     functions are part of the program;
+//   - the whole template set: every file's path and bytes, partials
+//     included, and the component directory names (a digest made by Load);
+//   - the fleet data (Data.Fleet: the fleet's name and gitops block);
+//   - the site's full inventory.Site value: every field, exported or not and
+//     whatever its json tag (Origins included), nil told apart from empty,
+//     maps in key order;
+//   - when the set is not site-local, every site of the fleet in order
+//     (Data.Sites), so that any change to any site changes every key.
+//
+// It covers nothing else (not Fleet.Source, not RenderOptions). A set is
+// site-local when no per-site template can read Data.Sites, which Load
+// decides from the parse trees (Engine.SiteLocal says why not): the root
+// data is followed through every per-site path and content template and
+// every template they call with it (any template of the namespace when an
+// include's name is computed), and it may only have its Site and Fleet
+// fields read, be bound to variables, become dot in with, be passed to
+// include or a template action, or be tested by if. Reading .Sites (or a
+// field the analysis does not know), printing the data, passing it to any
+// other function or method (toYaml $, toJson ., dict "root" $, index $ ...)
+// or ranging over it makes the set not site-local. The default template set
+// is site-local. The methods of the inventory types that templates can
+// call depend on their receiver and arguments only.
+//
+// RenderOptions.Reuse hands back, by site and key, the per-site files of an
+// earlier render with that key, known by hash only if need be. The site's
+// content templates are then not executed and its files not parsed back;
+// its path templates are, to tie each file to its template so that
+// duplicate paths, file/directory clashes and error messages are exactly
+// those of a full render. Fleet-level templates always run.
 package render

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -58,6 +59,19 @@ type Engine struct {
 	components []string
 	// names are every template name (set path) known, for error locations.
 	names []string
+	// digest is the set's digest (setDigest) and build the program's
+	// (buildIdentity); both go into every render key.
+	digest, build [sha256.Size]byte
+	// siteLocal is true when no per-site template can read Data.Sites;
+	// otherwise notLocal says where one can (see analyzeSiteLocal).
+	siteLocal bool
+	notLocal  string
+}
+
+// setEntry is one file of a template set as read.
+type setEntry struct {
+	path string
+	data []byte
 }
 
 // setFile is one non-partial file of the template set.
@@ -82,11 +96,7 @@ type setFile struct {
 // set (base/, components/, overlays/, ...). Directories named .git are
 // skipped. Errors name the template path and line.
 func Load(fsys fs.FS) (*Engine, error) {
-	type entry struct {
-		path string
-		data []byte
-	}
-	var partials, files []entry
+	var partials, files []setEntry
 	compSet := map[string]bool{}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -106,9 +116,9 @@ func Load(fsys fs.FS) (*Engine, error) {
 			return err
 		}
 		if strings.HasPrefix(path.Base(p), "_") {
-			partials = append(partials, entry{p, data})
+			partials = append(partials, setEntry{p, data})
 		} else {
-			files = append(files, entry{p, data})
+			files = append(files, setEntry{p, data})
 		}
 		return nil
 	})
@@ -187,7 +197,19 @@ func Load(fsys fs.FS) (*Engine, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	e.siteLocal, e.notLocal = analyzeSiteLocal(e.files)
+	e.digest = setDigest(partials, files, e.components)
+	e.build = buildIdentity()
 	return e, nil
+}
+
+// SiteLocal reports whether the set is site-local: no per-site template
+// (path or content, nor any template it can call) can read Data.Sites, so
+// a site's per-site files depend on that site alone (and on the set and the
+// fleet data). When it is not, reason says where a template can read the
+// fleet's sites, as "template:line:col: what it does".
+func (e *Engine) SiteLocal() (ok bool, reason string) {
+	return e.siteLocal, e.notLocal
 }
 
 // Components returns the sorted names of the directories directly under
@@ -271,6 +293,20 @@ type RenderOptions struct {
 	// Parsing depends on the content alone, so this only saves time.
 	// Parsed is called from several goroutines at once.
 	Parsed func(hash string) bool
+	// Reuse, when set, is asked once for each site's per-site files before
+	// that site's per-site templates run; key is the site's render key for
+	// this render (Tree.SiteKeys). When it returns ok, the files are used as
+	// the site's per-site files instead of executing its content templates:
+	// they must be exactly the files that a render with the same key
+	// produced (Path, Site, Seed and the content's Hash; Data may be nil).
+	// They are not parsed back again. Only their paths are checked, by
+	// executing the site's path templates: when they are not the paths
+	// those give (a path no per-site template produces for the site, one
+	// produced twice, a verbatim file missing, a wrong Site or Seed, neither
+	// Hash nor Data), the files are ignored and the templates run. Reuse is
+	// not called when the set has no per-site templates. It is called from
+	// several goroutines at once.
+	Reuse func(site, key string) (files []File, ok bool)
 }
 
 // Render executes the template set for the fleet: fleet-level templates once
@@ -282,7 +318,9 @@ func (e *Engine) Render(f *inventory.Fleet) (*Tree, error) {
 
 // RenderWith is Render with options. Templates are executed, hashed and
 // parsed back on runtime.GOMAXPROCS(0) goroutines; the tree and the errors
-// do not depend on how the work was scheduled.
+// do not depend on how the work was scheduled. The tree's SiteKeys hold
+// every site's render key (see the package documentation); with
+// RenderOptions.Reuse, the tree and the errors are those of a full render.
 func (e *Engine) RenderWith(f *inventory.Fleet, opts RenderOptions) (*Tree, error) {
 	if f == nil {
 		return nil, errors.New("render: nil fleet")
@@ -307,23 +345,72 @@ func (e *Engine) RenderWith(f *inventory.Fleet, opts RenderOptions) (*Tree, erro
 	// Every (template, site) pair is a job, in the order a sequential
 	// render would visit them. Workers fill results[i] for jobs[i]; what
 	// follows reads the results in job order, so the tree and the errors
-	// are the same whatever order the jobs ran in.
+	// are the same whatever order the jobs ran in. The jobs of a per-site
+	// file are consecutive: first[i] is the index of file i's job for
+	// site 0.
 	var jobs []job
+	first := make([]int, len(e.files))
+	perSite := false
 	for i, sf := range e.files {
+		first[i] = len(jobs)
 		if !sf.perSite {
 			jobs = append(jobs, job{file: i, site: -1})
 			continue
 		}
+		perSite = true
 		for s := range f.Sites {
 			jobs = append(jobs, job{file: i, site: s})
 		}
 	}
 	results := make([]result, len(jobs))
-	e.execute(f, jobs, results, opts.Parsed)
+
+	// Every site's key, and the per-site results of the sites whose files
+	// Reuse gave, are found first; the remaining jobs then run.
+	prefix, err := e.keyPrefix(f)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(f.Sites))
+	reused := make([]bool, len(f.Sites))
+	keyErrs := make([]error, len(f.Sites))
+	var reuse func(site, key string) ([]File, bool)
+	if perSite {
+		reuse = opts.Reuse
+	}
+	parallel(len(f.Sites), func() func(int) {
+		w := &worker{e: e, fleet: f}
+		var enc encoder
+		return func(s int) {
+			site := &f.Sites[s]
+			keys[s], keyErrs[s] = siteKey(&enc, prefix, site)
+			if keyErrs[s] != nil || reuse == nil {
+				return
+			}
+			if files, ok := reuse(site.Name, keys[s]); ok {
+				reused[s] = w.place(s, files, first, results)
+			}
+		}
+	})
+	if err := errors.Join(keyErrs...); err != nil {
+		return nil, err
+	}
+	todo := make([]int, 0, len(jobs))
+	for i, j := range jobs {
+		if j.site < 0 || !reused[j.site] {
+			todo = append(todo, i)
+		}
+	}
+	parallel(len(todo), func() func(int) {
+		w := &worker{e: e, fleet: f, parsed: opts.Parsed}
+		return func(i int) { results[todo[i]] = w.run(jobs[todo[i]]) }
+	})
 
 	type origin struct{ template, site string }
 	seen := map[string]origin{}
-	tree := &Tree{Files: make([]File, 0, len(jobs))}
+	tree := &Tree{Files: make([]File, 0, len(jobs)), SiteKeys: make(map[string]string, len(f.Sites))}
+	for s, site := range f.Sites {
+		tree.SiteKeys[site.Name] = keys[s]
+	}
 	var yamlErrs []error
 	for i, r := range results {
 		if r.err != nil {
@@ -380,28 +467,35 @@ type result struct {
 	yamlErr error
 }
 
-// execute runs jobs on runtime.GOMAXPROCS(0) workers (fewer when there are
-// fewer jobs), each taking the next job in order and writing only its own
-// result slots.
-func (e *Engine) execute(f *inventory.Fleet, jobs []job, results []result, parsed func(string) bool) {
-	n := min(runtime.GOMAXPROCS(0), len(jobs))
+// parallel runs tasks 0..n-1 on runtime.GOMAXPROCS(0) goroutines (fewer
+// when there are fewer tasks), each taking the next task in order. newWorker
+// is called once per goroutine and returns that goroutine's task function;
+// tasks must write only their own result slots.
+func parallel(n int, newWorker func() func(int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
 	var next atomic.Int64
 	run := func() {
-		w := &worker{e: e, fleet: f, parsed: parsed}
+		task := newWorker()
 		for {
 			i := int(next.Add(1) - 1)
-			if i >= len(jobs) {
+			if i >= n {
 				return
 			}
-			results[i] = w.run(jobs[i])
+			task(i)
 		}
+	}
+	if workers <= 1 {
+		if n > 0 {
+			run()
+		}
+		return
 	}
 	if n <= 1 {
 		run()
 		return
 	}
 	var wg sync.WaitGroup
-	for range n {
+	for range workers {
 		wg.Go(run)
 	}
 	wg.Wait()

@@ -45,6 +45,13 @@ func hashData(data []byte) string {
 // and paths are unique.
 type Tree struct {
 	Files []File
+	// SiteKeys holds, by site name, the render key each site of the fleet
+	// had in the render that made the tree (see RenderOptions.Reuse and the
+	// package documentation for what a key covers). A caller that stores a
+	// site's key with its per-site files can hand those files back through
+	// Reuse when a later render gives the site the same key. It is nil in a
+	// tree not made by Render.
+	SiteKeys map[string]string
 }
 
 // Sort orders the files by path.

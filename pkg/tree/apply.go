@@ -74,7 +74,7 @@ func (p *Plan) recheck() error {
 	// Changes are sorted by path, as prefetch wants them; the first
 	// problem in path order is reported. The stat cache vouches for files
 	// it matches exactly as it did for MakePlan.
-	states, errs := prefetch(r, paths, func(string) bool { return true }, p.stats)
+	states, errs := prefetch(r, paths, func(string) bool { return true }, p.stats, nil)
 	for i, c := range p.Changes {
 		if errs[i] != nil {
 			return errs[i]

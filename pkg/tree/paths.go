@@ -26,6 +26,13 @@ const (
 	tmpPrefix = ".fleetgen-tmp-"
 )
 
+// LedgerPath and JournalPath are the ledger's and the journal's paths
+// relative to the output root.
+const (
+	LedgerPath  = ledgerFile
+	JournalPath = journalFile
+)
+
 // ValidateRoot reports whether root may be used as an output directory. It
 // refuses the empty path, the filesystem root and the user's home directory
 // (also when reached through a symlink), and an existing path that is not a
@@ -158,8 +165,8 @@ func inspect(r *os.Root, rel string) (diskState, error) {
 type inspector struct {
 	r *os.Root
 	// dirs are the parent directories already found to be real
-	// directories in this pass.
-	dirs map[string]bool
+	// directories in this pass; prefetch's workers share one set.
+	dirs *dirSet
 	// sub is subDir opened as a root of its own, once its path was checked
 	// like any parent: the files of one directory are then looked up and
 	// read by their names alone instead of resolving every element of their
@@ -247,8 +254,18 @@ func (in *inspector) leaf(rel string) (*os.Root, string) {
 }
 
 func newInspector(r *os.Root) *inspector {
-	return &inspector{r: r, dirs: map[string]bool{}}
+	return &inspector{r: r, dirs: &dirSet{}}
 }
+
+// dirSet is a set of directory paths, safe for concurrent use.
+type dirSet struct{ m sync.Map }
+
+func (s *dirSet) has(p string) bool {
+	_, ok := s.m.Load(p)
+	return ok
+}
+
+func (s *dirSet) add(p string) { s.m.Store(p, struct{}{}) }
 
 func (in *inspector) inspect(rel string) (diskState, error) {
 	r := in.r
@@ -259,7 +276,7 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 	for i := range parts {
 		p := strings.Join(parts[:i+1], "/")
 		last := i == len(parts)-1
-		if !last && in.dirs[p] {
+		if !last && in.dirs.has(p) {
 			continue
 		}
 		var fi fs.FileInfo
@@ -288,7 +305,7 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 		case !last && !fi.IsDir():
 			return diskState{}, fmt.Errorf("%s: %s is not a directory", rel, p)
 		case !last:
-			in.dirs[p] = true
+			in.dirs.add(p)
 		case fi.IsDir():
 			return diskState{}, fmt.Errorf("%s: is a directory, expected a file", rel)
 		case !fi.Mode().IsRegular():
@@ -331,7 +348,7 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 // inspector; a worker takes the paths of one directory together (paths is
 // sorted), so it opens that directory once. With stats set, files whose stat
 // data matches a trusted entry are not read, and files read are recorded.
-func prefetch(r *os.Root, paths []string, want func(string) bool, stats *StatCache) ([]diskState, []error) {
+func prefetch(r *os.Root, paths []string, want func(string) bool, stats *StatCache, snap *Snapshot) ([]diskState, []error) {
 	states := make([]diskState, len(paths))
 	errs := make([]error, len(paths))
 	workers := runtime.GOMAXPROCS(0)
@@ -341,15 +358,32 @@ func prefetch(r *os.Root, paths []string, want func(string) bool, stats *StatCac
 	}
 	type run struct{ from, to int }
 	next := make(chan run)
+	// A directory checked by one worker is not checked again by another.
+	dirs := &dirSet{}
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			in := newInspector(r)
+			in.dirs = dirs
 			in.stats, in.useStats = stats, stats != nil
 			var release func()
 			in.lstat, release = rootLstat(r)
+			if snap != nil && in.lstat == nil {
+				snap.incomplete.Store(true)
+			}
+			if lstat := in.lstat; lstat != nil && snap != nil {
+				snap.horizon()
+				in.lstat = func(rel string) (fs.FileInfo, error) {
+					if fi, err, ok := snap.lookup(rel); ok {
+						return fi, err
+					}
+					fi, err := lstat(rel)
+					snap.store(rel, fi, err)
+					return fi, err
+				}
+			}
 			defer release()
 			defer in.close()
 			for g := range next {

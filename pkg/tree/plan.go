@@ -75,6 +75,10 @@ type PlanOptions struct {
 	// Apply then records the files it writes and forgets those it deletes.
 	// The plan is the same with or without it.
 	Stats *StatCache
+	// Snapshot, when set, answers lstat for the paths it holds, taken
+	// earlier in the same run; see Snapshot. Files are still read (and
+	// re-checked by Apply) as without it.
+	Snapshot *Snapshot
 }
 
 // Plan is the set of changes that brings a root in line with a rendered tree.
@@ -212,12 +216,13 @@ func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
 		site := siteOf(f, inTree, le)
 		return opts.Only == nil || site == "" || opts.Only(site)
 	}
-	states, errs := prefetch(r, sorted, inScope, opts.Stats)
+	states, errs := prefetch(r, sorted, inScope, opts.Stats, opts.Snapshot)
 	// Re-inspection reads the file whatever the cache says: the change
 	// shows its content.
 	in := newInspector(r)
 	in.stats = opts.Stats
 	defer in.close()
+	p.Changes = make([]Change, 0, len(sorted))
 	for i, path := range sorted {
 		f, inTree := lookupFile(files, path)
 		le, inLedger := lookup(p.base, path)

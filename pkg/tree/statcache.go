@@ -20,12 +20,15 @@ import (
 // StatCache remembers the content hash of files under one root by their stat
 // data (size, mtime, ctime, inode, device and mode where the platform offers
 // them; size, mtime and mode elsewhere), so that files whose stat data has
-// not changed need not be read again. It is safe for concurrent use; the zero
+// not changed need not be read again. Like git's untracked cache, it also
+// remembers the listings of directories under the root (ReadDir) by the
+// directory's own stat data, so that a directory whose stat data has not
+// changed need not be read again. It is safe for concurrent use; the zero
 // value is an empty cache.
 //
 // It is an optimisation only: with PlanOptions.Stats nil, or an empty cache,
 // MakePlan returns the same plan. The rules that keep it from ever yielding a
-// wrong hash:
+// wrong hash or a wrong listing:
 //
 //   - Only pairs observed consistently are recorded: the file's Lstat before
 //     it is read must equal the Fstat of the opened file after the read.
@@ -35,30 +38,57 @@ import (
 //   - Racy entries are not trusted. A file modified within the filesystem's
 //     timestamp granularity after its hash was taken can keep its stat data.
 //     So an entry is trusted only if the file's mtime is older than the
-//     moment the pair was last vouched for minus two seconds: the save time
-//     (MarshalBinary) for an entry loaded by UnmarshalBinary, the time of
-//     Record for an entry recorded in this process. An untrusted entry is
-//     hashed again and re-recorded. Right after a run that wrote N files, the
-//     next run therefore reads those N files again, and no others.
+//     moment its hash was taken minus two seconds (the time of Record), and
+//     an entry that was not trusted then is never saved: a later save time
+//     must not vouch for it. Loaded entries are trusted against the save
+//     time, which is later than the time of their Record. An untrusted entry
+//     is hashed again and re-recorded. A file is therefore read by every run
+//     until a run comes more than two seconds after its last change; right
+//     after a run that wrote N files, the next run reads those N files
+//     again, and no others.
 //   - MarshalBinary writes only the entries recorded or matched (Hash ok)
 //     since the cache was created or loaded: files that disappeared drop out,
 //     and so do entries loaded but never looked up. A plan limited to some
 //     sites (PlanOptions.Only) therefore leaves the other sites' files to be
 //     hashed again by the next full plan.
+//   - A directory's listing (names and entry types) is matched on the
+//     directory's stat data: adding, removing or renaming an entry gives
+//     the directory a new mtime and ctime. Listings are kept apart from
+//     file entries (a path's file entry is never taken for its listing),
+//     recorded only when the directory's stat after the read equals its
+//     Lstat before, and never for a symbolic link. They are recorded and
+//     matched only where the stat data carries ctime, inode and device
+//     (POSIX systems); elsewhere ReadDir always reads.
+//   - Racy listings are not trusted either: a listing is trusted only if
+//     the directory's mtime and ctime are both older than the moment it
+//     was vouched for minus two seconds, that moment being the save time
+//     for a loaded listing and the moment just before the directory was
+//     read for one recorded in this process. A listing that is not trusted
+//     at that moment is not saved at all (a later save time would vouch
+//     for a change made right after the read that left the directory's
+//     times as they were), so a directory changed within two seconds
+//     before it was read is read again by the next run, and no other.
+//   - MarshalBinary writes only the listings read or matched (ReadDir)
+//     since the cache was created or loaded, as for files.
 //   - A blob that is damaged in any way, or that comes from another format
 //     version or a platform with different stat data, is an error from
 //     UnmarshalBinary; the caller then starts with an empty cache.
 type StatCache struct {
 	mu      sync.Mutex
 	entries map[string]*statEntry
+	// dirs are the directory listings, by the directory's path relative
+	// to the root ("" for the root).
+	dirs map[string]*dirListing
 	// now is the clock for record and save times (tests move it forward).
 	now func() time.Time
-	// changed is set when an entry was recorded, replaced or dropped in
-	// this process (see Dirty).
+	// changed is set when an entry or a listing was recorded, replaced or
+	// dropped in this process (see Dirty).
 	changed bool
 	// reads counts the files read from disk while this cache was in use;
 	// tests use it to check what a plan did not read.
 	reads atomic.Int64
+	// dirReads counts the directories read by ReadDir and ReadDirStat.
+	dirReads atomic.Int64
 }
 
 // statKey is the stat data an entry is matched on. Fields the platform does
@@ -159,9 +189,9 @@ func (c *StatCache) forget(rel string) {
 }
 
 // Dirty reports whether MarshalBinary would save something other than
-// what was loaded: an entry was recorded, replaced or dropped, or a loaded
-// entry was not used (and would be left out). A cache that is not dirty
-// need not be saved again.
+// what was loaded: an entry or a listing was recorded, replaced or dropped,
+// or a loaded entry or listing was not used (and would be left out). A
+// cache that is not dirty need not be saved again.
 func (c *StatCache) Dirty() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -170,6 +200,11 @@ func (c *StatCache) Dirty() bool {
 	}
 	for _, e := range c.entries {
 		if !e.used {
+			return true
+		}
+	}
+	for _, l := range c.dirs {
+		if !l.used {
 			return true
 		}
 	}
@@ -265,23 +300,38 @@ func readOpened(f *os.File, fi fs.FileInfo) (data []byte, consistent bool, err e
 //	  length of the prefix shared with the previous path, rest of the path
 //	  (length, bytes), size, mtime, [full: ctime - mtime, inode - previous
 //	  inode, device - previous device], mode, 32-byte SHA-256 of the content
+//	name count
+//	the names of the listings' entries, each once, sorted: length of the
+//	  prefix shared with the previous name, rest of the name (length, bytes)
+//	listing count
+//	per listing, sorted by the directory's path ("" for the root first):
+//	  path as for entries, size, mtime, [full: ctime - mtime, inode -
+//	  previous listing's inode, device - previous listing's device], mode
+//	  without fs.ModeDir, entry count
+//	  per entry, sorted by name: its name's index in the names minus one
+//	  past the previous entry's (0 for the first entry: its index), type
+//	  (bit i set for entryTypes[i]; 0 for a regular file)
 //	SHA-256 of everything before it
 const (
 	statMagic   = "fleetgen-stat-cache\n"
-	statVersion = 1
+	statVersion = 2
 	// Platforms: which stat data the entries carry.
 	statBasic = 0 // size, mtime, mode
 	statFull  = 1 // also ctime, inode, device
 )
 
-// MarshalBinary encodes the entries recorded or matched since the cache was
-// created or loaded, with the current time as the save time.
+// MarshalBinary encodes the entries and the trusted listings recorded or
+// matched since the cache was created or loaded, with the current time as
+// the save time.
 func (c *StatCache) MarshalBinary() ([]byte, error) {
 	save := c.clock().UnixNano()
 	c.mu.Lock()
 	paths := make([]string, 0, len(c.entries))
 	for p, e := range c.entries {
-		if e.used {
+		// An entry that was racy when its hash was taken is not saved:
+		// the save time would vouch for it, although the file may have
+		// changed after the hash was taken without changing its stat.
+		if e.used && e.st.mtime < e.horizon-int64(racyWindow) {
 			paths = append(paths, p)
 		}
 	}
@@ -290,33 +340,35 @@ func (c *StatCache) MarshalBinary() ([]byte, error) {
 	for i, p := range paths {
 		es[i] = *c.entries[p]
 	}
+	dirPaths := make([]string, 0, len(c.dirs))
+	for p, l := range c.dirs {
+		if l.used && l.trusted() {
+			dirPaths = append(dirPaths, p)
+		}
+	}
+	sort.Strings(dirPaths)
+	ls := make([]dirListing, len(dirPaths))
+	for i, p := range dirPaths {
+		ls[i] = *c.dirs[p]
+	}
 	c.mu.Unlock()
 
-	b := make([]byte, 0, 64+len(paths)*72)
+	b := make([]byte, 0, 64+len(paths)*72+len(dirPaths)*80)
 	b = append(b, statMagic...)
 	b = append(b, statVersion, statPlatform)
 	b = binary.AppendVarint(b, save)
 	b = binary.AppendUvarint(b, uint64(len(paths)))
 	prev := ""
-	var prevIno, prevDev uint64
+	var prevSt statKey
 	for i, p := range paths {
 		e := &es[i]
-		n := sharedPrefix(prev, p)
-		b = binary.AppendUvarint(b, uint64(n))
-		b = binary.AppendUvarint(b, uint64(len(p)-n))
-		b = append(b, p[n:]...)
-		b = binary.AppendUvarint(b, uint64(e.st.size))
-		b = binary.AppendVarint(b, e.st.mtime)
-		if statPlatform == statFull {
-			b = binary.AppendVarint(b, e.st.ctime-e.st.mtime)
-			b = binary.AppendVarint(b, int64(e.st.ino-prevIno))
-			b = binary.AppendVarint(b, int64(e.st.dev-prevDev))
-			prevIno, prevDev = e.st.ino, e.st.dev
-		}
+		b = appendShared(b, prev, p)
+		b = appendStat(b, e.st, &prevSt)
 		b = binary.AppendUvarint(b, uint64(e.st.mode))
 		b = append(b, e.hash[:]...)
 		prev = p
 	}
+	b = appendListings(b, dirPaths, ls)
 	sum := sha256.Sum256(b)
 	return append(b, sum[:]...), nil
 }
@@ -324,39 +376,56 @@ func (c *StatCache) MarshalBinary() ([]byte, error) {
 // errStatCache is wrapped by every UnmarshalBinary error.
 var errStatCache = errors.New("stat cache unreadable")
 
-// UnmarshalBinary replaces the cache's entries with those in data. Any damage,
-// another format version or another platform's stat data is an error, and
-// the cache is left as it was.
+// UnmarshalBinary replaces the cache's entries and listings with those in
+// data. Any damage, another format version or another platform's stat data
+// is an error, and the cache is left as it was.
 func (c *StatCache) UnmarshalBinary(data []byte) error {
-	entries, err := decodeStatCache(data)
+	entries, dirs, err := decodeStatCache(data)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errStatCache, err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.entries = entries
+	c.dirs = dirs
 	return nil
 }
 
-func decodeStatCache(data []byte) (map[string]*statEntry, error) {
+func decodeStatCache(data []byte) (map[string]*statEntry, map[string]*dirListing, error) {
 	if len(data) < len(statMagic)+2+sha256.Size {
-		return nil, errors.New("too short")
+		return nil, nil, errors.New("too short")
 	}
 	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
 	if want := sha256.Sum256(body); !bytes.Equal(sum, want[:]) {
-		return nil, errors.New("checksum mismatch")
+		return nil, nil, errors.New("checksum mismatch")
 	}
 	if string(body[:len(statMagic)]) != statMagic {
-		return nil, errors.New("not a fleetgen stat cache")
+		return nil, nil, errors.New("not a fleetgen stat cache")
 	}
 	d := &statDecoder{b: body[len(statMagic):]}
 	if v := d.byte(); v != statVersion {
-		return nil, fmt.Errorf("format version %d, want %d", v, statVersion)
+		return nil, nil, fmt.Errorf("format version %d, want %d", v, statVersion)
 	}
 	if p := d.byte(); p != statPlatform {
-		return nil, fmt.Errorf("stat data of kind %d, this platform records kind %d", p, statPlatform)
+		return nil, nil, fmt.Errorf("stat data of kind %d, this platform records kind %d", p, statPlatform)
 	}
 	save := d.varint()
+	entries, err := decodeEntries(d, save)
+	if err != nil {
+		return nil, nil, err
+	}
+	dirs, err := decodeListings(d, save)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(d.b) != 0 {
+		return nil, nil, fmt.Errorf("%d bytes of trailing data", len(d.b))
+	}
+	return entries, dirs, nil
+}
+
+// decodeEntries decodes the file entries of a blob saved at save.
+func decodeEntries(d *statDecoder, save int64) (map[string]*statEntry, error) {
 	n := d.uvarint()
 	// Every entry takes at least 35 bytes: refuse counts the data cannot hold
 	// before allocating for them.
@@ -365,28 +434,18 @@ func decodeStatCache(data []byte) (map[string]*statEntry, error) {
 	}
 	entries := make(map[string]*statEntry, n)
 	prev := ""
-	var prevIno, prevDev uint64
+	var prevSt statKey
 	for i := uint64(0); i < n && d.err == nil; i++ {
-		shared, rest := d.uvarint(), d.uvarint()
-		if shared > uint64(len(prev)) || rest > uint64(len(d.b)) {
+		p, ok := d.shared(prev)
+		if !ok {
 			return nil, fmt.Errorf("entry %d: bad path length", i)
 		}
-		p := prev[:shared] + string(d.bytes(int(rest)))
 		if p == "" || (i > 0 && p <= prev) {
 			return nil, fmt.Errorf("entry %d: path %q out of order", i, p)
 		}
 		e := &statEntry{horizon: save}
-		size := d.uvarint()
-		if size > math.MaxInt64 {
+		if e.st, ok = d.stat(&prevSt); !ok {
 			return nil, fmt.Errorf("entry %d: bad size", i)
-		}
-		e.st.size = int64(size)
-		e.st.mtime = d.varint()
-		if statPlatform == statFull {
-			e.st.ctime = e.st.mtime + d.varint()
-			e.st.ino = prevIno + uint64(d.varint())
-			e.st.dev = prevDev + uint64(d.varint())
-			prevIno, prevDev = e.st.ino, e.st.dev
 		}
 		mode := d.uvarint()
 		if mode > math.MaxUint32 || !fs.FileMode(mode).IsRegular() {
@@ -400,13 +459,42 @@ func decodeStatCache(data []byte) (map[string]*statEntry, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
-	if len(d.b) != 0 {
-		return nil, fmt.Errorf("%d bytes of trailing data", len(d.b))
-	}
 	return entries, nil
 }
 
 // statDecoder reads varints and bytes, remembering the first error.
+// appendStat encodes the stat data file entries and listings share: size,
+// mtime and, with full stat data, ctime (from mtime), inode and device
+// (from the previous record's).
+func appendStat(b []byte, st statKey, prev *statKey) []byte {
+	b = binary.AppendUvarint(b, uint64(st.size))
+	b = binary.AppendVarint(b, st.mtime)
+	if statPlatform == statFull {
+		b = binary.AppendVarint(b, st.ctime-st.mtime)
+		b = binary.AppendVarint(b, int64(st.ino-prev.ino))
+		b = binary.AppendVarint(b, int64(st.dev-prev.dev))
+		*prev = st
+	}
+	return b
+}
+
+// stat decodes what appendStat encoded; ok is false for a bad size.
+func (d *statDecoder) stat(prev *statKey) (st statKey, ok bool) {
+	size := d.uvarint()
+	if size > math.MaxInt64 {
+		return st, false
+	}
+	st.size = int64(size)
+	st.mtime = d.varint()
+	if statPlatform == statFull {
+		st.ctime = st.mtime + d.varint()
+		st.ino = prev.ino + uint64(d.varint())
+		st.dev = prev.dev + uint64(d.varint())
+		*prev = st
+	}
+	return st, true
+}
+
 type statDecoder struct {
 	b   []byte
 	err error

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -287,8 +288,10 @@ func TestStatCacheRacyEntries(t *testing.T) {
 		{"recorded 2 s + 1 ns after mtime, same process", 2*time.Second + 1, 0, true},
 		{"saved at mtime", 0, 1, false},
 		{"saved 2 s after mtime", 0, 2 * time.Second, false},
-		{"saved 2 s + 1 ns after mtime", 0, 2*time.Second + 1, true},
-		{"saved an hour later", 0, time.Hour, true},
+		// Racy when recorded: not saved, whatever the save time.
+		{"recorded at mtime, saved 2 s + 1 ns after mtime", 0, 2*time.Second + 1, false},
+		{"recorded at mtime, saved an hour later", 0, time.Hour, false},
+		{"recorded 2 s + 1 ns after mtime, saved an hour later", 2*time.Second + 1, time.Hour, true},
 		{"recorded late, saved early", time.Hour, 1, false},
 	}
 	for _, tc := range tests {
@@ -329,12 +332,18 @@ func TestStatCacheRacyFilesAreReadAgain(t *testing.T) {
 	if n := c.reads.Load(); n != 2 {
 		t.Errorf("next run read %d files, want the 2 just written", n)
 	}
-	c = reload(t, c, later(3*time.Second))
-	if _, err := MakePlan(root, v2, PlanOptions{Stats: c}); err != nil {
-		t.Fatal(err)
-	}
-	if n := c.reads.Load(); n != 0 {
-		t.Errorf("the run after read %d files, want 0", n)
+	// They were recorded right after they were written: racy, not saved.
+	// A run more than 2 s after the write reads them once more and
+	// records them for good.
+	for i, want := range []int64{2, 0} {
+		c = reload(t, c, later(time.Duration(3+i)*time.Second))
+		c.now = later(time.Duration(3+i) * time.Second)
+		if _, err := MakePlan(root, v2, PlanOptions{Stats: c}); err != nil {
+			t.Fatal(err)
+		}
+		if n := c.reads.Load(); n != want {
+			t.Errorf("run %d after the write read %d files, want %d", i+2, n, want)
+		}
 	}
 }
 
@@ -342,43 +351,45 @@ func TestApplyRecordsInStatCache(t *testing.T) {
 	root := t.TempDir()
 	c := NewStatCache()
 	applyTree(t, root, sample(), PlanOptions{Stats: c})
-	c = reload(t, c, later(3*time.Second))
-	p, err := MakePlan(root, sample(), PlanOptions{Stats: c})
-	if err != nil {
-		t.Fatal(err)
+	// inSyncReading plans the tree as a run s seconds from now would, after
+	// the cache was saved and loaded, and checks how many files it read.
+	inSyncReading := func(tr *render.Tree, s int, want int64) {
+		t.Helper()
+		c = reload(t, c, later(time.Duration(s)*time.Second))
+		c.now = later(time.Duration(s) * time.Second)
+		p, err := MakePlan(root, tr, PlanOptions{Stats: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !p.InSync() {
+			t.Fatalf("not in sync: %s", describe(p.Pending()))
+		}
+		if n := c.reads.Load(); n != want {
+			t.Errorf("plan %d s after the apply read %d files, want %d", s, n, want)
+		}
 	}
-	if !p.InSync() {
-		t.Fatalf("not in sync: %s", describe(p.Pending()))
+	// Apply records what it wrote, but racy (just written): not saved. The
+	// next run reads the files once more; the run after reads nothing.
+	if n := len(c.entries); n != len(sample().Files) {
+		t.Errorf("apply recorded %d files, want %d", n, len(sample().Files))
 	}
-	if n := c.reads.Load(); n != 0 {
-		t.Errorf("plan after apply read %d files, want 0", n)
-	}
+	inSyncReading(sample(), 3, int64(len(sample().Files)))
+	inSyncReading(sample(), 4, 0)
 
 	// An update and a delete: the updated file is recorded with its new
 	// hash, the deleted one forgotten.
 	v2 := without(with(sample(), file(ovA, "a", "new a\n")), baseD)
+	c.now = nil // written now
 	applyTree(t, root, v2, PlanOptions{Stats: c})
 	if e := c.entries[baseD]; e != nil {
 		t.Errorf("deleted %s still in the cache", baseD)
 	}
-	c = reload(t, c, later(3*time.Second))
-	fi, err := os.Lstat(filepath.Join(root, ovA))
-	if err != nil {
-		t.Fatal(err)
+	e := c.entries[ovA]
+	if e == nil || hex.EncodeToString(e.hash[:]) != hashOf([]byte("new a\n")) {
+		t.Errorf("entry of %s after the update: %+v", ovA, e)
 	}
-	if h, ok := c.Hash(ovA, fi); !ok || h != hashOf([]byte("new a\n")) {
-		t.Errorf("Hash(%s) = %q, %v; want the hash of the content written", ovA, h, ok)
-	}
-	p, err = MakePlan(root, v2, PlanOptions{Stats: c})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !p.InSync() {
-		t.Fatalf("not in sync: %s", describe(p.Pending()))
-	}
-	if n := c.reads.Load(); n != 0 {
-		t.Errorf("plan after second apply read %d files, want 0", n)
-	}
+	inSyncReading(v2, 5, 1)
+	inSyncReading(v2, 6, 0)
 	if len(c.entries) != len(v2.Files) {
 		t.Errorf("cache holds %d entries, want %d", len(c.entries), len(v2.Files))
 	}
@@ -584,10 +595,18 @@ func TestStatCacheMarshalRoundTrip(t *testing.T) {
 }
 
 func TestStatCacheUnmarshalDamaged(t *testing.T) {
-	c, _ := recordFiles(t, "a", "b/c", "b/d")
+	c, dir := recordFiles(t, "a", "b/c", "b/d")
+	for _, rel := range []string{"", "b"} {
+		if _, _, err := c.ReadDir(filepath.Join(dir, rel), rel); err != nil {
+			t.Fatal(err)
+		}
+	}
 	blob, err := c.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if dirCacheable && len(reload(t, c, c.now).dirs) != 2 {
+		t.Fatal("the blob does not hold the listings")
 	}
 	// resum recomputes the checksum, so that only the content is wrong.
 	resum := func(b []byte) []byte {
@@ -603,6 +622,7 @@ func TestStatCacheUnmarshalDamaged(t *testing.T) {
 	bad := map[string][]byte{
 		"empty":          nil,
 		"other version":  edit(func(b []byte) { b[len(statMagic)]++ }),
+		"version 1":      edit(func(b []byte) { b[len(statMagic)] = 1 }),
 		"other platform": edit(func(b []byte) { b[len(statMagic)+1] ^= 1 }),
 		"other magic":    edit(func(b []byte) { b[0] = 'F' }),
 		"trailing byte":  resum(append(append([]byte(nil), blob[:len(blob)-sha256.Size]...), 0, 0)),
@@ -614,19 +634,27 @@ func TestStatCacheUnmarshalDamaged(t *testing.T) {
 		bad[fmt.Sprintf("byte %d flipped", i)] = b
 	}
 	for name, b := range bad {
-		d, _ := recordFiles(t, "keep")
+		d, keep := recordFiles(t, "keep")
+		if _, _, err := d.ReadDir(keep, ""); err != nil {
+			t.Fatal(err)
+		}
+		dirs := len(d.dirs)
 		if err := d.UnmarshalBinary(b); err == nil {
 			t.Errorf("%s: no error", name)
 		} else if !errors.Is(err, errStatCache) {
 			t.Errorf("%s: %v does not wrap errStatCache", name, err)
 		}
-		if _, ok := d.entries["keep"]; !ok || len(d.entries) != 1 {
+		if _, ok := d.entries["keep"]; !ok || len(d.entries) != 1 || len(d.dirs) != dirs {
 			t.Errorf("%s: failed unmarshal changed the cache", name)
 		}
 	}
 }
 
+// FuzzStatCacheUnmarshal feeds UnmarshalBinary data as it is and, so that
+// the decoder behind the checksum is reached, data with its checksum
+// appended.
 func FuzzStatCacheUnmarshal(f *testing.F) {
+	body := func(blob []byte) []byte { return blob[:len(blob)-sha256.Size] }
 	c := NewStatCache()
 	c.entries = map[string]*statEntry{
 		"a/b": {st: statKey{size: 3, mtime: 1e18, ctime: 1e18 + 5, ino: 99, dev: 7, mode: 0o644}, used: true},
@@ -634,18 +662,49 @@ func FuzzStatCacheUnmarshal(f *testing.F) {
 	}
 	blob, _ := c.MarshalBinary()
 	f.Add(blob)
+	f.Add(body(blob))
+	dirMode := uint32(fs.ModeDir | 0o755)
+	c.dirs = map[string]*dirListing{
+		"": {st: statKey{size: 4096, mtime: 5, ctime: 6, ino: 2, dev: 7, mode: dirMode}, horizon: 1e18, used: true,
+			entries: []DirEntry{{Name: "a", Type: fs.ModeDir}, {Name: "kustomization.yaml"}}},
+		"a": {st: statKey{size: 4096, mtime: 7, ctime: 9, ino: 3, dev: 7, mode: dirMode | uint32(fs.ModeSetgid)}, horizon: 1e18, used: true,
+			entries: []DirEntry{{Name: "b"}, {Name: "c"}, {Name: "link", Type: fs.ModeSymlink}}},
+		"a/d": {st: statKey{mtime: 7, ctime: 9, ino: 4, dev: 7, mode: dirMode}, horizon: 1e18, used: true},
+	}
+	c.now = at(time.Unix(0, 2e18))
+	blob, _ = c.MarshalBinary()
+	f.Add(blob)
+	f.Add(body(blob))
 	f.Add([]byte(statMagic))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d := NewStatCache()
-		if err := d.UnmarshalBinary(data); err != nil {
-			return
+		sum := sha256.Sum256(data)
+		checkStatCacheBlob(t, data)
+		checkStatCacheBlob(t, append(data[:len(data):len(data)], sum[:]...))
+	})
+}
+
+// checkStatCacheBlob is FuzzStatCacheUnmarshal's check of one blob: if
+// UnmarshalBinary accepts it, what it loaded is what a cache can hold.
+func checkStatCacheBlob(t *testing.T, data []byte) {
+	d := NewStatCache()
+	if err := d.UnmarshalBinary(data); err != nil {
+		return
+	}
+	for p, e := range d.entries {
+		if p == "" || !os.FileMode(e.st.mode).IsRegular() || e.st.size < 0 {
+			t.Fatalf("accepted a bad entry %q %+v", p, e)
 		}
-		for p, e := range d.entries {
-			if p == "" || !os.FileMode(e.st.mode).IsRegular() || e.st.size < 0 {
-				t.Fatalf("accepted a bad entry %q %+v", p, e)
+	}
+	for p, l := range d.dirs {
+		if !fs.FileMode(l.st.mode).IsDir() || l.st.size < 0 {
+			t.Fatalf("accepted a bad listing %q %+v", p, l)
+		}
+		for i, e := range l.entries {
+			if checkEntryName(e.Name) != nil || i > 0 && e.Name <= l.entries[i-1].Name || e.Type&^fs.ModeType != 0 {
+				t.Fatalf("accepted a bad listing %q %+v", p, l)
 			}
 		}
-	})
+	}
 }
 
 // BenchmarkPlanUnchanged plans a tree of a few thousand files that is already

@@ -1,0 +1,133 @@
+package pipeline
+
+import (
+	"path"
+	"sort"
+	"sync"
+
+	"github.com/fleetgen/fleetgen/pkg/gitops"
+	"github.com/fleetgen/fleetgen/pkg/index"
+	"github.com/fleetgen/fleetgen/pkg/render"
+	"github.com/fleetgen/fleetgen/pkg/verify"
+)
+
+// reuser hands a render the files the last run rendered for sites whose
+// render key is unchanged (render.RenderOptions.Reuse), known by hash and
+// size only; their site facts and wiring summaries come from the index
+// too. A nil *reuser reuses nothing.
+type reuser struct {
+	prev *index.Index
+
+	groupOnce sync.Once
+	bySite    map[string][]index.File
+
+	mu     sync.Mutex
+	reused map[string]bool
+}
+
+// reuser returns the reuser of a run, nil when there is no index or the
+// run must render every file's content (Options.NoShortcut).
+func (inc *incremental) reuser(opts Options) *reuser {
+	if inc == nil || inc.prev == nil || opts.NoShortcut || len(inc.prev.Renders) == 0 {
+		return nil
+	}
+	return &reuser{prev: inc.prev, reused: map[string]bool{}}
+}
+
+func (r *reuser) group() {
+	r.bySite = map[string][]index.File{}
+	for _, f := range r.prev.Files {
+		if f.Site != "" {
+			r.bySite[f.Site] = append(r.bySite[f.Site], f)
+		}
+	}
+}
+
+func factsPath(site string) string { return path.Join("overlays", site, verify.SiteFactsFile) }
+
+// files is render.RenderOptions.Reuse: the site's rendered files of the
+// last run when its key is the same, without the facts file (the
+// pipeline adds that after the render).
+func (r *reuser) files(site, key string) ([]render.File, bool) {
+	if k, ok := r.prev.RenderKey(site); !ok || k != key {
+		return nil, false
+	}
+	r.groupOnce.Do(r.group)
+	facts := factsPath(site)
+	var out []render.File
+	for _, f := range r.bySite[site] {
+		if f.Path != facts {
+			out = append(out, render.File{Path: f.Path, Site: f.Site, Hash: f.Hash, Seed: f.Seed})
+		}
+	}
+	r.mu.Lock()
+	r.reused[site] = true
+	r.mu.Unlock()
+	return out, true
+}
+
+// options are the render options that reuse the last run's files.
+func (r *reuser) options() func(site, key string) ([]render.File, bool) {
+	if r == nil {
+		return nil
+	}
+	return r.files
+}
+
+// any reports whether some site's files were reused.
+func (r *reuser) any() bool {
+	if r == nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.reused) > 0
+}
+
+// facts returns the last run's facts file of a site whose files were
+// reused: the facts depend on the site alone, which its key covers.
+func (r *reuser) facts(site string) (render.File, bool) {
+	if r == nil {
+		return render.File{}, false
+	}
+	r.mu.Lock()
+	reused := r.reused[site]
+	r.mu.Unlock()
+	if !reused {
+		return render.File{}, false
+	}
+	p := factsPath(site)
+	for _, f := range r.bySite[site] {
+		if f.Path == p {
+			return render.File{Path: f.Path, Site: f.Site, Hash: f.Hash, Seed: f.Seed}, true
+		}
+	}
+	return render.File{}, false
+}
+
+// size is the size of a file the last run rendered (0 when unknown).
+func (r *reuser) size(p string) int64 {
+	files := r.prev.Files
+	i := sort.Search(len(files), func(i int) bool { return files[i].Path >= p })
+	if i < len(files) && files[i].Path == p {
+		return files[i].Size
+	}
+	return 0
+}
+
+// wiring returns the summaries of the wiring files of tree known only by
+// their hash, from the index.
+func (r *reuser) wiring(tree *render.Tree) map[string]gitops.Summary {
+	if r == nil {
+		return nil
+	}
+	known := map[string]gitops.Summary{}
+	for _, f := range tree.Files {
+		if f.Data == nil {
+			if sum, ok := r.prev.WiringSummary(f.Path, f.Hash); ok {
+				known[f.Path] = sum
+			}
+		}
+	}
+	return known
+}

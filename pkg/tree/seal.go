@@ -1,0 +1,257 @@
+package tree
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A Seal is what a Snapshot saw, kept to tell later whether anything at
+// those paths changed: for each path, the stat data of the file or
+// directory there, or that nothing was there. Holds is true only when every
+// path has exactly that stat data again (size, mtime, ctime, inode, device
+// and mode). A file's content, or a directory's listing, cannot change
+// without changing its stat data, provided it was last changed well before
+// it was looked at (the racy rule of StatCache): so a Seal is only made
+// when every file and directory it covers is more than two seconds older
+// than the Snapshot, and only where stat data has ctime, inode and device.
+//
+// pkg/pipeline seals the paths a clean check looked at, so that the next
+// check of the same inputs can take the same verdict after one lstat per
+// path.
+type Seal struct {
+	paths []string // sorted
+	stats []sealEntry
+}
+
+type sealEntry struct {
+	st     statKey
+	absent bool
+}
+
+// ErrNotSealable is returned by Snapshot.Seal when a path changed too
+// recently (or the platform's stat data is too coarse) for a Seal to be
+// trusted.
+var ErrNotSealable = errors.New("tree changed too recently to be sealed")
+
+// Seal makes a Seal of every path the snapshot holds, with the snapshot's
+// creation time as the horizon. Paths whose lookup failed with an error
+// other than "does not exist" are not in a snapshot; a symbolic link or
+// special file makes the snapshot unsealable.
+func (s *Snapshot) Seal() (*Seal, error) {
+	if statPlatform != statFull || s.incomplete.Load() {
+		return nil, ErrNotSealable
+	}
+	horizon := s.horizon() - int64(racyWindow)
+	x := &Seal{}
+	var err error
+	s.m.Range(func(k, v any) bool {
+		rel, e := k.(string), v.(snapshotEntry)
+		var se sealEntry
+		switch {
+		case e.fi == nil:
+			se.absent = true
+		case e.fi.Mode().IsRegular():
+			st, ok := statKeyOf(e.fi)
+			if !ok || st.mtime >= horizon || st.ctime >= horizon {
+				err = fmt.Errorf("%s: %w", rel, ErrNotSealable)
+				return false
+			}
+			se.st = st
+		case e.fi.IsDir():
+			st, ok := dirKeyOf(e.fi)
+			if !ok || st.mtime >= horizon || st.ctime >= horizon {
+				err = fmt.Errorf("%s: %w", rel, ErrNotSealable)
+				return false
+			}
+			se.st = st
+		default:
+			err = fmt.Errorf("%s: %w", rel, ErrNotSealable)
+			return false
+		}
+		x.paths = append(x.paths, rel)
+		x.stats = append(x.stats, se)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	idx := make([]int, len(x.paths))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return x.paths[idx[a]] < x.paths[idx[b]] })
+	paths, stats := make([]string, len(idx)), make([]sealEntry, len(idx))
+	for i, j := range idx {
+		paths[i], stats[i] = x.paths[j], x.stats[j]
+	}
+	x.paths, x.stats = paths, stats
+	return x, nil
+}
+
+// Len is the number of paths the seal covers.
+func (x *Seal) Len() int { return len(x.paths) }
+
+// Holds reports whether every path under root has the stat data the seal
+// recorded (or still nothing), looking them up on every CPU. When it does,
+// snap (if not nil) is filled with what it saw, for the steps that follow.
+func (x *Seal) Holds(root string, snap *Snapshot) bool {
+	if len(x.paths) == 0 {
+		return false
+	}
+	var broken atomic.Bool
+	if snap != nil {
+		snap.horizon()
+	}
+	var next atomic.Int64
+	const chunk = 256
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for !broken.Load() {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= len(x.paths) {
+					return
+				}
+				for i := lo; i < min(lo+chunk, len(x.paths)); i++ {
+					rel := x.paths[i]
+					fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(rel)))
+					if !x.stats[i].matches(fi, err) {
+						broken.Store(true)
+						return
+					}
+					if snap != nil {
+						snap.store(rel, fi, err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return !broken.Load()
+}
+
+func (e sealEntry) matches(fi fs.FileInfo, err error) bool {
+	switch {
+	case e.absent:
+		return errors.Is(err, fs.ErrNotExist)
+	case err != nil:
+		return false
+	case fi.Mode().IsRegular():
+		st, ok := statKeyOf(fi)
+		return ok && st == e.st
+	case fi.IsDir():
+		st, ok := dirKeyOf(fi)
+		return ok && st == e.st
+	}
+	return false
+}
+
+// Seal binary format, all integers varints (encoding/binary):
+//
+//	magic "fleetgen-seal\n", version byte
+//	path count
+//	per path, sorted: length of the prefix shared with the previous path,
+//	  rest of the path (length, bytes), kind (0 absent, 1 stat data), then
+//	  for stat data: size, mtime, ctime - mtime, inode - previous inode,
+//	  device - previous device, mode
+//	SHA-256 of everything before it
+const (
+	sealMagic   = "fleetgen-seal\n"
+	sealVersion = 1
+)
+
+// MarshalBinary encodes the seal.
+func (x *Seal) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 0, 32+len(x.paths)*40)
+	b = append(b, sealMagic...)
+	b = append(b, sealVersion)
+	b = binary.AppendUvarint(b, uint64(len(x.paths)))
+	prev := ""
+	var prevSt statKey
+	for i, p := range x.paths {
+		b = appendShared(b, prev, p)
+		e := x.stats[i]
+		if e.absent {
+			b = append(b, 0)
+		} else {
+			b = append(b, 1)
+			b = appendStat(b, e.st, &prevSt)
+			b = binary.AppendUvarint(b, uint64(e.st.mode))
+		}
+		prev = p
+	}
+	sum := sha256.Sum256(b)
+	return append(b, sum[:]...), nil
+}
+
+// UnmarshalSeal decodes a seal. Any damage, or another version, is an
+// error.
+func UnmarshalSeal(data []byte) (*Seal, error) {
+	bad := func(what string) (*Seal, error) { return nil, fmt.Errorf("seal unreadable: %s", what) }
+	if statPlatform != statFull {
+		return bad("platform without full stat data")
+	}
+	if len(data) < len(sealMagic)+1+sha256.Size {
+		return bad("too short")
+	}
+	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
+	if got := sha256.Sum256(body); string(got[:]) != string(sum) {
+		return bad("checksum mismatch")
+	}
+	if string(body[:len(sealMagic)]) != sealMagic || body[len(sealMagic)] != sealVersion {
+		return bad("other format")
+	}
+	d := &statDecoder{b: body[len(sealMagic)+1:]}
+	n := d.uvarint()
+	if d.err == nil && n > uint64(len(d.b)) {
+		return bad("count exceeds the data")
+	}
+	x := &Seal{paths: make([]string, 0, n), stats: make([]sealEntry, 0, n)}
+	prev := ""
+	var prevSt statKey
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		p, ok := d.shared(prev)
+		if !ok || (i > 0 && p <= prev) {
+			return bad(fmt.Sprintf("path %d out of order", i))
+		}
+		var e sealEntry
+		switch kind := d.byte(); kind {
+		case 0:
+			e.absent = true
+		case 1:
+			if e.st, ok = d.stat(&prevSt); !ok {
+				return bad(fmt.Sprintf("path %d: bad size", i))
+			}
+			mode := d.uvarint()
+			if mode > 1<<32-1 {
+				return bad(fmt.Sprintf("path %d: bad mode", i))
+			}
+			e.st.mode = uint32(mode)
+		default:
+			return bad(fmt.Sprintf("path %d: bad kind", i))
+		}
+		x.paths = append(x.paths, p)
+		x.stats = append(x.stats, e)
+		prev = p
+	}
+	if d.err != nil || len(d.b) != 0 {
+		return bad("truncated or trailing data")
+	}
+	return x, nil
+}
+
+// horizon returns the snapshot's creation time, set by the first call.
+func (s *Snapshot) horizon() int64 {
+	s.once.Do(func() { s.created = time.Now().UnixNano() })
+	return s.created
+}

@@ -1,0 +1,72 @@
+package tree
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"sync"
+	"sync/atomic"
+)
+
+// Snapshot is what lstat saw at paths under one root during one run. Steps
+// of a run that look at the same files (pkg/pipeline's view of the disk,
+// then MakePlan with PlanOptions.Snapshot) share it, so each path is looked
+// up once. A path is looked up when first asked for; later answers are that
+// one, so a Snapshot must not outlive the run that made it, nor be used
+// across a write to the tree. It is safe for concurrent use; the zero value
+// is empty.
+type Snapshot struct {
+	m sync.Map // rel → snapshotEntry
+	// created is when the first path was looked up (ns since the Unix
+	// epoch), the horizon of Seal.
+	once    sync.Once
+	created int64
+	// incomplete is set when a step looked at paths without recording
+	// them here (MakePlan on a platform without rootLstat): such a
+	// snapshot cannot be sealed.
+	incomplete atomic.Bool
+}
+
+type snapshotEntry struct {
+	fi fs.FileInfo // nil when nothing is there
+}
+
+// Lstat returns os.Lstat(path), where rel is path relative to the root,
+// taken once. Only successes and "does not exist" are kept; other errors
+// are returned and the path is looked up again next time.
+func (s *Snapshot) Lstat(path, rel string) (fs.FileInfo, error) {
+	if fi, err, ok := s.lookup(rel); ok {
+		return fi, err
+	}
+	s.horizon()
+	fi, err := os.Lstat(path)
+	s.store(rel, fi, err)
+	return fi, err
+}
+
+// store keeps the result of a lookup made by the caller: a success or
+// "does not exist".
+func (s *Snapshot) store(rel string, fi fs.FileInfo, err error) {
+	switch {
+	case err == nil:
+		s.m.Store(rel, snapshotEntry{fi: fi})
+	case errors.Is(err, fs.ErrNotExist):
+		s.m.Store(rel, snapshotEntry{})
+	}
+}
+
+// lookup returns the snapshot's answer for rel, if it has one.
+func (s *Snapshot) lookup(rel string) (fs.FileInfo, error, bool) {
+	if s == nil {
+		return nil, nil, false
+	}
+	v, ok := s.m.Load(rel)
+	if !ok {
+		return nil, nil, false
+	}
+	e := v.(snapshotEntry)
+	if e.fi == nil {
+		return nil, &fs.PathError{Op: "lstat", Path: rel, Err: fs.ErrNotExist}, true
+	}
+	return e.fi, nil, true
+}
