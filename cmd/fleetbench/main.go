@@ -6,9 +6,10 @@
 //
 // With -sites it runs the whole benchmark: it writes the inventory and a copy
 // of the embedded template set into a temporary directory, runs the built
-// fleetgen binary as child processes (generate cold, check warm, then an
-// edit of one site, of a component and of the base, each followed by
-// generate and check), times `kubectl kustomize` once per overlay when
+// fleetgen binary as child processes (generate cold; check right after it,
+// 2 s later (which seals the tree) and again (sealed); an edit of one site
+// followed by generate and check; an edit of a component and of the base,
+// each followed by generate), times `kubectl kustomize` once per overlay when
 // kubectl is on the PATH, and prints one table of wall times, peak RSS and
 // overlays built:
 //

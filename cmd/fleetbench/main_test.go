@@ -31,6 +31,8 @@ func TestBench(t *testing.T) {
 	built := map[string]int{
 		GenerateCold: 12,
 		CheckWarm:    0,
+		CheckSealing: 0,
+		CheckSealed:  0,
 		GenerateSite: 1,
 		CheckSite:    0,
 		GenerateComp: gpuSites(12),

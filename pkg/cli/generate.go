@@ -155,6 +155,7 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 	if err := tree.Apply(ctx, plan); err != nil {
 		return fmt.Errorf("writing %s: %w", o.Output, err)
 	}
+	res.Applied(plan)
 	printApplied(o.IO.Out, o.Output, len(res.Report.Results), plan)
 	return nil
 }

@@ -121,8 +121,13 @@ func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf
 		plan = &tree.Plan{Root: output}
 	case res.Partial || res.HashOnly:
 		popts.Only = planScope(in.Selector, res)
+		if scope, only := res.Scope, popts.Only; scope != nil {
+			// Answered from a seal: only these sites' files can differ
+			// from the last clean plan.
+			popts.Only = func(site string) bool { return scope[site] && (only == nil || only(site)) }
+		}
 		popts.Stats, popts.Snapshot = res.Stats, res.Snapshot
-		if plan, err = tree.MakePlan(output, res.Tree, popts); err != nil || (res.Partial && !plan.InSync()) {
+		if plan, err = tree.MakePlan(output, res.PlanTree(), popts); err != nil || (res.Partial && !plan.InSync()) {
 			plan = nil
 			opts.NoShortcut = true
 			res, err = pipeline.Run(ctx, opts)

@@ -12,6 +12,7 @@ import (
 	"io"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -182,6 +183,7 @@ func (x *Index) Save(c *cache.Dir, root string) error {
 	if err := c.Put(key(root), buf.Bytes()); err != nil {
 		return err
 	}
+	x.id = cache.Key(buf.Bytes())
 	return SaveStats(c, root, x.Stats)
 }
 
@@ -192,17 +194,37 @@ type Seal struct {
 	Index    string
 	Inputs   string
 	Selected []string
-	Seal     []byte // tree.Seal's binary form
+	// Ledger is the SHA-256 of the ledger file the tree is clean with.
+	Ledger string
+	Seal   []byte // tree.Seal's binary form
 }
 
-// SaveSeal stores the seal of the tree at root, made with index x. A seal
-// is only good with the index it names: saving another index voids it.
-func (x *Index) SaveSeal(c *cache.Dir, root string, seal []byte) error {
-	var buf bytes.Buffer
-	s := Seal{Index: x.id, Inputs: x.Inputs, Selected: x.Selected, Seal: seal}
+// SaveSeal stores the seal of the tree at root, made with index x (loaded
+// or saved). A seal is only good with the index it names: saving another
+// index voids it, unless CarrySeal carries it over.
+func (x *Index) SaveSeal(c *cache.Dir, root string, seal []byte, ledger string) error {
 	if x.id == "" {
-		return errors.New("index: only a loaded index can be sealed")
+		return errors.New("index: only a loaded or saved index can be sealed")
 	}
+	return saveSeal(c, root, Seal{Index: x.id, Inputs: x.Inputs, Selected: x.Selected, Ledger: ledger, Seal: seal})
+}
+
+// CarrySeal stores the seal the tree at root had with index from (if any,
+// for the same selected sites) as the seal of index x, with the ledger the
+// tree now has. Use it only when the run that made x left the tree clean
+// (every verdict a pass, its plan applied): every path the run changed has
+// new stat data, so the seal shows it changed.
+func (x *Index) CarrySeal(c *cache.Dir, root string, from *Index, ledger string) error {
+	s := from.LoadSeal(c, root)
+	if s == nil || x.id == "" || !slices.Equal(s.Selected, x.Selected) {
+		return nil
+	}
+	s.Index, s.Inputs, s.Ledger = x.id, x.Inputs, ledger
+	return saveSeal(c, root, *s)
+}
+
+func saveSeal(c *cache.Dir, root string, s Seal) error {
+	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
 		return err
 	}
@@ -212,7 +234,17 @@ func (x *Index) SaveSeal(c *cache.Dir, root string, seal []byte) error {
 // LoadSeal returns the seal of the tree at root when it was made with
 // index x, nil otherwise.
 func (x *Index) LoadSeal(c *cache.Dir, root string) *Seal {
-	if x == nil || x.id == "" {
+	s := ReadSeal(c, root)
+	if !x.Sealed(s) {
+		return nil
+	}
+	return s
+}
+
+// ReadSeal returns the seal stored for the tree at root, whichever index it
+// was made with (see Index.Sealed), or nil.
+func ReadSeal(c *cache.Dir, root string) *Seal {
+	if c == nil {
 		return nil
 	}
 	data, ok := c.Get(sealKey(root))
@@ -220,10 +252,15 @@ func (x *Index) LoadSeal(c *cache.Dir, root string) *Seal {
 		return nil
 	}
 	var s Seal
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil || s.Index != x.id || s.Inputs != x.Inputs {
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
 		return nil
 	}
 	return &s
+}
+
+// Sealed reports whether s was made with index x for its inputs.
+func (x *Index) Sealed(s *Seal) bool {
+	return x != nil && s != nil && x.id != "" && s.Index == x.id && s.Inputs == x.Inputs
 }
 
 // SaveStats stores the stat cache of the tree at root alone.

@@ -77,11 +77,10 @@ func (t fsTree) ListDigest(rel string) string {
 // lay out from a render known by hashes and the output directory, without
 // walking the output directory: it looks at the disk only where asked.
 type diskView struct {
-	output   string
-	rendered map[string]string // non-seed rendered files: path → entry digest
-	seeds    map[string]string // seed files: path → rendered hash
-	dirs     map[string]bool   // parents of every rendered file, "" included
-	stats    *fstree.StatCache
+	output string
+	// files answers what the render holds at a path.
+	files renderedFiles
+	stats *fstree.StatCache
 	// snap is every lstat the view made, for the plan that follows.
 	snap *fstree.Snapshot
 
@@ -101,32 +100,105 @@ type diskView struct {
 
 var _ index.Tree = (*diskView)(nil)
 
+// newDiskView is a view over the rendered files (sorted by path) and the
+// output directory. A view that answers for every site indexes the files
+// in maps; one that answers for a few (sealed) searches them.
 func newDiskView(files []render.File, output string, stats *fstree.StatCache) *diskView {
-	v := &diskView{output: output, rendered: make(map[string]string, len(files)), seeds: map[string]string{},
-		dirs: map[string]bool{"": true}, stats: stats, snap: &fstree.Snapshot{}}
+	return &diskView{output: output, files: newFileMaps(files), stats: stats, snap: &fstree.Snapshot{}}
+}
+
+// renderedFiles answers what the render holds at a path: a file (not a
+// seed) with its entry digest, a seed with its hash, or a directory.
+type renderedFiles interface {
+	rendered(rel string) (digest string, ok bool)
+	seed(rel string) (hash string, ok bool)
+	isDir(rel string) bool
+	paths(f func(p string))
+}
+
+type fileMaps struct {
+	files map[string]string // non-seed rendered files: path → entry digest
+	seeds map[string]string // seed files: path → rendered hash
+	dirs  map[string]bool   // parents of every rendered file, "" included
+}
+
+func newFileMaps(files []render.File) *fileMaps {
+	m := &fileMaps{files: make(map[string]string, len(files)), seeds: map[string]string{}, dirs: map[string]bool{"": true}}
 	for _, f := range files {
 		if f.Seed {
-			v.seeds[f.Path] = f.ContentHash()
+			m.seeds[f.Path] = f.ContentHash()
 		} else {
-			v.rendered[f.Path] = filePrefix + f.ContentHash()
+			m.files[f.Path] = filePrefix + f.ContentHash()
 		}
 		for d := path.Dir(f.Path); d != "."; d = path.Dir(d) {
-			if v.dirs[d] {
+			if m.dirs[d] {
 				break
 			}
-			v.dirs[d] = true
+			m.dirs[d] = true
 		}
 	}
-	return v
+	return m
+}
+
+func (m *fileMaps) rendered(rel string) (string, bool) { d, ok := m.files[rel]; return d, ok }
+func (m *fileMaps) seed(rel string) (string, bool)     { h, ok := m.seeds[rel]; return h, ok }
+func (m *fileMaps) isDir(rel string) bool              { return m.dirs[rel] }
+func (m *fileMaps) paths(f func(p string)) {
+	for p := range m.files {
+		f(p)
+	}
+	for p := range m.seeds {
+		f(p)
+	}
+}
+
+// sortedFiles searches rendered files sorted by path.
+type sortedFiles []render.File
+
+func (s sortedFiles) find(rel string) (render.File, bool) {
+	i := sort.Search(len(s), func(i int) bool { return s[i].Path >= rel })
+	if i < len(s) && s[i].Path == rel {
+		return s[i], true
+	}
+	return render.File{}, false
+}
+
+func (s sortedFiles) rendered(rel string) (string, bool) {
+	if f, ok := s.find(rel); ok && !f.Seed {
+		return filePrefix + f.ContentHash(), true
+	}
+	return "", false
+}
+
+func (s sortedFiles) seed(rel string) (string, bool) {
+	if f, ok := s.find(rel); ok && f.Seed {
+		return f.ContentHash(), true
+	}
+	return "", false
+}
+
+func (s sortedFiles) isDir(rel string) bool {
+	if rel == "" {
+		return true
+	}
+	prefix := rel + "/"
+	i := sort.Search(len(s), func(i int) bool { return s[i].Path >= prefix })
+	return i < len(s) && strings.HasPrefix(s[i].Path, prefix)
+}
+
+func (s sortedFiles) paths(f func(p string)) {
+	for _, file := range s {
+		f(file.Path)
+	}
 }
 
 // deleted reports whether the write deletes the file at rel: fleetgen
 // wrote it (the ledger says so) and the tree no longer has it.
 func (v *diskView) deleted(rel string) bool {
-	if _, ok := v.rendered[rel]; ok {
+	if _, ok := v.files.rendered(rel); ok {
 		return false
 	}
-	if _, ok := v.seeds[rel]; ok {
+	if _, ok := v.files.seed(rel); ok {
 		return false
 	}
 	v.ownedOnce.Do(func() {
@@ -207,7 +279,7 @@ func (v *diskView) realDir(rel string) bool {
 }
 
 func (v *diskView) EntryDigest(rel string) string {
-	if d, ok := v.rendered[rel]; ok {
+	if d, ok := v.files.rendered(rel); ok {
 		return d
 	}
 	if d, ok := v.entries.Load(rel); ok {
@@ -220,18 +292,19 @@ func (v *diskView) EntryDigest(rel string) string {
 
 func (v *diskView) entry(rel string) string {
 	fi := v.lstat(rel)
+	seed, _ := v.files.seed(rel)
 	switch {
 	case fi != nil && fi.Mode().IsRegular() && !v.deleted(rel):
 		if h, ok := v.diskHash(rel, fi); ok {
 			return filePrefix + h
 		}
 		return "?"
-	case v.seeds[rel] != "":
+	case seed != "":
 		if fi != nil && fi.IsDir() {
 			return "?" // a directory where a seed goes: let the full run decide
 		}
-		return filePrefix + v.seeds[rel]
-	case v.dirs[rel]:
+		return filePrefix + seed
+	case v.files.isDir(rel):
 		return dirDigest
 	case fi != nil && fi.IsDir() && v.holdsFiles(rel):
 		return dirDigest
@@ -330,10 +403,5 @@ func (v *diskView) indexChildren() {
 			p = dir
 		}
 	}
-	for p := range v.rendered {
-		add(p)
-	}
-	for p := range v.seeds {
-		add(p)
-	}
+	v.files.paths(add)
 }

@@ -86,8 +86,10 @@ func TestDiskViewAgreesWithLayout(t *testing.T) {
 	for i, f := range files {
 		hashOnly[i] = render.File{Path: f.Path, Site: f.Site, Seed: f.Seed, Hash: f.Hash}
 	}
-	for _, stats := range []*fstree.StatCache{nil, fstree.NewStatCache()} {
-		got := newDiskView(hashOnly, out, stats)
+	sort.Slice(hashOnly, func(i, j int) bool { return hashOnly[i].Path < hashOnly[j].Path })
+	views := []*diskView{newDiskView(hashOnly, out, nil), newDiskView(hashOnly, out, fstree.NewStatCache()),
+		{output: out, files: sortedFiles(hashOnly), snap: &fstree.Snapshot{}}}
+	for _, got := range views {
 		paths := []string{"", "base", "base/a.yaml", "base/kustomization.yaml", "base/kustomization.yml", "overlays",
 			"overlays/x", "overlays/x/kustomization.yaml", "overlays/x/Kustomization", "overlays/x/local",
 			"overlays/x/local/kustomization.yaml", "overlays/x/local/mine.yaml", "overlays/x/old.yaml",

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/fleetgen/fleetgen/pkg/cache"
@@ -30,8 +32,9 @@ type incremental struct {
 	salt   string
 	prev   *index.Index
 	// seal lets a run take the verdict of a sealed clean check
-	// (Options.Seal).
-	seal bool
+	// (Options.Seal); sealLookup delivers the seal's lookups.
+	seal       bool
+	sealLookup chan sealLookup
 	// stats is the tree's stat cache, decoded on first use (statCache).
 	statsOnce sync.Once
 	stats     *fstree.StatCache
@@ -44,8 +47,36 @@ func newIncremental(opts Options) *incremental {
 		return nil
 	}
 	inc := &incremental{cache: opts.Cache, output: opts.Output, salt: opts.CacheSalt, seal: opts.Seal}
+	if inc.seal {
+		// Looking up the sealed paths does not need the index: it runs
+		// while the index is decoded, and is used if the seal is the
+		// index's.
+		inc.sealLookup = make(chan sealLookup, 1)
+		go func() { inc.sealLookup <- lookUpSeal(opts.Cache, opts.Output) }()
+	}
 	inc.prev = index.Load(opts.Cache, opts.Output, opts.CacheSalt)
 	return inc
+}
+
+// sealLookup is the stored seal of the tree and what changed at its paths.
+type sealLookup struct {
+	seal    *index.Seal
+	changed []string
+	ok      bool
+	fill    func(*fstree.Snapshot)
+}
+
+func lookUpSeal(c *cache.Dir, output string) sealLookup {
+	s := index.ReadSeal(c, output)
+	if s == nil {
+		return sealLookup{}
+	}
+	seal, err := fstree.UnmarshalSeal(s.Seal)
+	if err != nil {
+		return sealLookup{}
+	}
+	changed, ok, fill := seal.Changed(output, maxSealChanges)
+	return sealLookup{seal: s, changed: changed, ok: ok, fill: fill}
 }
 
 // statCache returns the tree's stat cache, decoding it on first use.
@@ -297,7 +328,14 @@ func (r *Result) SaveIndex() error {
 	if r.next == nil {
 		return index.SaveStats(r.inc.cache, r.inc.output, stats)
 	}
-	return r.next.Index(stats).Save(r.inc.cache, r.inc.output)
+	x := r.next.Index(stats)
+	if err := x.Save(r.inc.cache, r.inc.output); err != nil {
+		return err
+	}
+	if r.applied != "" && r.inc.prev != nil {
+		return x.CarrySeal(r.inc.cache, r.inc.output, r.inc.prev, r.applied)
+	}
+	return nil
 }
 
 // parallel calls f(i) for i in [0, n) on every CPU.
@@ -328,40 +366,156 @@ func parallel(n int, f func(i int)) {
 }
 
 // sealed answers a run whose inputs are those of the last run from the
-// seal of the last clean check, when it was made with this index for the
-// same sites and every path it covers is unchanged: the records' verdicts
-// stand and the tree is in sync. It returns nil otherwise.
+// seal of the last clean run (made with this index, for the same sites):
+// when no path it covers changed, the records' verdicts stand and the tree
+// is in sync (Result.Sealed); when a few did, only the records of the
+// sites whose builds looked at, in or above a changed path are checked,
+// and only the files of those sites and of sites owning changed files
+// need planning (Result.Scope). It returns nil when it cannot answer.
 func (inc *incremental) sealed(tree *render.Tree) *Result {
 	prev := inc.prev
 	if !inc.seal {
 		return nil
 	}
-	s := prev.LoadSeal(inc.cache, inc.output)
-	if s == nil || !slices.Equal(s.Selected, prev.Selected) {
+	look := <-inc.sealLookup
+	inc.sealLookup <- look // for a second call
+	s, changed, fill := look.seal, look.changed, look.fill
+	if !look.ok || !prev.Sealed(s) || !slices.Equal(s.Selected, prev.Selected) {
 		return nil
 	}
-	seal, err := fstree.UnmarshalSeal(s.Seal)
-	if err != nil {
-		return nil
+	var rest []string
+	for _, c := range changed {
+		switch {
+		case c == fstree.LedgerPath:
+			// Rewritten: it must be the ledger the tree is clean with.
+			if !fileHasHash(filepath.Join(inc.output, filepath.FromSlash(c)), s.Ledger) {
+				return nil
+			}
+		case c == render.ReservedDir:
+			// Its listing changes when the ledger is replaced; a journal
+			// (an interrupted write) shows up below.
+		case c == "" || strings.HasPrefix(c, render.ReservedDir+"/"):
+			return nil
+		default:
+			rest = append(rest, c)
+		}
 	}
-	snap := &fstree.Snapshot{}
-	if !seal.Holds(inc.output, snap) {
-		return nil
-	}
-	results := make([]verify.Result, 0, len(prev.Selected))
-	for _, name := range prev.Selected {
+	results := make([]verify.Result, len(prev.Selected))
+	recs := make([]*index.Site, len(prev.Selected))
+	for i, name := range prev.Selected {
 		rec, found := prev.Site(name)
 		if !found {
 			return nil
 		}
-		results = append(results, rec.Result())
+		recs[i], results[i] = rec, rec.Result()
 	}
-	res := &Result{Tree: tree, Report: &verify.Report{Results: results}, Partial: true, Sealed: true,
-		Snapshot: snap, Reused: append([]string(nil), prev.Selected...), selected: map[string]bool{}, inc: inc}
+	res := &Result{Tree: tree, Report: &verify.Report{Results: results}, Partial: true,
+		Reused: append([]string(nil), prev.Selected...), selected: map[string]bool{}, inc: inc}
 	for _, n := range prev.Selected {
 		res.selected[n] = true
 	}
+	if len(rest) == 0 {
+		res.Sealed = true
+		return res
+	}
+
+	// Sites whose build looked at a changed path, at something inside a
+	// changed directory, or at a directory holding a changed path.
+	near := newNearness(rest)
+	affected := make([]bool, len(recs))
+	shared := map[string]bool{} // unit paths outside the own overlay
+	for i, rec := range recs {
+		for _, u := range prev.UnitsOf(rec) {
+			p := u[2:]
+			own := p == "\x00" || strings.HasPrefix(p, "\x00/")
+			if !own {
+				hit, seen := shared[p]
+				if !seen {
+					hit = near.related(p)
+					shared[p] = hit
+				}
+				if hit {
+					affected[i] = true
+					break
+				}
+				continue
+			}
+			if near.related(rec.Dir + p[1:]) {
+				affected[i] = true
+				break
+			}
+		}
+	}
+	snap := &fstree.Snapshot{}
+	fill(snap)
+	// A few sites: search the files rather than index them, and read the
+	// few files whose hash is needed rather than decode the stat cache.
+	view := &diskView{output: inc.output, files: sortedFiles(tree.Files), snap: snap}
+	ok := true
+	var mu sync.Mutex
+	parallel(len(recs), func(i int) {
+		if affected[i] && !inc.valid(recs[i], recs[i].Target, view) {
+			mu.Lock()
+			ok = false
+			mu.Unlock()
+		}
+	})
+	if !ok {
+		return nil
+	}
+	res.Scope = map[string]bool{}
+	for i, rec := range recs {
+		if affected[i] {
+			res.Scope[rec.Name] = true
+		}
+	}
+	for _, c := range rest {
+		if f, found := tree.Lookup(c); found && f.Site != "" {
+			res.Scope[f.Site] = true
+		}
+	}
+	res.Snapshot = snap
 	return res
+}
+
+// maxSealChanges is how many changed paths a seal is still worth using
+// for; beyond it, the run checks every record.
+const maxSealChanges = 256
+
+// nearness answers whether a path is, is inside, or holds one of a few
+// changed paths.
+type nearness struct {
+	changed map[string]bool // the changed paths
+	above   map[string]bool // the changed paths and every directory above them
+}
+
+func newNearness(changed []string) nearness {
+	n := nearness{changed: map[string]bool{}, above: map[string]bool{"": true}}
+	for _, c := range changed {
+		n.changed[c] = true
+		for p := c; p != "." && p != ""; p = path.Dir(p) {
+			n.above[p] = true
+		}
+	}
+	return n
+}
+
+func (n nearness) related(p string) bool {
+	if n.above[p] {
+		return true // p is a changed path or a directory holding one
+	}
+	for q := p; q != "." && q != ""; q = path.Dir(q) {
+		if n.changed[q] {
+			return true // p is inside a changed directory (or below a changed path)
+		}
+	}
+	return false
+}
+
+// fileHasHash reports whether the file at p has this content hash.
+func fileHasHash(p, hash string) bool {
+	data, err := os.ReadFile(p)
+	return err == nil && hash != "" && render.File{Data: data}.ContentHash() == hash
 }
 
 // Seal records that this run, which skipped the render, found the tree
@@ -388,5 +542,22 @@ func (r *Result) Seal() error {
 	if err != nil {
 		return err
 	}
-	return r.inc.prev.SaveSeal(r.inc.cache, r.inc.output, data)
+	ledger, err := os.ReadFile(filepath.Join(r.inc.output, filepath.FromSlash(fstree.LedgerPath)))
+	if err != nil {
+		return nil
+	}
+	return r.inc.prev.SaveSeal(r.inc.cache, r.inc.output, data, render.File{Data: ledger}.ContentHash())
+}
+
+// Applied records that the plan of this run was applied and the run was
+// clean (every verdict a pass): the seal of the last clean run then stays
+// good with the index this run saves (index.Index.CarrySeal), since every
+// path the write changed has new stat data.
+func (r *Result) Applied(plan *fstree.Plan) {
+	if r == nil || r.inc == nil || !r.Report.OK() {
+		return
+	}
+	if d, err := plan.LedgerDigest(); err == nil {
+		r.applied = d
+	}
 }

@@ -359,7 +359,11 @@ func TestIncrementalSeal(t *testing.T) {
 		if res.Sealed {
 			return res, nil
 		}
-		plan, err := fstree.MakePlan(f.out, res.Tree, fstree.PlanOptions{Stats: res.Stats, Snapshot: res.Snapshot})
+		popts := fstree.PlanOptions{Stats: res.Stats, Snapshot: res.Snapshot}
+		if res.Scope != nil {
+			popts.Only = func(site string) bool { return res.Scope[site] }
+		}
+		plan, err := fstree.MakePlan(f.out, res.PlanTree(), popts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -388,6 +392,59 @@ func TestIncrementalSeal(t *testing.T) {
 	if !res.Sealed || !res.Report.OK() || len(res.Report.Results) != 4 {
 		t.Fatalf("second clean check: sealed=%v ok=%v results=%d", res.Sealed, res.Report.OK(), len(res.Report.Results))
 	}
+	// A generated file rewritten with the same content: only its site is
+	// checked and planned again.
+	editFile(t, filepath.Join(f.out, "overlays", a, "patch-node.yaml"), func(s string) string { return s })
+	res, plan := check()
+	if res.Sealed || !res.Report.OK() || !plan.InSync() || fmt.Sprint(res.Scope) != fmt.Sprintf("map[%s:true]", a) {
+		t.Fatalf("user file edited: sealed=%v ok=%v scope=%v", res.Sealed, res.Report.OK(), res.Scope)
+	}
+
+	// A generate after an inventory edit carries the seal over to its
+	// index: the check after it plans only the site it wrote.
+	b := benchfleet.SiteName(2)
+	f.inventory = bytes.Replace(f.inventory, []byte("STORE_ID: \"2\""), []byte("STORE_ID: \"2b\""), 1)
+	gen := f.run()
+	gplan, err := fstree.MakePlan(f.out, gen.Tree, fstree.PlanOptions{Stats: gen.Stats})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fstree.Apply(context.Background(), gplan); err != nil {
+		t.Fatal(err)
+	}
+	gen.Applied(gplan)
+	if err := gen.SaveIndex(); err != nil {
+		t.Fatal(err)
+	}
+	res, plan = check()
+	if res.Sealed || !res.Report.OK() || !plan.InSync() || res.Scope == nil || !res.Scope[b] || len(res.Scope) > 2 {
+		t.Fatalf("after generate: sealed=%v ok=%v scope=%v", res.Sealed, res.Report.OK(), res.Scope)
+	}
+	// A hand edit of a generated file of another site, after that seal,
+	// is drift, found by the scoped plan.
+	c := benchfleet.SiteName(3)
+	patch := filepath.Join(f.out, "overlays", c, "patch-node.yaml")
+	orig, err := os.ReadFile(patch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	editFile(t, patch, func(s string) string { return s + "# mine\n" })
+	res, err = Run(context.Background(), Options{
+		Inventory: "inventory.yaml", InventoryData: f.inventory, Templates: os.DirFS(f.templates),
+		Output: f.out, Incremental: true, Seal: true, Cache: f.cache, CacheSalt: "salt", DropObjects: true,
+	})
+	if err != nil || res.Sealed || !res.Scope[c] {
+		t.Fatalf("hand edit: %v sealed=%v scope=%v", err, res != nil && res.Sealed, res.Scope)
+	}
+	_, err = fstree.MakePlan(f.out, res.Tree, fstree.PlanOptions{Stats: res.Stats, Snapshot: res.Snapshot,
+		Only: func(site string) bool { return res.Scope[site] }})
+	if !errors.Is(err, fstree.ErrNoContent) {
+		t.Fatalf("scoped plan of a hand edit: %v, want ErrNoContent (render in full to show it)", err)
+	}
+	if err := os.WriteFile(patch, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	// A user's file breaks a site: not sealed, and the failure is found.
 	editFile(t, filepath.Join(f.out, "overlays", a, "local", "kustomization.yaml"), func(s string) string { return s + "resources: [missing.yaml]\n" })
 	res, _ = check()
@@ -411,4 +468,24 @@ func mustSelector(t *testing.T, s string) selector.Selector {
 		t.Fatal(err)
 	}
 	return sel
+}
+
+func TestNearness(t *testing.T) {
+	n := newNearness([]string{"overlays/a/local/kustomization.yaml", "base"})
+	for p, want := range map[string]bool{
+		"overlays/a/local/kustomization.yaml": true,  // the changed path
+		"overlays/a/local":                    true,  // holds it
+		"overlays":                            true,  // holds it
+		"":                                    true,  // the root holds everything
+		"base/deployment.yaml":                true,  // inside a changed directory
+		"base":                                true,  // changed
+		"overlays/a/local/kustomization.yml":  false, // a sibling
+		"overlays/b":                          false,
+		"components/gpu":                      false,
+		"baseline.yaml":                       false, // a prefix, not a parent
+	} {
+		if got := n.related(p); got != want {
+			t.Errorf("related(%q) = %v, want %v", p, got, want)
+		}
+	}
 }

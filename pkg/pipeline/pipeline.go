@@ -113,6 +113,10 @@ type Result struct {
 	// the last clean check looked at unchanged (tree.Seal): its verdicts
 	// and an in-sync plan stand without checking the records or planning.
 	Sealed bool
+	// Scope, when set, is the sites whose files alone can differ from the
+	// last clean run's plan (a run answered from a seal with a few changed
+	// paths): a plan limited to them (and fleet-level files) is the plan.
+	Scope map[string]bool
 	// Snapshot holds what a run that skipped the render saw on disk, for
 	// tree.PlanOptions.Snapshot of the plan that follows right away; nil
 	// otherwise.
@@ -130,9 +134,28 @@ type Result struct {
 
 	selected map[string]bool
 	inc      *incremental
+	// applied is the digest of the ledger a clean run's applied plan
+	// wrote (Applied).
+	applied string
 	// next is the index this run learnt; nil when it is the last run's
 	// (the render was skipped), and only the stat cache may need saving.
 	next *index.Builder
+}
+
+// PlanTree is the tree to plan: Tree, or with Scope set, only its
+// fleet-level files and the files of the sites in Scope (a plan limited to
+// those sites with PlanOptions.Only needs no others).
+func (r *Result) PlanTree() *render.Tree {
+	if r.Scope == nil {
+		return r.Tree
+	}
+	t := &render.Tree{}
+	for _, f := range r.Tree.Files {
+		if f.Site == "" || r.Scope[f.Site] {
+			t.Files = append(t.Files, f)
+		}
+	}
+	return t
 }
 
 // Selects reports whether site is one of the selected sites.

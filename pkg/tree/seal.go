@@ -27,7 +27,8 @@ import (
 //
 // pkg/pipeline seals the paths a clean check looked at, so that the next
 // check of the same inputs can take the same verdict after one lstat per
-// path.
+// path, and check again only what relates to the paths that changed
+// (Changed).
 type Seal struct {
 	paths []string // sorted
 	stats []sealEntry
@@ -54,8 +55,7 @@ func (s *Snapshot) Seal() (*Seal, error) {
 	horizon := s.horizon() - int64(racyWindow)
 	x := &Seal{}
 	var err error
-	s.m.Range(func(k, v any) bool {
-		rel, e := k.(string), v.(snapshotEntry)
+	s.each(func(rel string, e snapshotEntry) bool {
 		var se sealEntry
 		switch {
 		case e.fi == nil:
@@ -99,45 +99,98 @@ func (s *Snapshot) Seal() (*Seal, error) {
 }
 
 // Len is the number of paths the seal covers.
-func (x *Seal) Len() int { return len(x.paths) }
+func (x *Seal) Len() int {
+	if x == nil {
+		return 0
+	}
+	return len(x.paths)
+}
 
 // Holds reports whether every path under root has the stat data the seal
-// recorded (or still nothing), looking them up on every CPU. When it does,
-// snap (if not nil) is filled with what it saw, for the steps that follow.
-func (x *Seal) Holds(root string, snap *Snapshot) bool {
-	if len(x.paths) == 0 {
-		return false
+// recorded (or still nothing).
+func (x *Seal) Holds(root string) bool {
+	changed, ok, _ := x.Changed(root, 0)
+	return ok && len(changed) == 0 && len(x.paths) > 0
+}
+
+// Changed looks up every path of the seal under root, on every CPU, and
+// returns those whose stat data differs from the seal's, sorted. ok is
+// false when more than limit paths changed; the search then stops early.
+// fill puts every lookup into a snapshot, for the steps that follow; the
+// snapshot's horizon is the start of Changed.
+func (x *Seal) Changed(root string, limit int) (changed []string, ok bool, fill func(*Snapshot)) {
+	start := time.Now().UnixNano()
+	var r *os.Root
+	if rr, err := os.OpenRoot(root); err == nil {
+		r = rr
+		defer r.Close()
 	}
-	var broken atomic.Bool
-	if snap != nil {
-		snap.horizon()
+	type seen struct {
+		fi  fs.FileInfo
+		err error
 	}
-	var next atomic.Int64
+	results := make([]seen, len(x.paths))
+	var (
+		next, count atomic.Int64
+		mu          sync.Mutex
+		wg          sync.WaitGroup
+	)
 	const chunk = 256
-	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
-			for !broken.Load() {
+			lstat, release := rootLstat(r)
+			defer release()
+			if lstat == nil {
+				lstat = func(rel string) (fs.FileInfo, error) { return os.Lstat(filepath.Join(root, filepath.FromSlash(rel))) }
+			}
+			for count.Load() <= int64(limit) {
 				lo := int(next.Add(chunk)) - chunk
 				if lo >= len(x.paths) {
 					return
 				}
 				for i := lo; i < min(lo+chunk, len(x.paths)); i++ {
 					rel := x.paths[i]
-					fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(rel)))
-					if !x.stats[i].matches(fi, err) {
-						broken.Store(true)
-						return
+					var fi fs.FileInfo
+					var err error
+					if rel == "" {
+						fi, err = os.Lstat(root)
+					} else {
+						fi, err = lstat(rel)
 					}
-					if snap != nil {
-						snap.store(rel, fi, err)
+					results[i] = seen{fi, err}
+					if !x.stats[i].matches(fi, err) {
+						count.Add(1)
+						mu.Lock()
+						changed = append(changed, rel)
+						mu.Unlock()
 					}
 				}
 			}
 		})
 	}
 	wg.Wait()
-	return !broken.Load()
+	if count.Load() > int64(limit) {
+		return nil, false, nil
+	}
+	sort.Strings(changed)
+	fill = func(snap *Snapshot) {
+		snap.once.Do(func() { snap.created = start })
+		seen := make([]snapshotEntry, len(results))
+		for i, r := range results {
+			switch {
+			case r.err == nil:
+				seen[i] = snapshotEntry{fi: r.fi}
+			case errors.Is(r.err, fs.ErrNotExist):
+			default:
+				// A lookup failed: the snapshot goes without these
+				// lookups, and cannot be sealed.
+				snap.incomplete.Store(true)
+				return
+			}
+		}
+		snap.basePaths, snap.baseSeen = x.paths, seen
+	}
+	return changed, true, fill
 }
 
 func (e sealEntry) matches(fi fs.FileInfo, err error) bool {
@@ -254,4 +307,14 @@ func UnmarshalSeal(data []byte) (*Seal, error) {
 func (s *Snapshot) horizon() int64 {
 	s.once.Do(func() { s.created = time.Now().UnixNano() })
 	return s.created
+}
+
+// LedgerDigest is the lowercase hex SHA-256 of the ledger file Apply
+// writes for this plan (the ledger's text form of the plan's target).
+func (p *Plan) LedgerDigest() (string, error) {
+	data, err := (&Ledger{Entries: p.target}).MarshalText()
+	if err != nil {
+		return "", err
+	}
+	return hashOf(data), nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -43,29 +44,30 @@ func TestSealHolds(t *testing.T) {
 		name   string
 		change func(t *testing.T, root string)
 		holds  bool
+		want   []string // changed paths
 	}{
-		{"unchanged", func(*testing.T, string) {}, true},
-		{"file rewritten, same size", func(t *testing.T, root string) { write(t, root, "d/a.yaml", "d/A.yaml") }, false},
+		{"unchanged", func(*testing.T, string) {}, true, nil},
+		{"file rewritten, same size", func(t *testing.T, root string) { write(t, root, "d/a.yaml", "d/A.yaml") }, false, []string{"d/a.yaml"}},
 		{"file touched", func(t *testing.T, root string) {
 			if err := os.Chtimes(filepath.Join(root, "d", "a.yaml"), time.Now(), time.Now().Add(time.Hour)); err != nil {
 				t.Fatal(err)
 			}
-		}, false},
+		}, false, []string{"d/a.yaml"}},
 		{"file chmod", func(t *testing.T, root string) {
 			if err := os.Chmod(filepath.Join(root, "e", "c.yaml"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-		}, false},
-		{"file removed", func(t *testing.T, root string) { remove(t, root, "d/b.yaml") }, false},
-		{"absent path created", func(t *testing.T, root string) { write(t, root, "d/missing.yaml", "x") }, false},
-		{"new entry in a directory", func(t *testing.T, root string) { write(t, root, "e/new.yaml", "x") }, false},
-		{"new top-level entry", func(t *testing.T, root string) { write(t, root, "top.yaml", "x") }, false},
+		}, false, []string{"e/c.yaml"}},
+		{"file removed", func(t *testing.T, root string) { remove(t, root, "d/b.yaml") }, false, []string{"d", "d/b.yaml"}},
+		{"absent path created", func(t *testing.T, root string) { write(t, root, "d/missing.yaml", "x") }, false, []string{"d", "d/missing.yaml"}},
+		{"new entry in a directory", func(t *testing.T, root string) { write(t, root, "e/new.yaml", "x") }, false, []string{"e"}},
+		{"new top-level entry", func(t *testing.T, root string) { write(t, root, "top.yaml", "x") }, false, []string{""}},
 		{"file replaced by a symlink", func(t *testing.T, root string) {
 			remove(t, root, "e/c.yaml")
 			if err := os.Symlink("../d/a.yaml", filepath.Join(root, "e", "c.yaml")); err != nil {
 				t.Fatal(err)
 			}
-		}, false},
+		}, false, []string{"e", "e/c.yaml"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root, snap := sealTree(t)
@@ -82,13 +84,26 @@ func TestSealHolds(t *testing.T) {
 				t.Fatalf("round trip: %v, %d paths", err, back.Len())
 			}
 			tc.change(t, root)
-			filled := &Snapshot{}
-			if got := back.Holds(root, filled); got != tc.holds {
+			if got := back.Holds(root); got != tc.holds {
 				t.Errorf("Holds = %v, want %v", got, tc.holds)
 			}
-			if tc.holds {
-				if _, _, ok := filled.lookup("d/a.yaml"); !ok {
-					t.Error("Holds did not fill the snapshot")
+			changed, ok, fill := back.Changed(root, 10)
+			if !ok || !reflect.DeepEqual(changed, tc.want) {
+				t.Fatalf("Changed = %q, %v; want %q", changed, ok, tc.want)
+			}
+			filled := &Snapshot{}
+			filled.once.Do(func() { filled.created = time.Now().Add(3 * time.Second).UnixNano() })
+			fill(filled)
+			if _, _, ok := filled.lookup("d/a.yaml"); !ok {
+				t.Error("Changed did not fill the snapshot")
+			}
+			// Sealing what Changed saw covers every path again.
+			if reseal, err := filled.Seal(); tc.holds && (err != nil || reseal.Len() != back.Len()) {
+				t.Errorf("resealed: %v, %d paths, want %d", err, reseal.Len(), back.Len())
+			}
+			if !tc.holds {
+				if _, ok, _ := back.Changed(root, 0); ok {
+					t.Error("Changed with limit 0 found changes and still answered")
 				}
 			}
 		})
@@ -123,7 +138,7 @@ func TestSealRefuses(t *testing.T) {
 	if _, err := incomplete.Seal(); !errors.Is(err, ErrNotSealable) {
 		t.Errorf("an incomplete snapshot: %v, want ErrNotSealable", err)
 	}
-	if (&Seal{}).Holds(root, nil) {
+	if (&Seal{}).Holds(root) {
 		t.Error("an empty seal holds")
 	}
 }
@@ -164,5 +179,22 @@ func remove(t *testing.T, root, rel string) {
 	t.Helper()
 	if err := os.Remove(filepath.Join(root, filepath.FromSlash(rel))); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// LedgerDigest is the digest of the ledger file Apply writes.
+func TestPlanLedgerDigest(t *testing.T) {
+	root := t.TempDir()
+	plan := applyTree(t, root, sample(), PlanOptions{})
+	want, err := plan.LedgerDigest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(LedgerPath)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hashOf(data); got != want {
+		t.Errorf("LedgerDigest = %s, ledger on disk hashes to %s", want, got)
 	}
 }

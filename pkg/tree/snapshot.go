@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -25,6 +26,10 @@ type Snapshot struct {
 	// them here (MakePlan on a platform without rootLstat): such a
 	// snapshot cannot be sealed.
 	incomplete atomic.Bool
+	// basePaths (sorted) and baseSeen answer paths m does not hold: the
+	// lookups of Seal.Changed.
+	basePaths []string
+	baseSeen  []snapshotEntry
 }
 
 type snapshotEntry struct {
@@ -42,6 +47,18 @@ func (s *Snapshot) Lstat(path, rel string) (fs.FileInfo, error) {
 	fi, err := os.Lstat(path)
 	s.store(rel, fi, err)
 	return fi, err
+}
+
+// each calls f for every path the snapshot holds.
+func (s *Snapshot) each(f func(rel string, e snapshotEntry) bool) {
+	s.m.Range(func(k, v any) bool { return f(k.(string), v.(snapshotEntry)) })
+	for i, rel := range s.basePaths {
+		if _, inMap := s.m.Load(rel); !inMap {
+			if !f(rel, s.baseSeen[i]) {
+				return
+			}
+		}
+	}
 }
 
 // store keeps the result of a lookup made by the caller: a success or
@@ -62,7 +79,11 @@ func (s *Snapshot) lookup(rel string) (fs.FileInfo, error, bool) {
 	}
 	v, ok := s.m.Load(rel)
 	if !ok {
-		return nil, nil, false
+		i, found := slices.BinarySearch(s.basePaths, rel)
+		if !found {
+			return nil, nil, false
+		}
+		v = s.baseSeen[i]
 	}
 	e := v.(snapshotEntry)
 	if e.fi == nil {
