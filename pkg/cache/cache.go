@@ -71,27 +71,40 @@ func (d *Dir) file(key string) string {
 // Get returns the payload stored under key. A missing, unreadable,
 // truncated or damaged entry is a miss.
 func (d *Dir) Get(key string) ([]byte, bool) {
-	if !validKey(key) {
-		return nil, false
-	}
-	data, err := os.ReadFile(d.file(key))
-	if err != nil {
-		return nil, false
-	}
-	return decode(data)
+	data, _, ok := d.GetSum(key)
+	return data, ok
 }
 
-func decode(data []byte) ([]byte, bool) {
+// GetSum is Get that also returns the entry's checksum (the lowercase hex
+// SHA-256 of the data, verified), which identifies the content.
+func (d *Dir) GetSum(key string) (data []byte, sum string, ok bool) {
+	if !validKey(key) {
+		return nil, "", false
+	}
+	raw, err := os.ReadFile(d.file(key))
+	if err != nil {
+		return nil, "", false
+	}
+	return decode(raw)
+}
+
+// Sum is the checksum GetSum returns for data.
+func Sum(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func decode(data []byte) ([]byte, string, bool) {
 	rest, ok := bytes.CutPrefix(data, []byte(magic))
 	if !ok || len(rest) < 65 || rest[64] != '\n' {
-		return nil, false
+		return nil, "", false
 	}
 	want, payload := rest[:64], rest[65:]
 	sum := sha256.Sum256(payload)
 	if hex.EncodeToString(sum[:]) != string(want) {
-		return nil, false
+		return nil, "", false
 	}
-	return payload, true
+	return payload, string(want), true
 }
 
 func encode(payload []byte) []byte {

@@ -23,6 +23,9 @@ func TestPutGet(t *testing.T) {
 	if !ok || string(got) != "payload" {
 		t.Fatalf("Get = %q, %v", got, ok)
 	}
+	if _, sum, ok := d.GetSum(k); !ok || sum != Sum([]byte("payload")) {
+		t.Errorf("GetSum's checksum %q is not Sum of the data", sum)
+	}
 }
 
 func TestKeyIsUnambiguous(t *testing.T) {

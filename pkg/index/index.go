@@ -126,7 +126,7 @@ func Load(c *cache.Dir, root, salt string) *Index {
 	if c == nil {
 		return nil
 	}
-	data, ok := c.Get(key(root))
+	data, sum, ok := c.GetSum(key(root))
 	if !ok {
 		return nil
 	}
@@ -138,7 +138,7 @@ func Load(c *cache.Dir, root, salt string) *Index {
 		return nil
 	}
 	x.Stats, _ = c.Get(statsKey(root))
-	x.id = cache.Key(data)
+	x.id = sum
 	return &x
 }
 
@@ -183,7 +183,7 @@ func (x *Index) Save(c *cache.Dir, root string) error {
 	if err := c.Put(key(root), buf.Bytes()); err != nil {
 		return err
 	}
-	x.id = cache.Key(buf.Bytes())
+	x.id = cache.Sum(buf.Bytes())
 	return SaveStats(c, root, x.Stats)
 }
 

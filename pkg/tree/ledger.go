@@ -180,7 +180,7 @@ func ParseLedger(data []byte) (*Ledger, error) {
 	if len(lines) == 0 || lines[0] != ledgerHeader {
 		return nil, corrupt(1, "first line must be %q", ledgerHeader)
 	}
-	l := &Ledger{State: LedgerPresent}
+	l := &Ledger{State: LedgerPresent, Entries: make([]Entry, 0, len(lines)-1)}
 	for i, line := range lines[1:] {
 		n := i + 2
 		e, err := parseEntry(line)

@@ -223,6 +223,7 @@ func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
 	in.stats = opts.Stats
 	defer in.close()
 	p.Changes = make([]Change, 0, len(sorted))
+	p.target = make([]Entry, 0, len(sorted))
 	for i, path := range sorted {
 		f, inTree := lookupFile(files, path)
 		le, inLedger := lookup(p.base, path)
