@@ -31,11 +31,13 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzConfigRoundTrip -fuzztime=$(FUZZTIME) ./pkg/verify/
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=$(FUZZTIME) ./pkg/schema/
 	$(GO) test -run='^$$' -fuzz=FuzzSameAsInMemory -fuzztime=$(FUZZTIME) ./pkg/treefs/
+	$(GO) test -run='^$$' -fuzz=FuzzSealUnmarshal -fuzztime=$(FUZZTIME) ./pkg/tree/
+	$(GO) test -run='^$$' -fuzz=FuzzListDecode -fuzztime=$(FUZZTIME) ./pkg/index/
 	$(GO) test -run='^$$' -fuzz=FuzzStatCacheUnmarshal -fuzztime=$(FUZZTIME) ./pkg/tree/
 
 ## bench: render and verify benchmarks, then the fleet benchmark (cmd/fleetbench):
-## generate cold, check warm, one-site/component/base edits, kubectl kustomize
-## per overlay, on a synthetic fleet of BENCH_SITES sites (default 1000;
+## generate cold, check right after / 2 s later / sealed, one-site edit then
+## generate and check, component and base edits, kubectl kustomize per overlay, on a synthetic fleet of BENCH_SITES sites (default 1000;
 ## BENCH_SITES=10000 make bench for the large fleet)
 BENCH_SITES ?= 1000
 bench: build

@@ -389,18 +389,29 @@ func diskFiles(tree *render.Tree, output string, stats *fstree.StatCache) (map[s
 	for _, f := range tree.Files {
 		rendered[f.Path] = !f.Seed
 	}
-	owned := map[string]bool{}
-	if led, err := fstree.ReadLedger(output); err == nil {
-		for _, e := range led.Entries {
-			owned[e.Path] = true
-		}
+	// The ledger is only needed for files on disk that the tree does not
+	// have (usually none but the user's own): read it when first needed.
+	var (
+		ownedOnce sync.Once
+		owned     map[string]bool
+	)
+	isOwned := func(rel string) bool {
+		ownedOnce.Do(func() {
+			owned = map[string]bool{}
+			if led, err := fstree.ReadLedger(output); err == nil {
+				for _, e := range led.Entries {
+					owned[e.Path] = true
+				}
+			}
+		})
+		return owned[rel]
 	}
 	var mu sync.Mutex
 	err := walkParallel(output, stats, func(rel string, typ fs.FileMode) error {
 		if !typ.IsRegular() || rendered[rel] {
 			return nil
 		}
-		if _, inTree := rendered[rel]; !inTree && owned[rel] {
+		if _, inTree := rendered[rel]; !inTree && isOwned(rel) {
 			return nil // fleetgen wrote it and no longer renders it: deleted on write
 		}
 		f, err := diskFile(filepath.Join(output, filepath.FromSlash(rel)), rel, stats)

@@ -24,12 +24,16 @@ type journal struct {
 
 func (j *journal) marshal() []byte {
 	var b bytes.Buffer
+	line := make([]byte, 0, 256)
+	b.Grow(len(journalHeader) + 1 + 128*(len(j.base)+len(j.target)))
 	b.WriteString(journalHeader + "\n")
 	for _, e := range j.base {
-		b.WriteString("base " + formatEntry(e) + "\n")
+		line = append(appendEntry(append(line[:0], "base "...), e), '\n')
+		b.Write(line)
 	}
 	for _, e := range j.target {
-		b.WriteString("target " + formatEntry(e) + "\n")
+		line = append(appendEntry(append(line[:0], "target "...), e), '\n')
+		b.Write(line)
 	}
 	for _, p := range j.writes {
 		b.WriteString("write " + p + "\n")

@@ -1,7 +1,6 @@
 package tree
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -98,8 +97,8 @@ func lookup(es []Entry, path string) (Entry, bool) {
 func (l *Ledger) MarshalText() ([]byte, error) {
 	es := append([]Entry(nil), l.Entries...)
 	sort.Slice(es, func(i, j int) bool { return es[i].Path < es[j].Path })
-	var b bytes.Buffer
-	b.WriteString(ledgerHeader + "\n")
+	b := make([]byte, 0, len(ledgerHeader)+1+128*len(es))
+	b = append(b, ledgerHeader+"\n"...)
 	for i, e := range es {
 		if err := checkEntry(e); err != nil {
 			return nil, err
@@ -107,18 +106,22 @@ func (l *Ledger) MarshalText() ([]byte, error) {
 		if i > 0 && es[i-1].Path == e.Path {
 			return nil, fmt.Errorf("ledger: duplicate path %q", e.Path)
 		}
-		b.WriteString(formatEntry(e))
-		b.WriteByte('\n')
+		b = append(appendEntry(b, e), '\n')
 	}
-	return b.Bytes(), nil
+	return b, nil
 }
 
-func formatEntry(e Entry) string {
+// appendEntry appends an entry's line, without its newline, to b.
+func appendEntry(b []byte, e Entry) []byte {
 	site := e.Site
 	if site == "" {
 		site = "-"
 	}
-	return e.Hash + "  " + site + "  " + e.Path
+	b = append(b, e.Hash...)
+	b = append(b, "  "...)
+	b = append(b, site...)
+	b = append(b, "  "...)
+	return append(b, e.Path...)
 }
 
 func checkEntry(e Entry) error {
