@@ -103,7 +103,7 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 	}
 	defer res.SaveIndex()
 	if plan == nil {
-		if plan, err = tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{Only: planScope(o.Selector, res), Stats: res.Stats}); err != nil {
+		if plan, err = tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{Only: planScope(o.Selector, res), Stats: res.Stats, Snapshot: res.Snapshot}); err != nil {
 			return err
 		}
 	}

@@ -133,7 +133,7 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 		defer unlock()
 	}
 	if plan == nil {
-		popts.Only, popts.Stats = planScope(o.Selector, res), res.Stats
+		popts.Only, popts.Stats, popts.Snapshot = planScope(o.Selector, res), res.Stats, res.Snapshot
 		if plan, err = tree.MakePlan(o.Output, res.Tree, popts); err != nil {
 			return err
 		}

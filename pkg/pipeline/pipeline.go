@@ -117,9 +117,9 @@ type Result struct {
 	// last clean run's plan (a run answered from a seal with a few changed
 	// paths): a plan limited to them (and fleet-level files) is the plan.
 	Scope map[string]bool
-	// Snapshot holds what a run that skipped the render saw on disk, for
-	// tree.PlanOptions.Snapshot of the plan that follows right away; nil
-	// otherwise.
+	// Snapshot holds what an incremental run saw on disk, for
+	// tree.PlanOptions.Snapshot of the plan that follows right away (before
+	// anything is written); nil otherwise.
 	Snapshot *fstree.Snapshot
 	// Reused are the sites whose verdict an incremental run took from the
 	// index instead of verifying them, sorted.
@@ -201,7 +201,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if len(selected.Sites) == 0 {
 		return nil, &InputError{Err: fmt.Errorf("selector %q matches no site of the inventory", opts.Selector.String())}
 	}
-	fsys, err := layout(tree, opts.Output, inc.statCache(), rs)
+	var snap *fstree.Snapshot
+	if inc != nil {
+		snap = &fstree.Snapshot{}
+	}
+	fsys, err := layout(tree, opts.Output, inc.statCache(), rs, snap)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +234,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	report.Results = append(append(make([]verify.Result, 0, len(targets)), reused...), fresh...)
 	sort.Slice(report.Results, func(i, j int) bool { return report.Results[i].Site < report.Results[j].Site })
-	res := &Result{Fleet: fleet, Tree: tree, Report: report, Selected: selected, HashOnly: rs.any(), selected: map[string]bool{}, inc: inc}
+	res := &Result{Fleet: fleet, Tree: tree, Report: report, Selected: selected, HashOnly: rs.any(), Snapshot: snap, selected: map[string]bool{}, inc: inc}
 	for _, r := range reused {
 		res.Reused = append(res.Reused, r.Site)
 	}
@@ -339,15 +343,15 @@ func Targets(fleet *inventory.Fleet) []verify.Target {
 // left out (the write deletes them), and so are .fleetgen/, .git/ and
 // symbolic links (the write refuses trees with links).
 func MemFS(tree *render.Tree, output string) (filesys.FileSystem, error) {
-	return layout(tree, output, nil, nil)
+	return layout(tree, output, nil, nil, nil)
 }
 
 // layout is MemFS with a stat cache for the files left on disk (nil for
 // none): a file whose stat matches is not read unless a build reads it.
 // A rendered file known only by its hash (reused by rs) is read from
 // output when a build reads it, and must have that hash.
-func layout(tree *render.Tree, output string, stats *fstree.StatCache, rs *reuser) (*treefs.FS, error) {
-	onDisk, err := diskFiles(tree, output, stats)
+func layout(tree *render.Tree, output string, stats *fstree.StatCache, rs *reuser, snap *fstree.Snapshot) (*treefs.FS, error) {
+	onDisk, err := diskFiles(tree, output, stats, snap)
 	if err != nil {
 		return nil, err
 	}
@@ -377,7 +381,7 @@ func layout(tree *render.Tree, output string, stats *fstree.StatCache, rs *reuse
 // the tree is written and that the tree does not replace. A file is read
 // now unless stats knows its hash by its stat; then it is read on first
 // use, and must still have that hash.
-func diskFiles(tree *render.Tree, output string, stats *fstree.StatCache) (map[string]treefs.File, error) {
+func diskFiles(tree *render.Tree, output string, stats *fstree.StatCache, snap *fstree.Snapshot) (map[string]treefs.File, error) {
 	files := map[string]treefs.File{}
 	if output == "" {
 		return files, nil
@@ -407,14 +411,14 @@ func diskFiles(tree *render.Tree, output string, stats *fstree.StatCache) (map[s
 		return owned[rel]
 	}
 	var mu sync.Mutex
-	err := walkParallel(output, stats, func(rel string, typ fs.FileMode) error {
+	err := walkParallel(output, stats, snap, func(rel string, typ fs.FileMode) error {
 		if !typ.IsRegular() || rendered[rel] {
 			return nil
 		}
 		if _, inTree := rendered[rel]; !inTree && isOwned(rel) {
 			return nil // fleetgen wrote it and no longer renders it: deleted on write
 		}
-		f, err := diskFile(filepath.Join(output, filepath.FromSlash(rel)), rel, stats)
+		f, err := diskFile(filepath.Join(output, filepath.FromSlash(rel)), rel, stats, snap)
 		if err != nil {
 			return err
 		}
@@ -436,7 +440,7 @@ func diskFiles(tree *render.Tree, output string, stats *fstree.StatCache) (map[s
 // and skips .fleetgen/ at the top and every .git directory. visit may be
 // called from several goroutines at once. The first error stops the walk
 // and is returned.
-func walkParallel(root string, stats *fstree.StatCache, visit func(rel string, typ fs.FileMode) error) error {
+func walkParallel(root string, stats *fstree.StatCache, snap *fstree.Snapshot, visit func(rel string, typ fs.FileMode) error) error {
 	var (
 		mu      sync.Mutex
 		cond    = sync.NewCond(&mu)
@@ -459,7 +463,7 @@ func walkParallel(root string, stats *fstree.StatCache, visit func(rel string, t
 			mu.Unlock()
 
 			var subdirs []string
-			entries, err := readDir(root, dir, stats)
+			entries, err := readDir(root, dir, stats, snap)
 			for _, e := range entries {
 				if err != nil {
 					break
@@ -496,12 +500,16 @@ func walkParallel(root string, stats *fstree.StatCache, visit func(rel string, t
 	return first
 }
 
-// readDir lists the directory rel under root, through stats when set.
-func readDir(root, rel string, stats *fstree.StatCache) ([]fstree.DirEntry, error) {
+// readDir lists the directory rel under root, through stats when set
+// (the directory's lstat then goes into snap, when set).
+func readDir(root, rel string, stats *fstree.StatCache, snap *fstree.Snapshot) ([]fstree.DirEntry, error) {
 	p := filepath.Join(root, filepath.FromSlash(rel))
 	if stats != nil {
-		entries, _, err := stats.ReadDir(p, rel)
-		return entries, err
+		fi, err := lstat(snap, p, rel)
+		if err != nil {
+			return nil, err
+		}
+		return stats.ReadDirStat(p, rel, fi)
 	}
 	des, err := os.ReadDir(p)
 	entries := make([]fstree.DirEntry, len(des))
@@ -511,11 +519,19 @@ func readDir(root, rel string, stats *fstree.StatCache) ([]fstree.DirEntry, erro
 	return entries, err
 }
 
+// lstat is os.Lstat(p), through snap when set (rel is p in the tree).
+func lstat(snap *fstree.Snapshot, p, rel string) (fs.FileInfo, error) {
+	if snap != nil {
+		return snap.Lstat(p, rel)
+	}
+	return os.Lstat(p)
+}
+
 // diskFile is the file at p (rel in the tree) as a build will see it. It
 // is read now unless stats knows its hash by its stat; then it is read on
 // first use, and must still have that hash.
-func diskFile(p, rel string, stats *fstree.StatCache) (treefs.File, error) {
-	before, err := os.Lstat(p)
+func diskFile(p, rel string, stats *fstree.StatCache, snap *fstree.Snapshot) (treefs.File, error) {
+	before, err := lstat(snap, p, rel)
 	if err != nil {
 		return treefs.File{}, err
 	}
