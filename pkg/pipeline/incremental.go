@@ -42,17 +42,24 @@ type incremental struct {
 	targets sync.Map
 }
 
-func newIncremental(opts Options) *incremental {
-	if !opts.Incremental || opts.Cache == nil || opts.Output == "" {
+// keepsIndex reports whether a run with these options keeps an index.
+func keepsIndex(opts Options) bool {
+	return opts.Incremental && opts.Cache != nil && opts.Output != ""
+}
+
+// newIncremental loads the index for a run whose render inputs have this
+// digest; nil when the run keeps no index.
+func newIncremental(opts Options, digest string) *incremental {
+	if !keepsIndex(opts) {
 		return nil
 	}
-	inc := &incremental{cache: opts.Cache, output: opts.Output, salt: opts.CacheSalt, seal: opts.Seal}
+	inc := &incremental{cache: opts.Cache, output: opts.Output, salt: opts.CacheSalt, seal: opts.Seal && !opts.NoShortcut}
 	if inc.seal {
 		// Looking up the sealed paths does not need the index: it runs
 		// while the index is decoded, and is used if the seal is the
-		// index's.
+		// index's. A seal of other inputs is not looked at.
 		inc.sealLookup = make(chan sealLookup, 1)
-		go func() { inc.sealLookup <- lookUpSeal(opts.Cache, opts.Output) }()
+		go func() { inc.sealLookup <- lookUpSeal(opts.Cache, opts.Output, digest) }()
 	}
 	inc.prev = index.Load(opts.Cache, opts.Output, opts.CacheSalt)
 	return inc
@@ -66,9 +73,9 @@ type sealLookup struct {
 	fill    func(*fstree.Snapshot)
 }
 
-func lookUpSeal(c *cache.Dir, output string) sealLookup {
+func lookUpSeal(c *cache.Dir, output, inputs string) sealLookup {
 	s := index.ReadSeal(c, output)
-	if s == nil {
+	if s == nil || s.Inputs != inputs {
 		return sealLookup{}
 	}
 	seal, err := fstree.UnmarshalSeal(s.Seal)

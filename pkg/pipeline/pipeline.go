@@ -180,12 +180,14 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
-	inc := newIncremental(opts)
 	var digest string
-	if inc != nil {
+	if keepsIndex(opts) {
 		if digest, err = inputsDigest(inputs, set, opts.Selector); err != nil {
 			return nil, &InputError{Err: err}
 		}
+	}
+	inc := newIncremental(opts, digest)
+	if inc != nil {
 		if !opts.NoShortcut {
 			if res := inc.shortcut(digest); res != nil {
 				return res, nil
