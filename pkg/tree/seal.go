@@ -17,9 +17,9 @@ import (
 
 // A Seal is what a Snapshot saw, kept to tell later whether anything at
 // those paths changed: for each path, the stat data of the file or
-// directory there, or that nothing was there. Holds is true only when every
-// path has exactly that stat data again (size, mtime, ctime, inode, device
-// and mode). A file's content, or a directory's listing, cannot change
+// directory there, or that nothing was there. Changed reports every path
+// whose stat data (size, mtime, ctime, inode, device and mode) is not
+// exactly that again. A file's content, or a directory's listing, cannot change
 // without changing its stat data, provided it was last changed well before
 // it was looked at (the racy rule of StatCache): so a Seal is only made
 // when every file and directory it covers is more than two seconds older
@@ -106,19 +106,16 @@ func (x *Seal) Len() int {
 	return len(x.paths)
 }
 
-// Holds reports whether every path under root has the stat data the seal
-// recorded (or still nothing).
-func (x *Seal) Holds(root string) bool {
-	changed, ok, _ := x.Changed(root, 0)
-	return ok && len(changed) == 0 && len(x.paths) > 0
-}
-
 // Changed looks up every path of the seal under root, on every CPU, and
 // returns those whose stat data differs from the seal's, sorted. ok is
-// false when more than limit paths changed; the search then stops early.
+// false when more than limit paths changed (the search then stops early),
+// and for a seal of no paths, which vouches for nothing.
 // fill puts every lookup into a snapshot, for the steps that follow; the
 // snapshot's horizon is the start of Changed.
 func (x *Seal) Changed(root string, limit int) (changed []string, ok bool, fill func(*Snapshot)) {
+	if len(x.paths) == 0 {
+		return nil, false, nil
+	}
 	start := time.Now().UnixNano()
 	var r *os.Root
 	if rr, err := os.OpenRoot(root); err == nil {
