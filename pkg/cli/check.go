@@ -97,13 +97,13 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 	if err := tree.ValidateRoot(o.Output); err != nil {
 		return usageError(err)
 	}
-	res, plan, err := runPipeline(ctx, &o.IO, &o.InputOptions, &o.RunOptions, o.Output, o.Format, tree.PlanOptions{}, true)
+	res, plan, err := runPipeline(ctx, &o.IO, &o.InputOptions, &o.RunOptions, o.Output, o.Format, tree.PlanOptions{})
 	if err != nil {
 		return err
 	}
 	defer res.SaveIndex()
 	if plan == nil {
-		if plan, err = tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{Only: planScope(o.Selector, res), Stats: res.Stats, Snapshot: res.Snapshot}); err != nil {
+		if plan, err = makePlan(o.Output, o.Selector, res, tree.PlanOptions{}); err != nil {
 			return err
 		}
 	}

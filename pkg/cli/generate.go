@@ -110,7 +110,7 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 		locked = true
 	}
 	popts := tree.PlanOptions{Force: o.Force}
-	res, plan, err := runPipeline(ctx, &o.IO, &o.InputOptions, &o.RunOptions, o.Output, o.Format, popts, false)
+	res, plan, err := runPipeline(ctx, &o.IO, &o.InputOptions, &o.RunOptions, o.Output, o.Format, popts)
 	if err != nil {
 		return err
 	}
@@ -133,8 +133,7 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 		defer unlock()
 	}
 	if plan == nil {
-		popts.Only, popts.Stats, popts.Snapshot = planScope(o.Selector, res), res.Stats, res.Snapshot
-		if plan, err = tree.MakePlan(o.Output, res.Tree, popts); err != nil {
+		if plan, err = makePlan(o.Output, o.Selector, res, popts); err != nil {
 			return err
 		}
 	}

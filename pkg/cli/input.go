@@ -82,6 +82,18 @@ func planScope(selector string, res *pipeline.Result) func(string) bool {
 	return res.Selects
 }
 
+// makePlan plans res's tree with popts, limited to the selected sites
+// with a selector, and to res.Scope when the run learnt from a seal which
+// sites alone can differ from the last clean plan.
+func makePlan(output, selector string, res *pipeline.Result, popts tree.PlanOptions) (*tree.Plan, error) {
+	popts.Only = planScope(selector, res)
+	if scope, only := res.Scope, popts.Only; scope != nil {
+		popts.Only = func(site string) bool { return scope[site] && (only == nil || only(site)) }
+	}
+	popts.Stats, popts.Snapshot = res.Stats, res.Snapshot
+	return tree.MakePlan(output, res.PlanTree(), popts)
+}
+
 // runPipeline renders and verifies for generate and check: the input flags,
 // the output directory, the performance flags and the progress line. The
 // run is incremental (see pipeline.Options.Incremental) unless --no-cache
@@ -92,7 +104,7 @@ func planScope(selector string, res *pipeline.Result) func(string) bool {
 // caller to make. With the json format it writes the JSON report to
 // streams.Out and then points streams.Out at standard error, so that
 // everything printed after it is human text on stderr.
-func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf *RunOptions, output string, format report.Format, popts tree.PlanOptions, seal bool) (*pipeline.Result, *tree.Plan, error) {
+func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf *RunOptions, output string, format report.Format, popts tree.PlanOptions) (*pipeline.Result, *tree.Plan, error) {
 	opts, err := in.pipelineOptions(*streams)
 	if err != nil {
 		return nil, nil, err
@@ -102,7 +114,7 @@ func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf
 	opts.Cache, opts.CacheSalt = perf.cache()
 	opts.Incremental = true
 	opts.DropObjects = true // generate and check need the verdicts only
-	opts.Seal = seal
+	opts.Seal = true        // take what the seal of the last clean check vouches for
 	var endProgress func()
 	opts.Progress, endProgress = perf.progress(streams.ErrOut, "verifying")
 	res, err := pipeline.Run(ctx, opts)
@@ -120,14 +132,7 @@ func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf
 		// Nothing the last clean check looked at changed: in sync.
 		plan = &tree.Plan{Root: output}
 	case res.Partial || res.HashOnly:
-		popts.Only = planScope(in.Selector, res)
-		if scope, only := res.Scope, popts.Only; scope != nil {
-			// Answered from a seal: only these sites' files can differ
-			// from the last clean plan.
-			popts.Only = func(site string) bool { return scope[site] && (only == nil || only(site)) }
-		}
-		popts.Stats, popts.Snapshot = res.Stats, res.Snapshot
-		if plan, err = tree.MakePlan(output, res.PlanTree(), popts); err != nil || (res.Partial && !plan.InSync()) {
+		if plan, err = makePlan(output, in.Selector, res, popts); err != nil || (res.Partial && !plan.InSync()) {
 			plan = nil
 			opts.NoShortcut = true
 			res, err = pipeline.Run(ctx, opts)

@@ -381,6 +381,18 @@ func (x *Index) Site(name string) (*Site, bool) {
 	return nil, false
 }
 
+// File returns the rendered file at path p.
+func (x *Index) File(p string) (File, bool) {
+	if x == nil {
+		return File{}, false
+	}
+	i := sort.Search(len(x.Files), func(i int) bool { return x.Files[i].Path >= p })
+	if i < len(x.Files) && x.Files[i].Path == p {
+		return x.Files[i], true
+	}
+	return File{}, false
+}
+
 // RenderKey returns the render key the site had in the run, if any.
 func (x *Index) RenderKey(site string) (string, bool) {
 	if x == nil {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/fleetgen/fleetgen/pkg/cache"
@@ -47,19 +46,22 @@ func keepsIndex(opts Options) bool {
 	return opts.Incremental && opts.Cache != nil && opts.Output != ""
 }
 
-// newIncremental loads the index for a run whose render inputs have this
-// digest; nil when the run keeps no index.
-func newIncremental(opts Options, digest string) *incremental {
+// newIncremental loads the index of the output tree; nil when the run keeps
+// no index.
+func newIncremental(opts Options) *incremental {
 	if !keepsIndex(opts) {
 		return nil
 	}
 	inc := &incremental{cache: opts.Cache, output: opts.Output, salt: opts.CacheSalt, seal: opts.Seal && !opts.NoShortcut}
 	if inc.seal {
 		// Looking up the sealed paths does not need the index: it runs
-		// while the index is decoded, and is used if the seal is the
-		// index's. A seal of other inputs is not looked at.
+		// while the index is decoded and the inventory is loaded, and is
+		// used if the seal is the index's. A run with the index's inputs
+		// takes its verdict from it (sealed); a run that renders learns
+		// what changed since (delta). Either way the lookups serve the
+		// walk and the plan.
 		inc.sealLookup = make(chan sealLookup, 1)
-		go func() { inc.sealLookup <- lookUpSeal(opts.Cache, opts.Output, digest) }()
+		go func() { inc.sealLookup <- lookUpSeal(opts.Cache, opts.Output) }()
 	}
 	inc.prev = index.Load(opts.Cache, opts.Output, opts.CacheSalt)
 	return inc
@@ -73,9 +75,9 @@ type sealLookup struct {
 	fill    func(*fstree.Snapshot)
 }
 
-func lookUpSeal(c *cache.Dir, output, inputs string) sealLookup {
+func lookUpSeal(c *cache.Dir, output string) sealLookup {
 	s := index.ReadSeal(c, output)
-	if s == nil || s.Inputs != inputs {
+	if s == nil {
 		return sealLookup{}
 	}
 	seal, err := fstree.UnmarshalSeal(s.Seal)
@@ -177,18 +179,41 @@ func (inc *incremental) valid(rec *index.Site, target string, tr index.Tree) boo
 }
 
 // reuse splits targets into those to verify and the results of those
-// whose record in the last run's index still holds.
-func (inc *incremental) reuse(targets []verify.Target, fsys *treefs.FS) (todo []verify.Target, reused []verify.Result) {
+// whose record in the last run's index still holds: by the delta, when
+// it vouches for the record and the site's target is unchanged (sameTarget,
+// or the same target digest), else by its digest over the tree.
+func (inc *incremental) reuse(targets []verify.Target, fsys *treefs.FS, d *delta, sameTarget func(site string) bool) (todo []verify.Target, reused []verify.Result) {
 	if inc == nil || inc.prev == nil {
 		return targets, nil
 	}
 	tr := fsTree{fsys}
-	ok := make([]bool, len(targets))
+	recs := make([]*index.Site, len(targets))
+	for i, t := range targets {
+		recs[i], _ = inc.prev.Site(t.Site)
+	}
+	if d != nil {
+		d.unitsNear(inc.prev, slices.DeleteFunc(slices.Clone(recs), func(r *index.Site) bool { return r == nil }))
+	}
+	ok, stood := make([]bool, len(targets)), make([]bool, len(targets))
 	parallel(len(targets), func(i int) {
-		t := targets[i]
-		rec, found := inc.prev.Site(t.Site)
-		ok[i] = found && rec.Dir == overlayDir(t) && inc.valid(rec, inc.targetDigest(t), tr)
+		t, rec := targets[i], recs[i]
+		if rec == nil || rec.Dir != overlayDir(t) {
+			return
+		}
+		if d.stands(rec) && (sameTarget(t.Site) || rec.Target == inc.targetDigest(t)) {
+			ok[i], stood[i] = true, true
+			return
+		}
+		ok[i] = inc.valid(rec, inc.targetDigest(t), tr)
 	})
+	if d != nil {
+		d.stood = make(map[string]bool, len(targets))
+		for i, t := range targets {
+			if stood[i] {
+				d.stood[t.Site] = true
+			}
+		}
+	}
 	for i, t := range targets {
 		if !ok[i] {
 			todo = append(todo, t)
@@ -384,28 +409,9 @@ func (inc *incremental) sealed(tree *render.Tree) *Result {
 	if !inc.seal {
 		return nil
 	}
-	look := <-inc.sealLookup
-	inc.sealLookup <- look // for a second call
-	s, changed, fill := look.seal, look.changed, look.fill
-	if !look.ok || !prev.Sealed(s) || !slices.Equal(s.Selected, prev.Selected) {
+	look, rest, ok := inc.sealChanges()
+	if !ok {
 		return nil
-	}
-	var rest []string
-	for _, c := range changed {
-		switch {
-		case c == fstree.LedgerPath:
-			// Rewritten: it must be the ledger the tree is clean with.
-			if !fileHasHash(filepath.Join(inc.output, filepath.FromSlash(c)), s.Ledger) {
-				return nil
-			}
-		case c == render.ReservedDir:
-			// Its listing changes when the ledger is replaced; a journal
-			// (an interrupted write) shows up below.
-		case c == "" || strings.HasPrefix(c, render.ReservedDir+"/"):
-			return nil
-		default:
-			rest = append(rest, c)
-		}
 	}
 	results := make([]verify.Result, len(prev.Selected))
 	recs := make([]*index.Site, len(prev.Selected))
@@ -428,39 +434,18 @@ func (inc *incremental) sealed(tree *render.Tree) *Result {
 
 	// Sites whose build looked at a changed path, at something inside a
 	// changed directory, or at a directory holding a changed path.
-	near := newNearness(rest)
-	affected := make([]bool, len(recs))
-	shared := map[string]bool{} // unit paths outside the own overlay
-	for i, rec := range recs {
-		for _, u := range prev.UnitsOf(rec) {
-			p := u[2:]
-			own := p == "\x00" || strings.HasPrefix(p, "\x00/")
-			if !own {
-				hit, seen := shared[p]
-				if !seen {
-					hit = near.related(p)
-					shared[p] = hit
-				}
-				if hit {
-					affected[i] = true
-					break
-				}
-				continue
-			}
-			if near.related(rec.Dir + p[1:]) {
-				affected[i] = true
-				break
-			}
-		}
-	}
+	d := &delta{near: newNearness(rest), covered: res.selected, hit: map[int]bool{}}
+	d.unitsNear(prev, recs)
 	snap := &fstree.Snapshot{}
-	fill(snap)
+	look.fill(snap)
 	// A few sites: search the files rather than index them, and read the
 	// few files whose hash is needed rather than decode the stat cache.
 	view := &diskView{output: inc.output, files: sortedFiles(tree.Files), snap: snap}
-	ok := true
+	affected := make([]bool, len(recs))
+	ok = true
 	var mu sync.Mutex
 	parallel(len(recs), func(i int) {
+		affected[i] = !d.stands(recs[i])
 		if affected[i] && !inc.valid(recs[i], recs[i].Target, view) {
 			mu.Lock()
 			ok = false

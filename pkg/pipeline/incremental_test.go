@@ -58,9 +58,16 @@ func newIncrementalFleet(t *testing.T, sites int) *incrementalFleet {
 // run is an incremental run on the tree.
 func (f *incrementalFleet) run() *Result {
 	f.t.Helper()
+	return f.runSeal(false)
+}
+
+// runSeal is an incremental run on the tree that uses seals when seal is
+// set (Options.Seal), as the CLI's are.
+func (f *incrementalFleet) runSeal(seal bool) *Result {
+	f.t.Helper()
 	res, err := Run(context.Background(), Options{
 		Inventory: "inventory.yaml", InventoryData: f.inventory, Templates: os.DirFS(f.templates),
-		Output: f.out, Incremental: true, Cache: f.cache, CacheSalt: "salt", DropObjects: true,
+		Output: f.out, Incremental: true, Seal: seal, Cache: f.cache, CacheSalt: "salt", DropObjects: true,
 	})
 	if err != nil {
 		f.t.Fatal(err)
@@ -349,13 +356,7 @@ func TestIncrementalSeal(t *testing.T) {
 	a := benchfleet.SiteName(1)
 	check := func() (*Result, *fstree.Plan) {
 		t.Helper()
-		res, err := Run(context.Background(), Options{
-			Inventory: "inventory.yaml", InventoryData: f.inventory, Templates: os.DirFS(f.templates),
-			Output: f.out, Incremental: true, Seal: true, Cache: f.cache, CacheSalt: "salt", DropObjects: true,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := f.runSeal(true)
 		if res.Sealed {
 			return res, nil
 		}
@@ -429,12 +430,8 @@ func TestIncrementalSeal(t *testing.T) {
 		t.Fatal(err)
 	}
 	editFile(t, patch, func(s string) string { return s + "# mine\n" })
-	res, err = Run(context.Background(), Options{
-		Inventory: "inventory.yaml", InventoryData: f.inventory, Templates: os.DirFS(f.templates),
-		Output: f.out, Incremental: true, Seal: true, Cache: f.cache, CacheSalt: "salt", DropObjects: true,
-	})
-	if err != nil || res.Sealed || !res.Scope[c] {
-		t.Fatalf("hand edit: %v sealed=%v scope=%v", err, res != nil && res.Sealed, res.Scope)
+	if res = f.runSeal(true); res.Sealed || !res.Scope[c] {
+		t.Fatalf("hand edit: sealed=%v scope=%v", res.Sealed, res.Scope)
 	}
 	_, err = fstree.MakePlan(f.out, res.Tree, fstree.PlanOptions{Stats: res.Stats, Snapshot: res.Snapshot,
 		Only: func(site string) bool { return res.Scope[site] }})
@@ -488,4 +485,188 @@ func TestNearness(t *testing.T) {
 			t.Errorf("related(%q) = %v, want %v", p, got, want)
 		}
 	}
+}
+
+// A run that renders, after a clean check sealed the tree, checks again
+// only the records the seal cannot vouch for and plans only the sites
+// whose files can differ; its verdicts and its plan are those of a full
+// run, whatever changed on disk or in the inventory since the seal.
+func TestIncrementalSealDelta(t *testing.T) {
+	f := newIncrementalFleet(t, 6)
+	a, b, c := benchfleet.SiteName(1), benchfleet.SiteName(2), benchfleet.SiteName(3)
+	run := func() *Result {
+		t.Helper()
+		return f.runSeal(true)
+	}
+	plan := func(res *Result) (*fstree.Plan, error) {
+		popts := fstree.PlanOptions{Stats: res.Stats, Snapshot: res.Snapshot}
+		if res.Scope != nil {
+			popts.Only = func(site string) bool { return res.Scope[site] }
+		}
+		return fstree.MakePlan(f.out, res.PlanTree(), popts)
+	}
+	seal := func() {
+		t.Helper()
+		time.Sleep(2100 * time.Millisecond)
+		res := run()
+		p, err := plan(res)
+		if err != nil || !p.InSync() || !res.Report.OK() {
+			t.Fatalf("check before sealing: %v in sync=%v ok=%v", err, p != nil && p.InSync(), res.Report.OK())
+		}
+		if err := res.Seal(); err != nil {
+			t.Fatal(err)
+		}
+		if err := res.SaveIndex(); err != nil {
+			t.Fatal(err)
+		}
+		if res := run(); !res.Sealed {
+			t.Fatal("not sealed")
+		}
+	}
+	// generate runs as the CLI does, compares the verdicts and the plan with
+	// those of a full run, and applies the plan when asked.
+	generate := func(apply bool) (*Result, *fstree.Plan) {
+		t.Helper()
+		res := run()
+		full, err := Run(context.Background(), Options{
+			Inventory: "inventory.yaml", InventoryData: f.inventory, Templates: os.DirFS(f.templates),
+			Output: f.out, DropObjects: true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := verdicts(res), verdicts(full); got != want {
+			t.Fatalf("verdicts:\n%s\nwant (full run):\n%s", got, want)
+		}
+		p, err := plan(res)
+		if errors.Is(err, fstree.ErrNoContent) {
+			// The CLI renders in full to show or write a reused file.
+			return res, nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fullPlan, err := fstree.MakePlan(f.out, full.Tree, fstree.PlanOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := planSummary(p), planSummary(fullPlan); got != want {
+			t.Fatalf("plan (scope %v):\n%s\nwant (full plan):\n%s", res.Scope, got, want)
+		}
+		if apply {
+			if err := fstree.Apply(context.Background(), p); err != nil {
+				t.Fatal(err)
+			}
+			res.Applied(p)
+			if err := res.SaveIndex(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return res, p
+	}
+	scope := func(res *Result) string {
+		var sites []string
+		for s := range res.Scope {
+			sites = append(sites, s)
+		}
+		sort.Strings(sites)
+		return strings.Join(sites, ",")
+	}
+	seal()
+
+	// One site edited: only it is built and planned.
+	orig := f.inventory
+	f.inventory = benchfleet.EditSite(orig, 2, 1)
+	res, _ := generate(true)
+	if got := strings.Join(built(res), ","); got != b || scope(res) != b {
+		t.Fatalf("one site edited: built %s, scope %s; want %s", got, scope(res), b)
+	}
+	// The seal was carried over: the next edit is scoped too, and so is
+	// the check after it.
+	f.inventory = benchfleet.EditSite(orig, 2, 2)
+	if res, _ := generate(true); scope(res) != b {
+		t.Fatalf("second edit: scope %s, want %s", scope(res), b)
+	}
+	if res := run(); !res.Report.OK() || scope(res) != b {
+		t.Fatalf("check after generate: ok=%v scope %s", res.Report.OK(), scope(res))
+	}
+
+	// A hand edit of another site's generated file is found while
+	// another site is edited: its site is planned, and the conflict shown.
+	patch := filepath.Join(f.out, "overlays", c, "patch-node.yaml")
+	was, err := os.ReadFile(patch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	editFile(t, patch, func(s string) string { return s + "# mine\n" })
+	f.inventory = benchfleet.EditSite(orig, 2, 3)
+	if res, p := generate(false); !res.Scope[c] || (p != nil && len(p.Conflicts()) != 1) {
+		t.Fatalf("hand edit: scope %s", scope(res))
+	}
+	if err := os.WriteFile(patch, was, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// A user's file that breaks another site's build is found.
+	local := filepath.Join(f.out, "overlays", a, "local", "kustomization.yaml")
+	if was, err = os.ReadFile(local); err != nil {
+		t.Fatal(err)
+	}
+	editFile(t, local, func(s string) string { return s + "resources: [missing.yaml]\n" })
+	// (A failure in a run with reused files is reported from a full
+	// render, which plans every site.)
+	if res, _ := generate(false); res.Report.OK() || (res.Scope != nil && !res.Scope[a]) {
+		t.Fatalf("broken user file: ok=%v scope %s", res.Report.OK(), scope(res))
+	}
+	if err := os.WriteFile(local, was, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.inventory = orig
+	generate(true)
+	seal()
+
+	// A site removed: its files are deleted, nothing else is planned.
+	var inv bytes.Buffer
+	if err := benchfleet.Inventory(&inv, 5); err != nil {
+		t.Fatal(err)
+	}
+	six := f.inventory
+	f.inventory = inv.Bytes()
+	gone := benchfleet.SiteName(5)
+	if res, p := generate(true); scope(res) != gone || len(p.Pending()) == 0 {
+		t.Fatalf("site removed: scope %s", scope(res))
+	}
+	// And added back. (The seal covered other sites than the index has
+	// now: it is not used until a check seals the tree again.)
+	f.inventory = six
+	if res, _ := generate(true); strings.Join(built(res), ",") != gone {
+		t.Fatalf("site added: built %v", built(res))
+	}
+	seal()
+
+	// A base template edited: every site is built again.
+	editFile(t, filepath.Join(f.templates, "base", "deployment.yaml"), func(s string) string { return s + "# base edit\n" })
+	if res, _ := generate(true); len(built(res)) != 6 {
+		t.Fatalf("base edited: built %v", built(res))
+	}
+}
+
+// verdicts lists a report's sites with their outcome.
+func verdicts(res *Result) string {
+	var b strings.Builder
+	for _, r := range res.Report.Results {
+		fmt.Fprintf(&b, "%s ok=%v findings=%d\n", r.Site, r.Err == nil, len(r.Findings))
+	}
+	return b.String()
+}
+
+// planSummary lists a plan's pending changes and the ledger it writes.
+func planSummary(p *fstree.Plan) string {
+	var b strings.Builder
+	for _, c := range p.Pending() {
+		fmt.Fprintf(&b, "%s %s\n", c.Action, c.Path)
+	}
+	d, err := p.LedgerDigest()
+	fmt.Fprintf(&b, "ledger %s %v in sync %v\n", d, err, p.InSync())
+	return b.String()
 }

@@ -81,9 +81,14 @@ type Options struct {
 	// the index carry no Objects (as with DropObjects). Result.SaveIndex
 	// stores the new index.
 	Incremental bool
-	// Seal lets an incremental run whose inputs are those of the last run
-	// take the verdict of the last clean check when nothing it looked at
-	// changed (Result.Seal, Result.Sealed). Set by check.
+	// Seal lets an incremental run use the seal of the last clean check
+	// (Result.Seal), when it was made with the last run's index. A run
+	// whose inputs are those of the last run takes its verdict when
+	// nothing the check looked at changed (Result.Sealed); a run that
+	// renders re-checks only the records of sites whose build looked at a
+	// changed path or at a file whose rendering changed, and limits the
+	// plan to the sites whose files can differ (Result.Scope). Only a
+	// run with Seal makes a seal.
 	Seal bool
 	// NoShortcut makes an incremental run render every file, even when
 	// its inputs are unchanged, so that Result.Tree carries every file's
@@ -114,8 +119,8 @@ type Result struct {
 	// and an in-sync plan stand without checking the records or planning.
 	Sealed bool
 	// Scope, when set, is the sites whose files alone can differ from the
-	// last clean run's plan (a run answered from a seal with a few changed
-	// paths): a plan limited to them (and fleet-level files) is the plan.
+	// last clean run's plan (a run that used a seal, Options.Seal): a plan
+	// limited to them (and fleet-level files) is the plan.
 	Scope map[string]bool
 	// Snapshot holds what an incremental run saw on disk, for
 	// tree.PlanOptions.Snapshot of the plan that follows right away (before
@@ -186,7 +191,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return nil, &InputError{Err: err}
 		}
 	}
-	inc := newIncremental(opts, digest)
+	inc := newIncremental(opts)
 	if inc != nil {
 		if !opts.NoShortcut {
 			if res := inc.shortcut(digest); res != nil {
@@ -207,12 +212,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if inc != nil {
 		snap = &fstree.Snapshot{}
 	}
+	d := inc.delta(tree, snap)
 	fsys, err := layout(tree, opts.Output, inc.statCache(), rs, snap)
 	if err != nil {
 		return nil, err
 	}
 	targets := Targets(selected)
-	todo, reused := inc.reuse(targets, fsys)
+	todo, reused := inc.reuse(targets, fsys, d, rs.reusedSite)
 	progress := opts.Progress
 	if progress != nil && len(reused) > 0 {
 		total := len(targets)
@@ -243,6 +249,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	for _, s := range selected.Sites {
 		res.selected[s.Name] = true
 	}
+	res.Scope = d.scope(tree)
 	if inc != nil {
 		res.Stats = inc.statCache()
 		res.next = inc.record(digest, tree, targets, fresh, fsys, wiring, rs)

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"path"
-	"sort"
 	"sync"
 
 	"github.com/fleetgen/fleetgen/pkg/gitops"
@@ -84,16 +83,25 @@ func (r *reuser) any() bool {
 	return len(r.reused) > 0
 }
 
+// reusedSite reports whether the site's files were reused: its render key,
+// which covers the site's whole value, is unchanged, and so is its
+// verification target.
+func (r *reuser) reusedSite(site string) bool {
+	if r == nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reused[site]
+}
+
 // facts returns the last run's facts file of a site whose files were
 // reused: the facts depend on the site alone, which its key covers.
 func (r *reuser) facts(site string) (render.File, bool) {
 	if r == nil {
 		return render.File{}, false
 	}
-	r.mu.Lock()
-	reused := r.reused[site]
-	r.mu.Unlock()
-	if !reused {
+	if !r.reusedSite(site) {
 		return render.File{}, false
 	}
 	p := factsPath(site)
@@ -107,12 +115,8 @@ func (r *reuser) facts(site string) (render.File, bool) {
 
 // size is the size of a file the last run rendered (0 when unknown).
 func (r *reuser) size(p string) int64 {
-	files := r.prev.Files
-	i := sort.Search(len(files), func(i int) bool { return files[i].Path >= p })
-	if i < len(files) && files[i].Path == p {
-		return files[i].Size
-	}
-	return 0
+	f, _ := r.prev.File(p)
+	return f.Size
 }
 
 // wiring returns the summaries of the wiring files of tree known only by
