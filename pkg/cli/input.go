@@ -122,6 +122,7 @@ func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf
 		endProgress()
 		return nil, nil, err
 	}
+	res.StartSave() // overlaps with planning and writing
 	// A tree with files known only by their hash is planned now: when the
 	// plan needs the content of one of them (to write or show it), the run
 	// renders in full. A shortcut run (no inventory loaded) is also run
@@ -135,7 +136,10 @@ func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf
 		if plan, err = makePlan(output, in.Selector, res, popts); err != nil || (res.Partial && !plan.InSync()) {
 			plan = nil
 			opts.NoShortcut = true
-			res, err = pipeline.Run(ctx, opts)
+			_ = res.SaveIndex() // finish the store started above before the next run's
+			if res, err = pipeline.Run(ctx, opts); err == nil {
+				res.StartSave()
+			}
 		}
 	}
 	endProgress()
@@ -144,6 +148,7 @@ func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf
 	}
 	if format == report.JSON {
 		if err := report.FromVerify(res.Report).Write(streams.Out, report.JSON); err != nil {
+			_ = res.SaveIndex()
 			return nil, nil, err
 		}
 		streams.Out = streams.ErrOut

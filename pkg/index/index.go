@@ -23,7 +23,7 @@ import (
 )
 
 // format changes whenever the meaning of an index changes.
-const format = "fleetgen-index-v2"
+const format = "fleetgen-index-v3"
 
 // Index is what one run learned about one output tree.
 type Index struct {
@@ -96,9 +96,11 @@ func (s *Site) Result() verify.Result {
 	return verify.Result{Site: s.Name, Dir: s.Dir, Skipped: s.Skipped, Findings: s.Findings}
 }
 
-// Keys are the cache keys of the index of the tree at root and of its
-// stat cache.
-func Keys(root string) []string { return []string{key(root), statsKey(root), sealKey(root)} }
+// Keys are the cache keys of the index of the tree at root, of its stat
+// cache and of its seal.
+func Keys(root string) []string {
+	return []string{key(root), statsKey(root), sealKey(root), sealDataKey(root)}
+}
 
 func key(root string) string {
 	return cache.Key([]byte(format), []byte(absRoot(root)))
@@ -106,6 +108,10 @@ func key(root string) string {
 
 func sealKey(root string) string {
 	return cache.Key([]byte(format), []byte("seal"), []byte(absRoot(root)))
+}
+
+func sealDataKey(root string) string {
+	return cache.Key([]byte(format), []byte("seal-paths"), []byte(absRoot(root)))
 }
 
 func statsKey(root string) string {
@@ -123,6 +129,31 @@ func absRoot(root string) string {
 // this salt, or nil when there is none (or it is damaged, or another
 // program's).
 func Load(c *cache.Dir, root, salt string) *Index {
+	return Open(c, root, salt).Decode()
+}
+
+// Stored is an index read from the cache and not decoded yet: its inputs
+// digest is known at once, so that a caller can decide what to do while
+// the rest is decoded (Decode).
+type Stored struct {
+	// Inputs is the digest of the render inputs of the run that wrote
+	// the index, as the header says; the decoded index's is authoritative.
+	Inputs string
+
+	data       []byte
+	sum        string
+	salt       string
+	c          *cache.Dir
+	statsEntry string
+}
+
+// header is what precedes the gob encoding of an index: the salt and the
+// inputs digest, each on a line.
+func header(salt, inputs string) string { return salt + "\n" + inputs + "\n" }
+
+// Open reads the index of the tree at root written by a program with this
+// salt; nil when there is none or another program's.
+func Open(c *cache.Dir, root, salt string) *Stored {
 	if c == nil {
 		return nil
 	}
@@ -130,15 +161,32 @@ func Load(c *cache.Dir, root, salt string) *Index {
 	if !ok {
 		return nil
 	}
+	rest, ok := bytes.CutPrefix(data, []byte(salt+"\n"))
+	if !ok {
+		return nil
+	}
+	inputs, body, ok := bytes.Cut(rest, []byte("\n"))
+	if !ok {
+		return nil
+	}
+	return &Stored{Inputs: string(inputs), data: body, sum: sum, salt: salt, c: c, statsEntry: statsKey(root)}
+}
+
+// Decode decodes the index; nil when it is damaged (a nil Stored decodes
+// to nil).
+func (s *Stored) Decode() *Index {
+	if s == nil {
+		return nil
+	}
 	var x Index
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&x); err != nil {
+	if err := gob.NewDecoder(bytes.NewReader(s.data)).Decode(&x); err != nil {
 		return nil
 	}
-	if x.Salt != salt || !x.valid() {
+	if x.Salt != s.salt || x.Inputs != s.Inputs || !x.valid() {
 		return nil
 	}
-	x.Stats, _ = c.Get(statsKey(root))
-	x.id = sum
+	x.Stats, _ = s.c.Get(s.statsEntry)
+	x.id = s.sum
 	return &x
 }
 
@@ -173,8 +221,18 @@ func (x *Index) valid() bool {
 
 // Save stores the index of the tree at root, and its stat cache.
 func (x *Index) Save(c *cache.Dir, root string) error {
+	if err := x.Store(c, root); err != nil {
+		return err
+	}
+	return SaveStats(c, root, x.Stats)
+}
+
+// Store stores the index of the tree at root without its stat cache, which
+// SaveStats stores.
+func (x *Index) Store(c *cache.Dir, root string) error {
 	var buf bytes.Buffer
 	buf.Grow(64*len(x.Files) + 256*len(x.Sites))
+	buf.WriteString(header(x.Salt, x.Inputs))
 	main := *x
 	main.Stats = nil // stored under its own key
 	if err := gob.NewEncoder(&buf).Encode(&main); err != nil {
@@ -184,7 +242,7 @@ func (x *Index) Save(c *cache.Dir, root string) error {
 		return err
 	}
 	x.id = cache.Sum(buf.Bytes())
-	return SaveStats(c, root, x.Stats)
+	return nil
 }
 
 // Seal is a tree.Seal of what a clean check of the tree looked at, with
@@ -213,22 +271,55 @@ func (x *Index) SaveSeal(c *cache.Dir, root string, seal []byte, ledger string) 
 // for the same selected sites) as the seal of index x, with the ledger the
 // tree now has. Use it only when the run that made x left the tree clean
 // (every verdict a pass, its plan applied): every path the run changed has
-// new stat data, so the seal shows it changed.
+// new stat data, so the seal shows it changed. Only the seal's header is
+// rewritten; its paths stay as they are.
 func (x *Index) CarrySeal(c *cache.Dir, root string, from *Index, ledger string) error {
-	s := from.LoadSeal(c, root)
-	if s == nil || x.id == "" || !slices.Equal(s.Selected, x.Selected) {
+	h := readSealHeader(c, root)
+	if h == nil || !from.Sealed(&Seal{Index: h.Index, Inputs: h.Inputs}) || x.id == "" || !slices.Equal(h.Selected, x.Selected) {
 		return nil
 	}
-	s.Index, s.Inputs, s.Ledger = x.id, x.Inputs, ledger
-	return saveSeal(c, root, *s)
+	h.Index, h.Inputs, h.Ledger = x.id, x.Inputs, ledger
+	return putSealHeader(c, root, h)
+}
+
+// A seal is stored as two entries: its paths (tree.Seal's binary form,
+// megabytes for a large fleet) and a small header naming the checksum of
+// the paths, so that carrying a seal over rewrites only the header.
+type sealHeader struct {
+	Index, Inputs string
+	Selected      []string
+	Ledger        string
+	Data          string // cache checksum of the paths entry
 }
 
 func saveSeal(c *cache.Dir, root string, s Seal) error {
+	if err := c.Put(sealDataKey(root), s.Seal); err != nil {
+		return err
+	}
+	return putSealHeader(c, root, &sealHeader{Index: s.Index, Inputs: s.Inputs, Selected: s.Selected, Ledger: s.Ledger, Data: cache.Sum(s.Seal)})
+}
+
+func putSealHeader(c *cache.Dir, root string, h *sealHeader) error {
 	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
+	if err := gob.NewEncoder(&buf).Encode(h); err != nil {
 		return err
 	}
 	return c.Put(sealKey(root), buf.Bytes())
+}
+
+func readSealHeader(c *cache.Dir, root string) *sealHeader {
+	if c == nil {
+		return nil
+	}
+	data, ok := c.Get(sealKey(root))
+	if !ok {
+		return nil
+	}
+	var h sealHeader
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&h); err != nil || h.Data == "" {
+		return nil
+	}
+	return &h
 }
 
 // LoadSeal returns the seal of the tree at root when it was made with
@@ -242,20 +333,18 @@ func (x *Index) LoadSeal(c *cache.Dir, root string) *Seal {
 }
 
 // ReadSeal returns the seal stored for the tree at root, whichever index it
-// was made with (see Index.Sealed), or nil.
+// was made with (see Index.Sealed), or nil. Paths that are not those the
+// header names (a write of the seal that did not finish) are no seal.
 func ReadSeal(c *cache.Dir, root string) *Seal {
-	if c == nil {
+	h := readSealHeader(c, root)
+	if h == nil {
 		return nil
 	}
-	data, ok := c.Get(sealKey(root))
-	if !ok {
+	data, sum, ok := c.GetSum(sealDataKey(root))
+	if !ok || sum != h.Data {
 		return nil
 	}
-	var s Seal
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
-		return nil
-	}
-	return &s
+	return &Seal{Index: h.Index, Inputs: h.Inputs, Selected: h.Selected, Ledger: h.Ledger, Seal: data}
 }
 
 // Sealed reports whether s was made with index x for its inputs.

@@ -167,6 +167,17 @@ func TestSaveLoad(t *testing.T) {
 	if Load(c, t.TempDir(), "salt") != nil {
 		t.Error("an index of another tree was loaded")
 	}
+	st := Open(c, root, "salt")
+	if st == nil || st.Inputs != "inputs" {
+		t.Fatalf("Open = %+v", st)
+	}
+	// A header that does not match the index it precedes is damage.
+	if err := c.Put(key(root), append([]byte(header("salt", "other inputs")), st.data...)); err != nil {
+		t.Fatal(err)
+	}
+	if st := Open(c, root, "salt"); st == nil || st.Inputs != "other inputs" || st.Decode() != nil {
+		t.Error("an index whose header names other inputs was decoded")
+	}
 	if err := c.Put(key(root), []byte("garbage")); err != nil {
 		t.Fatal(err)
 	}
@@ -213,3 +224,65 @@ type fakeTree struct{ entries, lists map[string]string }
 
 func (f fakeTree) EntryDigest(rel string) string { return f.entries[rel] }
 func (f fakeTree) ListDigest(rel string) string  { return f.lists[rel] }
+
+// A seal is good with the index it was made with, is carried over to
+// another index by rewriting its header only, and is no seal when its
+// paths are not those its header names.
+func TestSealStorage(t *testing.T) {
+	c, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	save := func(inputs string) *Index {
+		t.Helper()
+		b := NewBuilder("salt", inputs)
+		b.SetSelected([]string{"x"})
+		x := b.Index(nil)
+		if err := x.Save(c, root); err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	x := save("inputs-1")
+	if err := x.SaveSeal(c, root, []byte("paths"), "ledger-1"); err != nil {
+		t.Fatal(err)
+	}
+	s := x.LoadSeal(c, root)
+	if s == nil || string(s.Seal) != "paths" || s.Ledger != "ledger-1" || s.Inputs != "inputs-1" {
+		t.Fatalf("LoadSeal = %+v", s)
+	}
+
+	y := save("inputs-2")
+	if y.LoadSeal(c, root) != nil {
+		t.Fatal("a seal of another index was loaded")
+	}
+	if err := y.CarrySeal(c, root, x, "ledger-2"); err != nil {
+		t.Fatal(err)
+	}
+	s = y.LoadSeal(c, root)
+	if s == nil || string(s.Seal) != "paths" || s.Ledger != "ledger-2" || s.Inputs != "inputs-2" {
+		t.Fatalf("carried seal = %+v", s)
+	}
+	if x.LoadSeal(c, root) != nil {
+		t.Fatal("the seal still names the index it was carried from")
+	}
+	// Carrying from an index the seal does not name does nothing.
+	z := save("inputs-3")
+	if err := z.CarrySeal(c, root, x, "ledger-3"); err != nil {
+		t.Fatal(err)
+	}
+	if z.LoadSeal(c, root) != nil {
+		t.Fatal("a seal was carried from an index it did not name")
+	}
+	// Paths written without their header (an interrupted save).
+	if err := y.CarrySeal(c, root, y, "ledger-2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Put(sealDataKey(root), []byte("other paths")); err != nil {
+		t.Fatal(err)
+	}
+	if ReadSeal(c, root) != nil {
+		t.Fatal("paths the header does not name were read as a seal")
+	}
+}

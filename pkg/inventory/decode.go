@@ -3,6 +3,7 @@ package inventory
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -110,7 +111,7 @@ func entryField(parent, key string) string {
 
 var simpleKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$`)
 
-func index(parent string, i int) string { return fmt.Sprintf("%s[%d]", parent, i) }
+func index(parent string, i int) string { return parent + "[" + strconv.Itoa(i) + "]" }
 
 type entry struct{ key, val *yaml.Node }
 

@@ -108,6 +108,18 @@ func (ps *problems) add(pos position, site, field, format string, args ...any) {
 	})
 }
 
+// absorb adds the problems of o, found apart, after those of ps.
+func (ps *problems) absorb(o *problems) {
+	for _, p := range o.list {
+		if len(ps.list) >= maxProblems {
+			ps.dropped++
+			continue
+		}
+		ps.list = append(ps.list, p)
+	}
+	ps.dropped += o.dropped
+}
+
 func (ps *problems) empty() bool { return len(ps.list) == 0 }
 
 // err returns the collected problems sorted by position, or nil.

@@ -77,11 +77,19 @@ func ReadInputs(paths []string, stdin io.Reader) ([]Input, error) {
 // LoadInputsWith decodes, merges and validates inventory files read by
 // ReadInputs, as LoadFilesWith does.
 func LoadInputsWith(inputs []Input, opts ResolveOptions) (*Inventory, error) {
+	inv, _, err := ResolveInputs(inputs, opts)
+	return inv, err
+}
+
+// ResolveInputs is LoadInputsWith followed by Resolve with the same
+// options: it checks the inventory and merges its sites' layers once, and
+// returns both the inventory and the merged fleet.
+func ResolveInputs(inputs []Input, opts ResolveOptions) (*Inventory, *Fleet, error) {
 	if len(inputs) == 0 {
-		return nil, errors.New("reading inventory: no inventory file given")
+		return nil, nil, errors.New("reading inventory: no inventory file given")
 	}
 	if isCSV(inputs[0].Path) {
-		return nil, csvFirst(inputs[0].Path)
+		return nil, nil, csvFirst(inputs[0].Path)
 	}
 	if len(inputs) == 1 {
 		return parse(inputs[0].Name, inputs[0].Data, opts)
@@ -101,7 +109,7 @@ func LoadInputsWith(inputs []Input, opts ResolveOptions) (*Inventory, error) {
 	}
 	inv := decodeDocument(ps, names[0], datas[0])
 	if inv == nil {
-		return nil, ps.err()
+		return nil, nil, ps.err()
 	}
 	src := inv.src
 	src.files = names
@@ -128,14 +136,7 @@ func LoadInputsWith(inputs []Input, opts ResolveOptions) (*Inventory, error) {
 				}
 			}
 		}
-		for _, p := range sub.list {
-			if len(ps.list) >= maxProblems {
-				ps.dropped++
-				continue
-			}
-			ps.list = append(ps.list, p)
-		}
-		ps.dropped += sub.dropped
+		ps.absorb(sub)
 		if part == nil {
 			continue
 		}
@@ -156,11 +157,11 @@ func LoadInputsWith(inputs []Input, opts ResolveOptions) (*Inventory, error) {
 	}
 
 	c := checker{inv: inv, src: src, ps: ps, policies: opts.Policies}
-	c.run(opts.Components)
+	fleet := c.run(opts.Components)
 	if err := ps.err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return inv, nil
+	return inv, fleet, nil
 }
 
 func csvFirst(path string) error {

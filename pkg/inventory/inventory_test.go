@@ -1038,6 +1038,56 @@ func TestTooManyProblems(t *testing.T) {
 	}
 }
 
+// Sites merge in parallel; the problems found while merging are still
+// those of the first sites, in site order, on every run.
+func TestMergeProblemsInSiteOrder(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(header + "sites:\n")
+	for i := range maxProblems {
+		fmt.Fprintf(&b, "  - {name: s%04d}\n", i) // no type, region or arch
+	}
+	var first string
+	for range 5 {
+		_, _, err := ResolveInputs([]Input{{Path: "t.yaml", Name: "t.yaml", Data: []byte(b.String())}}, ResolveOptions{})
+		var list *ErrorList
+		if !errors.As(err, &list) || len(list.Problems) != maxProblems+1 {
+			t.Fatalf("got %v", err)
+		}
+		for i, p := range list.Problems[:maxProblems] {
+			if want := fmt.Sprintf("s%04d", i/3); p.Site != want || p.Line != i/3+5 {
+				t.Fatalf("problem %d: site %s line %d, want %s line %d", i, p.Site, p.Line, want, i/3+5)
+			}
+		}
+		if got := list.Error(); first == "" {
+			first = got
+		} else if got != first {
+			t.Fatal("problems differ between runs")
+		}
+	}
+}
+
+// ResolveInputs checks and merges once: the same fleet as Resolve after a
+// load.
+func TestResolveInputs(t *testing.T) {
+	for _, dir := range []string{"valid-fleet", "valid-gitops"} {
+		data, err := os.ReadFile(filepath.Join("testdata", dir, "inventory.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv, fleet, err := ResolveInputs([]Input{{Path: "inventory.yaml", Name: "inventory.yaml", Data: data}}, ResolveOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := inv.Resolve(ResolveOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fleet, want) {
+			t.Fatalf("%s: ResolveInputs fleet differs from Resolve's:\n%+v\nwant:\n%+v", dir, fleet, want)
+		}
+	}
+}
+
 func TestNestingAtLimit(t *testing.T) {
 	// 64 levels (top-level mapping, sites, a site, config, then 60 lists)
 	// pass the depth check (and are then rejected for their shape).

@@ -74,7 +74,8 @@ func load(name string, r io.Reader, limit int64, opts ResolveOptions) (*Inventor
 	if int64(len(data)) > limit {
 		return nil, tooLarge(name, limit)
 	}
-	return parse(name, data, opts)
+	inv, _, err := parse(name, data, opts)
+	return inv, err
 }
 
 func tooLarge(name string, limit int64) error {
@@ -88,19 +89,20 @@ func tooLarge(name string, limit int64) error {
 	}}}
 }
 
-// parse decodes and validates one inventory document.
-func parse(name string, data []byte, opts ResolveOptions) (*Inventory, error) {
+// parse decodes and validates one inventory document, and returns it with
+// its sites merged.
+func parse(name string, data []byte, opts ResolveOptions) (*Inventory, *Fleet, error) {
 	ps := &problems{file: name}
 	inv := decodeDocument(ps, name, data)
 	if inv == nil {
-		return nil, ps.err()
+		return nil, nil, ps.err()
 	}
 	c := checker{inv: inv, src: inv.src, ps: ps, policies: opts.Policies}
-	c.run(opts.Components)
+	fleet := c.run(opts.Components)
 	if err := ps.err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return inv, nil
+	return inv, fleet, nil
 }
 
 // decodeDocument parses and decodes one YAML inventory document without

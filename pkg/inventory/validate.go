@@ -2,9 +2,12 @@ package inventory
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -116,19 +119,43 @@ func (c *checker) run(known []string) *Fleet {
 		c.ps.add(c.src.at("sites"), "", "sites", "no sites: an inventory needs at least one site")
 	}
 
-	fleet := &Fleet{Name: inv.Fleet, Source: inv.File, Sites: make([]Site, 0, len(inv.Sites))}
-	for i := range inv.Sites {
-		site, ok := c.merge(i, groupIndex)
+	// Sites merge on every CPU, each with its own problem list; the lists
+	// are added in site order, so the problems kept are always the same.
+	fleet := &Fleet{Name: inv.Fleet, Source: inv.File, Sites: make([]Site, len(inv.Sites))}
+	found := make([]*problems, len(inv.Sites))
+	eachSite(len(inv.Sites), func(i int) {
+		sc := *c
+		sc.ps = &problems{file: c.ps.file}
+		site, ok := sc.merge(i, groupIndex)
 		if ok {
-			c.required(i, &site)
-			c.wiringSite(i, &site)
+			sc.required(i, &site)
+			sc.wiringSite(i, &site)
 		}
-		fleet.Sites = append(fleet.Sites, site)
+		fleet.Sites[i], found[i] = site, sc.ps
+	})
+	for _, ps := range found {
+		c.ps.absorb(ps)
 	}
 	sort.SliceStable(fleet.Sites, func(i, j int) bool { return fleet.Sites[i].Name < fleet.Sites[j].Name })
 	fleet.GitOps = resolvedGitOps(inv.GitOps)
 	c.wiringFleet(fleet)
 	return fleet
+}
+
+// eachSite calls f(i) for i in [0, n), on every CPU; f must only write to
+// what is its own for i.
+func eachSite(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // foldName is the key under which names count as duplicates. Valid names

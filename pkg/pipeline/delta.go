@@ -41,7 +41,7 @@ func (inc *incremental) sealChanges() (look sealLookup, rest []string, ok bool) 
 	}
 	look = <-inc.sealLookup
 	inc.sealLookup <- look // for a second call
-	s, prev := look.seal, inc.prev
+	s, prev := look.seal, inc.last()
 	if !look.ok || !prev.Sealed(s) || !slices.Equal(s.Selected, prev.Selected) {
 		return look, nil, false
 	}
@@ -79,7 +79,8 @@ func (inc *incremental) delta(tree *render.Tree, snap *fstree.Snapshot) *delta {
 	for _, n := range look.seal.Selected {
 		d.covered[n] = true
 	}
-	changed := treeChanges(inc.prev.Files, tree.Files)
+	prev := inc.last()
+	changed := treeChanges(prev.Files, tree.Files)
 	for _, f := range changed {
 		if f.Site != "" {
 			d.owners[f.Site] = true
@@ -95,7 +96,7 @@ func (inc *incremental) delta(tree *render.Tree, snap *fstree.Snapshot) *delta {
 		if f, found := tree.Lookup(c); found && f.Site != "" {
 			d.owners[f.Site] = true
 		}
-		if f, found := inc.prev.File(c); found && f.Site != "" {
+		if f, found := prev.File(c); found && f.Site != "" {
 			d.owners[f.Site] = true
 		}
 	}

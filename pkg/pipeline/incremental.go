@@ -29,7 +29,9 @@ type incremental struct {
 	cache  *cache.Dir
 	output string
 	salt   string
-	prev   *index.Index
+	// last returns the index of the last run (nil if none), waiting for
+	// it to be decoded.
+	last func() *index.Index
 	// seal lets a run take the verdict of a sealed clean check
 	// (Options.Seal); sealLookup delivers the seal's lookups.
 	seal       bool
@@ -46,9 +48,11 @@ func keepsIndex(opts Options) bool {
 	return opts.Incremental && opts.Cache != nil && opts.Output != ""
 }
 
-// newIncremental loads the index of the output tree; nil when the run keeps
-// no index.
-func newIncremental(opts Options) *incremental {
+// newIncremental loads the index of the output tree for a run whose render
+// inputs have this digest; nil when the run keeps no index. An index of
+// other inputs (the run will render) is decoded in the background, while
+// the inventory is loaded.
+func newIncremental(opts Options, digest string) *incremental {
 	if !keepsIndex(opts) {
 		return nil
 	}
@@ -63,7 +67,22 @@ func newIncremental(opts Options) *incremental {
 		inc.sealLookup = make(chan sealLookup, 1)
 		go func() { inc.sealLookup <- lookUpSeal(opts.Cache, opts.Output) }()
 	}
-	inc.prev = index.Load(opts.Cache, opts.Output, opts.CacheSalt)
+	stored := index.Open(opts.Cache, opts.Output, opts.CacheSalt)
+	if stored == nil || stored.Inputs == digest {
+		prev := stored.Decode()
+		inc.last = func() *index.Index { return prev }
+		return inc
+	}
+	var prev *index.Index
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		prev = stored.Decode()
+	}()
+	inc.last = func() *index.Index {
+		<-done
+		return prev
+	}
 	return inc
 }
 
@@ -95,8 +114,8 @@ func (inc *incremental) statCache() *fstree.StatCache {
 	}
 	inc.statsOnce.Do(func() {
 		inc.stats = fstree.NewStatCache()
-		if inc.prev != nil && len(inc.prev.Stats) > 0 {
-			if err := inc.stats.UnmarshalBinary(inc.prev.Stats); err != nil {
+		if prev := inc.last(); prev != nil && len(prev.Stats) > 0 {
+			if err := inc.stats.UnmarshalBinary(prev.Stats); err != nil {
 				inc.stats = fstree.NewStatCache() // a damaged stat cache costs reads, nothing else
 			}
 		}
@@ -106,18 +125,26 @@ func (inc *incremental) statCache() *fstree.StatCache {
 
 // parsed tells the render which contents parsed back in the last run:
 // those of its YAML files (a file of another kind was never parsed, even
-// if a YAML file has the same content now).
+// if a YAML file has the same content now). The index is waited for on
+// first use, which comes after the inventory is loaded.
 func (inc *incremental) parsed() func(string) bool {
-	if inc == nil || inc.prev == nil {
+	if inc == nil {
 		return nil
 	}
-	known := make(map[string]bool, len(inc.prev.Files))
-	for _, f := range inc.prev.Files {
-		if render.IsYAML(f.Path) {
-			known[f.Hash] = true
+	known := sync.OnceValue(func() map[string]bool {
+		prev := inc.last()
+		if prev == nil {
+			return nil
 		}
-	}
-	return func(h string) bool { return known[h] }
+		known := make(map[string]bool, len(prev.Files))
+		for _, f := range prev.Files {
+			if render.IsYAML(f.Path) {
+				known[f.Hash] = true
+			}
+		}
+		return known
+	})
+	return func(h string) bool { return known()[h] }
 }
 
 // inputsDigest fingerprints everything the render reads: each inventory
@@ -175,7 +202,7 @@ func (inc *incremental) targetDigest(t verify.Target) string {
 // the tree.
 func (inc *incremental) valid(rec *index.Site, target string, tr index.Tree) bool {
 	return rec.Target == target &&
-		rec.Digest == index.Digest(inc.salt, target, rec.Dir, inc.prev.UnitsOf(rec), tr)
+		rec.Digest == index.Digest(inc.salt, target, rec.Dir, inc.last().UnitsOf(rec), tr)
 }
 
 // reuse splits targets into those to verify and the results of those
@@ -183,16 +210,17 @@ func (inc *incremental) valid(rec *index.Site, target string, tr index.Tree) boo
 // it vouches for the record and the site's target is unchanged (sameTarget,
 // or the same target digest), else by its digest over the tree.
 func (inc *incremental) reuse(targets []verify.Target, fsys *treefs.FS, d *delta, sameTarget func(site string) bool) (todo []verify.Target, reused []verify.Result) {
-	if inc == nil || inc.prev == nil {
+	if inc == nil || inc.last() == nil {
 		return targets, nil
 	}
+	prev := inc.last()
 	tr := fsTree{fsys}
 	recs := make([]*index.Site, len(targets))
 	for i, t := range targets {
-		recs[i], _ = inc.prev.Site(t.Site)
+		recs[i], _ = prev.Site(t.Site)
 	}
 	if d != nil {
-		d.unitsNear(inc.prev, slices.DeleteFunc(slices.Clone(recs), func(r *index.Site) bool { return r == nil }))
+		d.unitsNear(prev, slices.DeleteFunc(slices.Clone(recs), func(r *index.Site) bool { return r == nil }))
 	}
 	ok, stood := make([]bool, len(targets)), make([]bool, len(targets))
 	parallel(len(targets), func(i int) {
@@ -219,7 +247,7 @@ func (inc *incremental) reuse(targets []verify.Target, fsys *treefs.FS, d *delta
 			todo = append(todo, t)
 			continue
 		}
-		rec, _ := inc.prev.Site(t.Site)
+		rec, _ := prev.Site(t.Site)
 		r := rec.Result()
 		reused = append(reused, r)
 	}
@@ -286,15 +314,15 @@ func (inc *incremental) record(digest string, tree *render.Tree, targets []verif
 	}
 	// Records of sites not built this run (reused, or not selected) are
 	// kept while the site is in the tree: they are checked before use.
-	if inc.prev != nil {
+	if prev := inc.last(); prev != nil {
 		inTree := map[string]bool{}
 		for _, f := range tree.Files {
 			inTree[f.Site] = true
 		}
-		for i := range inc.prev.Sites {
-			s := &inc.prev.Sites[i]
+		for i := range prev.Sites {
+			s := &prev.Sites[i]
 			if !built[s.Name] && inTree[s.Name] {
-				b.AddSite(*s, inc.prev.UnitsOf(s))
+				b.AddSite(*s, prev.UnitsOf(s))
 			}
 		}
 	}
@@ -307,7 +335,7 @@ func (inc *incremental) record(digest string, tree *render.Tree, targets []verif
 // it is now (the user's files may have changed). It returns nil when it
 // cannot answer.
 func (inc *incremental) shortcut(digest string) *Result {
-	prev := inc.prev
+	prev := inc.last()
 	if prev == nil || prev.Inputs != digest || len(prev.Selected) == 0 {
 		return nil
 	}
@@ -342,6 +370,31 @@ func (inc *incremental) shortcut(digest string) *Result {
 	return res
 }
 
+// StartSave starts storing the index this run learnt, in the background,
+// so that it overlaps with planning and writing the tree. SaveIndex
+// finishes the job: the stat cache (which the plan and the write add to)
+// and the seal. Calling it is optional; a Result whose save was started
+// must be finished with SaveIndex before another run on the same tree.
+func (r *Result) StartSave() {
+	if r == nil || r.inc == nil || r.next == nil || r.stored != nil {
+		return
+	}
+	var (
+		x    *index.Index
+		err  error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		x = r.next.Index(nil)
+		err = x.Store(r.inc.cache, r.inc.output)
+	}()
+	r.stored = func() (*index.Index, error) {
+		<-done
+		return x, err
+	}
+}
+
 // SaveIndex stores the index of an incremental run, with the stat cache as
 // it is now (after a plan and an apply have added to it). A run that was
 // not incremental has nothing to save. A cache that cannot be written only
@@ -360,12 +413,16 @@ func (r *Result) SaveIndex() error {
 	if r.next == nil {
 		return index.SaveStats(r.inc.cache, r.inc.output, stats)
 	}
-	x := r.next.Index(stats)
-	if err := x.Save(r.inc.cache, r.inc.output); err != nil {
+	r.StartSave()
+	x, err := r.stored()
+	if err != nil {
 		return err
 	}
-	if r.applied != "" && r.inc.prev != nil {
-		return x.CarrySeal(r.inc.cache, r.inc.output, r.inc.prev, r.applied)
+	if err := index.SaveStats(r.inc.cache, r.inc.output, stats); err != nil {
+		return err
+	}
+	if prev := r.inc.last(); r.applied != "" && prev != nil {
+		return x.CarrySeal(r.inc.cache, r.inc.output, prev, r.applied)
 	}
 	return nil
 }
@@ -405,7 +462,7 @@ func parallel(n int, f func(i int)) {
 // and only the files of those sites and of sites owning changed files
 // need planning (Result.Scope). It returns nil when it cannot answer.
 func (inc *incremental) sealed(tree *render.Tree) *Result {
-	prev := inc.prev
+	prev := inc.last()
 	if !inc.seal {
 		return nil
 	}
@@ -538,7 +595,7 @@ func (r *Result) Seal() error {
 	if err != nil {
 		return nil
 	}
-	return r.inc.prev.SaveSeal(r.inc.cache, r.inc.output, data, render.File{Data: ledger}.ContentHash())
+	return r.inc.last().SaveSeal(r.inc.cache, r.inc.output, data, render.File{Data: ledger}.ContentHash())
 }
 
 // Applied records that the plan of this run was applied and the run was

@@ -266,7 +266,8 @@ func TestIncrementalParsedOnlyYAML(t *testing.T) {
 	b := index.NewBuilder("s", "i")
 	b.AddFile(index.File{Path: "notes.txt", Hash: h("a: [")})
 	b.AddFile(index.File{Path: "base/a.yaml", Hash: h("a: 1\n")})
-	inc := &incremental{prev: b.Index(nil)}
+	prev := b.Index(nil)
+	inc := &incremental{last: func() *index.Index { return prev }}
 	parsed := inc.parsed()
 	if parsed(h("a: [")) {
 		t.Error("the content of a text file counts as parsed YAML")
@@ -524,10 +525,13 @@ func TestIncrementalSealDelta(t *testing.T) {
 		}
 	}
 	// generate runs as the CLI does, compares the verdicts and the plan with
-	// those of a full run, and applies the plan when asked.
+	// those of a full run, and applies the plan when asked. The index is
+	// saved either way.
 	generate := func(apply bool) (*Result, *fstree.Plan) {
 		t.Helper()
 		res := run()
+		res.StartSave() // as the CLI does: the index is stored while the tree is planned and written
+		defer res.SaveIndex()
 		full, err := Run(context.Background(), Options{
 			Inventory: "inventory.yaml", InventoryData: f.inventory, Templates: os.DirFS(f.templates),
 			Output: f.out, DropObjects: true,

@@ -145,6 +145,8 @@ type Result struct {
 	// next is the index this run learnt; nil when it is the last run's
 	// (the render was skipped), and only the stat cache may need saving.
 	next *index.Builder
+	// stored waits for the store StartSave started.
+	stored func() (*index.Index, error)
 }
 
 // PlanTree is the tree to plan: Tree, or with Scope set, only its
@@ -191,7 +193,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return nil, &InputError{Err: err}
 		}
 	}
-	inc := newIncremental(opts)
+	inc := newIncremental(opts, digest)
 	if inc != nil {
 		if !opts.NoShortcut {
 			if res := inc.shortcut(digest); res != nil {
@@ -295,11 +297,7 @@ func renderInputs(inputs []inventory.Input, engine *render.Engine, parsed func(s
 	// The template set is loaded first so that unknown components are
 	// reported together with every other problem of the inventory.
 	ropts := inventory.ResolveOptions{Components: engine.Components(), Policies: policyIDs()}
-	inv, err := inventory.LoadInputsWith(inputs, ropts)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	fleet, err := inv.Resolve(ropts)
+	_, fleet, err := inventory.ResolveInputs(inputs, ropts)
 	if err != nil {
 		return nil, nil, nil, err
 	}

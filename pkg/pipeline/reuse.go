@@ -15,7 +15,9 @@ import (
 // size only; their site facts and wiring summaries come from the index
 // too. A nil *reuser reuses nothing.
 type reuser struct {
-	prev *index.Index
+	inc  *incremental
+	prev *index.Index // the last run's, set on first use (index)
+	once sync.Once
 
 	groupOnce sync.Once
 	bySite    map[string][]index.File
@@ -24,13 +26,25 @@ type reuser struct {
 	reused map[string]bool
 }
 
-// reuser returns the reuser of a run, nil when there is no index or the
-// run must render every file's content (Options.NoShortcut).
+// reuser returns the reuser of a run, nil when the run keeps no index or
+// must render every file's content (Options.NoShortcut). The last run's
+// index is waited for on first use, in the render.
 func (inc *incremental) reuser(opts Options) *reuser {
-	if inc == nil || inc.prev == nil || opts.NoShortcut || len(inc.prev.Renders) == 0 {
+	if inc == nil || opts.NoShortcut {
 		return nil
 	}
-	return &reuser{prev: inc.prev, reused: map[string]bool{}}
+	return &reuser{inc: inc, reused: map[string]bool{}}
+}
+
+// index returns the last run's index, nil when there is none or it has no
+// render keys.
+func (r *reuser) index() *index.Index {
+	r.once.Do(func() {
+		if prev := r.inc.last(); prev != nil && len(prev.Renders) > 0 {
+			r.prev = prev
+		}
+	})
+	return r.prev
 }
 
 func (r *reuser) group() {
@@ -48,7 +62,7 @@ func factsPath(site string) string { return path.Join("overlays", site, verify.S
 // last run when its key is the same, without the facts file (the
 // pipeline adds that after the render).
 func (r *reuser) files(site, key string) ([]render.File, bool) {
-	if k, ok := r.prev.RenderKey(site); !ok || k != key {
+	if k, ok := r.index().RenderKey(site); !ok || k != key {
 		return nil, false
 	}
 	r.groupOnce.Do(r.group)
@@ -115,7 +129,7 @@ func (r *reuser) facts(site string) (render.File, bool) {
 
 // size is the size of a file the last run rendered (0 when unknown).
 func (r *reuser) size(p string) int64 {
-	f, _ := r.prev.File(p)
+	f, _ := r.index().File(p)
 	return f.Size
 }
 
@@ -128,7 +142,7 @@ func (r *reuser) wiring(tree *render.Tree) map[string]gitops.Summary {
 	known := map[string]gitops.Summary{}
 	for _, f := range tree.Files {
 		if f.Data == nil {
-			if sum, ok := r.prev.WiringSummary(f.Path, f.Hash); ok {
+			if sum, ok := r.index().WiringSummary(f.Path, f.Hash); ok {
 				known[f.Path] = sum
 			}
 		}

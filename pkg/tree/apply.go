@@ -195,6 +195,7 @@ func (a *applier) run(ctx context.Context, p *Plan) error {
 	if err := a.writeAtomic(ledgerFile, data, 0o644, true); err != nil {
 		return fmt.Errorf("writing ledger: %w", err)
 	}
+	p.ledgerDigest = hashOf(data)
 	a.step("ledger", ledgerFile)
 	if err := a.r.Remove(journalFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("removing journal: %w", err)

@@ -94,6 +94,7 @@ type Plan struct {
 	base, target []Entry // ownership before and after the apply
 	journal      *journal
 	stats        *StatCache // PlanOptions.Stats
+	ledgerDigest string     // of the ledger Apply wrote (LedgerDigest)
 	// hook, when set (tests only), is called at each step of Apply.
 	hook func(step, path string)
 }
