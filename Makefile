@@ -34,6 +34,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzSealUnmarshal -fuzztime=$(FUZZTIME) ./pkg/tree/
 	$(GO) test -run='^$$' -fuzz=FuzzListDecode -fuzztime=$(FUZZTIME) ./pkg/index/
 	$(GO) test -run='^$$' -fuzz=FuzzStatCacheUnmarshal -fuzztime=$(FUZZTIME) ./pkg/tree/
+	$(GO) test -run='^$$' -fuzz=FuzzParseJournal -fuzztime=$(FUZZTIME) ./pkg/tree/
 
 ## bench: render and verify benchmarks, then the fleet benchmark (cmd/fleetbench):
 ## generate cold, check right after / 2 s later / sealed, one-site edit then

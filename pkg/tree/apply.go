@@ -112,7 +112,20 @@ func (a *applier) run(ctx context.Context, p *Plan) error {
 	if err := a.removeLeftovers(p.journal); err != nil {
 		return err
 	}
+	next, err := (&Ledger{Entries: p.target}).MarshalText()
+	if err != nil {
+		return err
+	}
+	nextSum := hashOf(next)
+	// The journal lists only what changes when the ledger on disk is the
+	// one the plan was made against (the common case): at 10,000 sites
+	// the whole ownership is megabytes to write for every one-file change.
 	j := &journal{base: p.base, target: p.target}
+	if p.Ledger == LedgerPresent && p.ledgerFile != "" {
+		if cur, err := readRegular(a.r, ledgerFile); err == nil && hashOf(cur) == p.ledgerFile {
+			j = deltaJournal(p.base, p.target, p.ledgerFile, nextSum)
+		}
+	}
 	prune := map[string]bool{}
 	for _, c := range p.Changes {
 		switch c.Action {
@@ -188,14 +201,10 @@ func (a *applier) run(ctx context.Context, p *Plan) error {
 	if err := a.syncDirty(); err != nil {
 		return err
 	}
-	data, err := (&Ledger{Entries: p.target}).MarshalText()
-	if err != nil {
-		return err
-	}
-	if err := a.writeAtomic(ledgerFile, data, 0o644, true); err != nil {
+	if err := a.writeAtomic(ledgerFile, next, 0o644, true); err != nil {
 		return fmt.Errorf("writing ledger: %w", err)
 	}
-	p.ledgerDigest = hashOf(data)
+	p.ledgerDigest = nextSum
 	a.step("ledger", ledgerFile)
 	if err := a.r.Remove(journalFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("removing journal: %w", err)

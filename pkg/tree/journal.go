@@ -9,7 +9,13 @@ import (
 	"strings"
 )
 
-const journalHeader = "# fleetgen journal v1"
+// Journal headers: a v1 journal lists the whole ownership before and after
+// the apply; a v2 journal names the ledger file it started from and the one
+// it writes (by SHA-256) and lists only the entries that differ.
+const (
+	journalHeader      = "# fleetgen journal v1"
+	journalDeltaHeader = "# fleetgen journal v2"
+)
 
 // journal is the on-disk record of an apply in progress. It is written
 // (atomically) before the first change to the tree and removed after the new
@@ -20,13 +26,106 @@ type journal struct {
 	writes []string // files being created or replaced, sorted
 	delete []string // files being deleted, sorted
 	prune  []string // directories to remove if they end up empty, sorted
+	// ledger and next, when set, are the SHA-256 of the ledger file the
+	// apply started from and of the one it writes. On disk, base and
+	// target then hold only the entries that differ between the two; the
+	// others are those of whichever of the two ledgers is on disk
+	// (complete).
+	ledger, next string
+}
+
+// deltaJournal is the journal of an apply from the ledger file with digest
+// ledger (whose entries are base) to the ledger with digest next.
+func deltaJournal(base, target []Entry, ledger, next string) *journal {
+	j := &journal{ledger: ledger, next: next}
+	j.base, j.target = diffEntries(base, target)
+	return j
+}
+
+// diffEntries returns the entries of a that are not in b exactly alike, and
+// those of b not in a; both lists are sorted by path.
+func diffEntries(a, b []Entry) (onlyA, onlyB []Entry) {
+	i, k := 0, 0
+	for i < len(a) || k < len(b) {
+		switch {
+		case k == len(b) || (i < len(a) && a[i].Path < b[k].Path):
+			onlyA = append(onlyA, a[i])
+			i++
+		case i == len(a) || b[k].Path < a[i].Path:
+			onlyB = append(onlyB, b[k])
+			k++
+		default:
+			if a[i] != b[k] {
+				onlyA, onlyB = append(onlyA, a[i]), append(onlyB, b[k])
+			}
+			i++
+			k++
+		}
+	}
+	return onlyA, onlyB
+}
+
+// patchEntries returns full without the paths of remove, with add: the
+// other side of a diff (diffEntries) of full. All three are sorted.
+func patchEntries(full, remove, add []Entry) []Entry {
+	drop := make(map[string]bool, len(remove))
+	for _, e := range remove {
+		drop[e.Path] = true
+	}
+	out := make([]Entry, 0, len(full)+len(add))
+	k := 0
+	for _, e := range full {
+		for k < len(add) && add[k].Path < e.Path {
+			out = append(out, add[k])
+			k++
+		}
+		if !drop[e.Path] {
+			out = append(out, e)
+		}
+	}
+	return append(out, add[k:]...)
+}
+
+// complete fills in a v2 journal's entries from the ledger file on disk,
+// which must be the one the apply started from or the one it wrote.
+func (j *journal) complete(r *os.Root) error {
+	if j.ledger == "" {
+		return nil
+	}
+	corrupt := func(format string, args ...any) error {
+		return &LedgerCorruptError{File: journalFile, Reason: fmt.Sprintf(format, args...)}
+	}
+	data, err := readRegular(r, ledgerFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return corrupt("it lists changes to %s, which is missing", ledgerFile)
+	}
+	if err != nil {
+		return err
+	}
+	led, err := ParseLedger(data)
+	if err != nil {
+		return err
+	}
+	switch hashOf(data) {
+	case j.ledger:
+		j.base, j.target = led.Entries, patchEntries(led.Entries, j.base, j.target)
+	case j.next:
+		j.base, j.target = patchEntries(led.Entries, j.target, j.base), led.Entries
+	default:
+		return corrupt("%s is neither the ledger the interrupted apply started from nor the one it was writing (edited since?)", ledgerFile)
+	}
+	return nil
 }
 
 func (j *journal) marshal() []byte {
 	var b bytes.Buffer
 	line := make([]byte, 0, 256)
-	b.Grow(len(journalHeader) + 1 + 128*(len(j.base)+len(j.target)))
-	b.WriteString(journalHeader + "\n")
+	b.Grow(len(journalHeader) + 1 + 128*(len(j.base)+len(j.target)) + 64*(len(j.writes)+len(j.delete)+len(j.prune)))
+	if j.ledger != "" {
+		b.WriteString(journalDeltaHeader + "\nledger " + j.ledger + "\nnext " + j.next + "\n")
+	} else {
+		b.WriteString(journalHeader + "\n")
+	}
 	for _, e := range j.base {
 		line = append(appendEntry(append(line[:0], "base "...), e), '\n')
 		b.Write(line)
@@ -55,12 +154,27 @@ func parseJournal(data []byte) (*journal, error) {
 		return nil, corrupt(0, "truncated: does not end with a newline")
 	}
 	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-	if lines[0] != journalHeader {
-		return nil, corrupt(1, "first line must be %q", journalHeader)
-	}
 	j := &journal{}
-	for i, line := range lines[1:] {
-		n := i + 2
+	first := 1
+	switch lines[0] {
+	case journalHeader:
+	case journalDeltaHeader:
+		if len(lines) < 3 {
+			return nil, corrupt(len(lines)+1, "missing the ledger and next records")
+		}
+		var ok bool
+		if j.ledger, ok = strings.CutPrefix(lines[1], "ledger "); !ok || !isHash(j.ledger) {
+			return nil, corrupt(2, "want the ledger record: ledger <sha256>")
+		}
+		if j.next, ok = strings.CutPrefix(lines[2], "next "); !ok || !isHash(j.next) {
+			return nil, corrupt(3, "want the next record: next <sha256>")
+		}
+		first = 3
+	default:
+		return nil, corrupt(1, "first line must be %q or %q", journalHeader, journalDeltaHeader)
+	}
+	for i, line := range lines[first:] {
+		n := i + first + 1
 		kind, rest, _ := strings.Cut(line, " ")
 		switch kind {
 		case "base", "target":
@@ -104,5 +218,12 @@ func readJournal(r *os.Root) (*journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseJournal(data)
+	j, err := parseJournal(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.complete(r); err != nil {
+		return nil, err
+	}
+	return j, nil
 }

@@ -76,6 +76,9 @@ type Ledger struct {
 	// journal is the interrupted apply's journal when State is
 	// LedgerRecovered; Apply uses it to clean up after that run.
 	journal *journal
+	// digest is the SHA-256 of the ledger file when State is
+	// LedgerPresent.
+	digest string
 }
 
 // Lookup returns the entry for path, if any.
@@ -242,7 +245,12 @@ func readLedger(r *os.Root) (*Ledger, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ParseLedger(data)
+	l, err := ParseLedger(data)
+	if err != nil {
+		return nil, err
+	}
+	l.digest = hashOf(data)
+	return l, nil
 }
 
 // readRegular reads a bookkeeping file, refusing symlinks.
@@ -271,6 +279,11 @@ func recoverLedger(r *os.Root, j *journal) (*Ledger, error) {
 	}
 	l := &Ledger{State: LedgerRecovered, journal: j}
 	for _, p := range sortedKeys(paths) {
+		t, inTarget := lookup(j.target, p)
+		if b, inBase := lookup(j.base, p); inTarget && inBase && b == t {
+			l.Entries = append(l.Entries, t) // the apply did not change it
+			continue
+		}
 		d, err := inspect(r, p)
 		if err != nil {
 			return nil, fmt.Errorf("recovering from %s: %w", journalFile, err)

@@ -1,7 +1,9 @@
 package tree
 
 import (
+	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -144,4 +146,147 @@ func TestJournalRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(back, j) {
 		t.Fatalf("round trip: %+v, want %+v", back, j)
 	}
+	// A delta journal names the two ledgers first.
+	d := deltaJournal(j.base, j.target, hashOf([]byte("old")), hashOf([]byte("new")))
+	d.writes, d.delete, d.prune = j.writes, j.delete, j.prune
+	data = d.marshal()
+	if !strings.HasPrefix(string(data), journalDeltaHeader+"\nledger "+d.ledger+"\nnext "+d.next+"\nbase "+h+"  s  b/c\nwrite a\n") {
+		t.Fatalf("delta journal:\n%s", data)
+	}
+	if back, err = parseJournal(data); err != nil || !reflect.DeepEqual(back, d) {
+		t.Fatalf("delta round trip: %+v, %v, want %+v", back, err, d)
+	}
+	for _, bad := range []string{
+		journalDeltaHeader + "\n",
+		journalDeltaHeader + "\nledger x\nnext " + d.next + "\n",
+		journalDeltaHeader + "\nledger " + d.ledger + "\nbase " + h + "  -  a\n",
+	} {
+		if _, err := parseJournal([]byte(bad)); !errors.Is(err, ErrLedgerCorrupt) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+// An apply over a ledger the plan was made against writes a journal of
+// only the entries that change; recovery takes the rest from whichever
+// ledger is on disk, the one the apply started from or the one it wrote,
+// and refuses any other.
+func TestJournalDelta(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "out")
+	a := bigTree(1, 0, 20)
+	applyTree(t, root, a, PlanOptions{})
+	before, err := ReadLedger(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One file changes, one site goes, one comes.
+	b := bigTree(1, 1, 21)
+	for i, f := range b.Files {
+		if f.Path == siteDir(5)+"/file-00.yaml" {
+			b.Files[i].Data = []byte("changed\n")
+		}
+	}
+	p, err := MakePlan(root, b, PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var journalText string
+	p.hook = func(step, _ string) {
+		if step == "journal" {
+			journalText, _ = readFile(t, root, journalFile)
+		}
+	}
+	if err := Apply(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	after, err := ReadLedger(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := parseJournal([]byte(journalText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(journalText, journalDeltaHeader+"\n") || len(j.base) != 11 || len(j.target) != 11 {
+		t.Fatalf("journal of a 21-file change has %d base and %d target entries:\n%.300s", len(j.base), len(j.target), journalText)
+	}
+
+	// Recovery from the delta journal is recovery from the whole one, with
+	// the new ledger on disk (interrupted before removing the journal) or
+	// the old one (interrupted before writing the ledger).
+	whole := &journal{base: before.Entries, target: after.Entries, writes: j.writes, delete: j.delete, prune: j.prune}
+	recovered := func(journalText string) []Entry {
+		t.Helper()
+		writeFile(t, root, journalFile, journalText)
+		l, err := ReadLedger(root)
+		if err != nil || l.State != LedgerRecovered {
+			t.Fatalf("recovering: %v, state %v", err, l.State)
+		}
+		return l.Entries
+	}
+	oldLedger, err := before.MarshalText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	newLedger, err := after.MarshalText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ledger := range []string{string(newLedger), string(oldLedger)} {
+		writeFile(t, root, ledgerFile, ledger)
+		want := recovered(string(whole.marshal()))
+		if got := recovered(journalText); !reflect.DeepEqual(got, want) {
+			t.Fatalf("recovered from the delta journal: %d entries, from the whole journal: %d", len(got), len(want))
+		}
+	}
+	// Any other ledger: the journal cannot be completed.
+	writeFile(t, root, ledgerFile, ledgerHeader+"\n")
+	if _, err := ReadLedger(root); !errors.Is(err, ErrLedgerCorrupt) || !strings.Contains(err.Error(), journalFile) {
+		t.Fatalf("journal beside another ledger: %v", err)
+	}
+	if err := os.Remove(filepath.Join(root, filepath.FromSlash(ledgerFile))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadLedger(root); !errors.Is(err, ErrLedgerCorrupt) {
+		t.Fatalf("journal without a ledger: %v", err)
+	}
+}
+
+func TestPatchEntries(t *testing.T) {
+	e := func(p, h string) Entry { return Entry{Path: p, Hash: strings.Repeat(h, 64)} }
+	base := []Entry{e("a", "1"), e("b", "1"), e("c", "1"), e("e", "1")}
+	target := []Entry{e("b", "2"), e("c", "1"), e("d", "1"), e("f", "1")}
+	onlyBase, onlyTarget := diffEntries(base, target)
+	if want := []Entry{e("a", "1"), e("b", "1"), e("e", "1")}; !reflect.DeepEqual(onlyBase, want) {
+		t.Fatalf("only in base: %v", onlyBase)
+	}
+	if want := []Entry{e("b", "2"), e("d", "1"), e("f", "1")}; !reflect.DeepEqual(onlyTarget, want) {
+		t.Fatalf("only in target: %v", onlyTarget)
+	}
+	if got := patchEntries(base, onlyBase, onlyTarget); !reflect.DeepEqual(got, target) {
+		t.Fatalf("base patched: %v, want %v", got, target)
+	}
+	if got := patchEntries(target, onlyTarget, onlyBase); !reflect.DeepEqual(got, base) {
+		t.Fatalf("target patched back: %v, want %v", got, base)
+	}
+}
+
+// A journal that parses marshals back to one that parses to the same.
+func FuzzParseJournal(f *testing.F) {
+	h := hashOf([]byte("x"))
+	whole := &journal{base: []Entry{{Path: "a", Hash: h}}, target: []Entry{{Path: "a", Site: "s", Hash: h}}, writes: []string{"a"}, prune: []string{"b"}}
+	f.Add(whole.marshal())
+	d := deltaJournal(whole.base, whole.target, h, hashOf([]byte("y")))
+	d.delete = []string{"c/d"}
+	f.Add(d.marshal())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		j, err := parseJournal(data)
+		if err != nil {
+			return
+		}
+		back, err := parseJournal(j.marshal())
+		if err != nil || !reflect.DeepEqual(back, j) {
+			t.Fatalf("round trip of %q: %+v, %v; want %+v", data, back, err, j)
+		}
+	})
 }

@@ -95,6 +95,7 @@ type Plan struct {
 	journal      *journal
 	stats        *StatCache // PlanOptions.Stats
 	ledgerDigest string     // of the ledger Apply wrote (LedgerDigest)
+	ledgerFile   string     // of the ledger file base was read from, if any
 	// hook, when set (tests only), is called at each step of Apply.
 	hook func(step, path string)
 }
@@ -197,6 +198,7 @@ func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
 	}
 	p.Ledger = led.State
 	p.base = led.Entries
+	p.ledgerFile = led.digest
 	p.journal = led.journal
 	if led.State == LedgerRecovered {
 		p.Notes = append(p.Notes, fmt.Sprintf("an interrupted apply was found (%s): files it had already written are counted as fleetgen's, and applying this plan finishes the job", journalFile))
