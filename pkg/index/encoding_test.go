@@ -64,6 +64,7 @@ func TestListEncodings(t *testing.T) {
 func FuzzListDecode(f *testing.F) {
 	h := strings.Repeat("0f", 32)
 	for _, l := range []gobList{
+		FileList{{Path: "base/a.yaml", Hash: h, Size: 3}, {Path: "base/b.yaml", Site: "s", Hash: h, Seed: true}},
 		SiteList{{Name: "a", Dir: "d", Target: h, Digest: "x", Units: 1}},
 		RenderList{{Site: "a", Key: h}},
 		WiringList{{Path: "p", Hash: h, Summary: gitops.Summary{Refs: []gitops.Ref{{Kind: gitops.FluxRef, Doc: 1, Path: "./overlays/a"}}}}},
@@ -75,6 +76,10 @@ func FuzzListDecode(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		var fl FileList
+		if fl.GobDecode(data) == nil {
+			roundTrip(t, fl, func(b []byte) (any, error) { var l FileList; err := l.GobDecode(b); return l, err })
+		}
 		var s SiteList
 		if s.GobDecode(data) == nil {
 			roundTrip(t, s, func(b []byte) (any, error) { var l SiteList; err := l.GobDecode(b); return l, err })

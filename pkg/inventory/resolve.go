@@ -62,12 +62,12 @@ func (c *checker) merge(i int, groupIndex map[string]int) (site Site, ok bool) {
 	layers = append(layers, layerRef{"site", &spec.Layer, m})
 
 	// Maps sized for every layer's entries: merging 10,000 sites is
-	// dominated by map growth otherwise.
-	nConfig, nImages, nLabels, nOrigins := 0, 0, 0, 24+len(spec.Groups)
+	// dominated by map growth otherwise. (Origins, the largest, is left
+	// to grow: an estimate that is too high doubles it for every site.)
+	nConfig, nImages, nLabels := 0, 0, 0
 	for _, layer := range layers {
 		l := layer.l
 		nConfig, nImages, nLabels = nConfig+len(l.Config), nImages+len(l.Images), nLabels+len(l.Labels)
-		nOrigins += len(l.Config) + len(l.Images) + len(l.Labels) + len(l.Components) + len(l.Waivers)
 	}
 	s := Site{
 		Name:       spec.Name,
@@ -76,7 +76,7 @@ func (c *checker) merge(i int, groupIndex map[string]int) (site Site, ok bool) {
 		Images:     make(map[string]string, nImages),
 		Components: []string{},
 		Labels:     make(map[string]string, nLabels),
-		Origins:    make(map[string]Origin, nOrigins),
+		Origins:    map[string]Origin{},
 	}
 	origin := func(layer layerRef, path string) Origin {
 		p := layer.m.at(path)

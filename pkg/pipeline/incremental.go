@@ -103,6 +103,7 @@ func lookUpSeal(c *cache.Dir, output string) sealLookup {
 	if err != nil {
 		return sealLookup{}
 	}
+	s.Seal = nil // decoded
 	changed, ok, fill := seal.Changed(output, maxSealChanges)
 	return sealLookup{seal: s, changed: changed, ok: ok, fill: fill}
 }
@@ -118,6 +119,7 @@ func (inc *incremental) statCache() *fstree.StatCache {
 			if err := inc.stats.UnmarshalBinary(prev.Stats); err != nil {
 				inc.stats = fstree.NewStatCache() // a damaged stat cache costs reads, nothing else
 			}
+			prev.Stats = nil // decoded: megabytes a large fleet need not keep
 		}
 	})
 	return inc.stats
@@ -254,12 +256,68 @@ func (inc *incremental) reuse(targets []verify.Target, fsys *treefs.FS, d *delta
 	return todo, reused
 }
 
-// record assembles the index of this run: the rendered tree, a record for
-// every site that passed (built now, or carried over from the last index),
-// and, when saved, the stat cache.
-func (inc *incremental) record(digest string, tree *render.Tree, targets []verify.Target, fresh []verify.Result, fsys *treefs.FS,
+// A learner turns each site's result into its index record as soon as the
+// build is done (verify.Options.OnResult), so that a run does not hold
+// every site's accesses until it ends; a nil learner only drops them.
+type learner struct {
+	inc     *incremental
+	tr      index.Tree
+	targets map[string]verify.Target
+	mu      sync.Mutex
+	b       *index.Builder
+}
+
+// learner returns the learner of a run whose render inputs have this
+// digest and which verifies targets in fsys; nil when the run keeps no
+// index.
+func (inc *incremental) learner(digest string, targets []verify.Target, fsys *treefs.FS) *learner {
+	if inc == nil {
+		return nil
+	}
+	l := &learner{inc: inc, tr: fsTree{fsys}, targets: make(map[string]verify.Target, len(targets)), b: index.NewBuilder(inc.salt, digest)}
+	for _, t := range targets {
+		l.targets[t.Site] = t
+	}
+	return l
+}
+
+// learn records the result of a site that passed, with the units its
+// build's accesses come to, and drops the accesses.
+func (l *learner) learn(r *verify.Result) {
+	if l == nil {
+		r.Accesses = nil
+		return
+	}
+	accesses := r.Accesses
+	r.Accesses = nil
+	if r.Err != nil {
+		return
+	}
+	t := l.targets[r.Site]
+	dir := overlayDir(t)
+	units, ok := index.Units(memRoot, dir, accesses)
+	if !ok {
+		return
+	}
+	target := l.inc.targetDigest(t)
+	site := index.Site{
+		Name: r.Site, Dir: dir, Target: target,
+		Digest:  index.Digest(l.inc.salt, target, dir, units, l.tr),
+		Skipped: r.Skipped, Findings: r.Findings,
+	}
+	l.mu.Lock()
+	l.b.AddSite(site, units)
+	l.mu.Unlock()
+}
+
+// record completes the index of this run, whose learner holds the records
+// of the sites built and passed: the rendered tree, and the records of the
+// last index for sites not built this run (reused, or not selected), kept
+// while the site is in the tree (they are checked before use), and, when
+// saved, the stat cache.
+func (inc *incremental) record(l *learner, tree *render.Tree, targets []verify.Target, fresh []verify.Result,
 	wiring map[string]gitops.Summary, rs *reuser) *index.Builder {
-	b := index.NewBuilder(inc.salt, digest)
+	b := l.b
 	ws := make([]index.Wiring, 0, len(wiring))
 	for _, f := range tree.Files {
 		size := int64(len(f.Data))
@@ -274,46 +332,14 @@ func (inc *incremental) record(digest string, tree *render.Tree, targets []verif
 	b.SetRenders(tree.SiteKeys)
 	b.SetWiring(ws)
 	names := make([]string, len(targets))
-	byName := make(map[string]verify.Target, len(targets))
 	for i, t := range targets {
 		names[i] = t.Site
-		byName[t.Site] = t
 	}
 	b.SetSelected(names)
 	built := make(map[string]bool, len(fresh))
-	tr := fsTree{fsys}
-	type rec struct {
-		site  index.Site
-		units []string
-		ok    bool
+	for _, r := range fresh {
+		built[r.Site] = true
 	}
-	recs := make([]rec, len(fresh))
-	parallel(len(fresh), func(i int) {
-		r := fresh[i]
-		if r.Err != nil {
-			return
-		}
-		t := byName[r.Site]
-		dir := overlayDir(t)
-		units, ok := index.Units(memRoot, dir, r.Accesses)
-		if !ok {
-			return
-		}
-		target := inc.targetDigest(t)
-		recs[i] = rec{site: index.Site{
-			Name: r.Site, Dir: dir, Target: target,
-			Digest:  index.Digest(inc.salt, target, dir, units, tr),
-			Skipped: r.Skipped, Findings: r.Findings,
-		}, units: units, ok: true}
-	})
-	for i := range fresh {
-		built[fresh[i].Site] = true
-		if recs[i].ok {
-			b.AddSite(recs[i].site, recs[i].units)
-		}
-	}
-	// Records of sites not built this run (reused, or not selected) are
-	// kept while the site is in the tree: they are checked before use.
 	if prev := inc.last(); prev != nil {
 		inTree := map[string]bool{}
 		for _, f := range tree.Files {

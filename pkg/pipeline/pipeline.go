@@ -227,10 +227,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		progress(len(reused), total)
 		progress = func(done, _ int) { opts.Progress(len(reused)+done, total) }
 	}
+	learn := inc.learner(digest, todo, fsys)
 	report, err := verify.Run(ctx, todo, verify.Options{
 		FS: fsys, Root: memRoot, Workers: opts.Workers,
 		Cache: opts.Cache, CacheSalt: opts.CacheSalt, Progress: progress,
-		DropObjects: opts.DropObjects, RecordAccesses: inc != nil,
+		DropObjects: opts.DropObjects, RecordAccesses: inc != nil, OnResult: learn.learn,
 	})
 	if err != nil {
 		return nil, err
@@ -254,12 +255,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res.Scope = d.scope(tree)
 	if inc != nil {
 		res.Stats = inc.statCache()
-		res.next = inc.record(digest, tree, targets, fresh, fsys, wiring, rs)
-	}
-	// The accesses are recorded in the index; a large fleet need not hold
-	// them for the rest of the run.
-	for i := range report.Results {
-		report.Results[i].Accesses = nil
+		res.next = inc.record(learn, tree, targets, fresh, wiring, rs)
 	}
 	return res, nil
 }

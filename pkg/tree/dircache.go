@@ -271,7 +271,11 @@ func (d *statDecoder) shared(prev string) (string, bool) {
 	if shared > uint64(len(prev)) || rest > uint64(len(d.b)) {
 		return "", false
 	}
-	return prev[:shared] + string(d.bytes(int(rest))), true
+	var b strings.Builder // one allocation, not two
+	b.Grow(int(shared + rest))
+	b.WriteString(prev[:shared])
+	b.Write(d.bytes(int(rest)))
+	return b.String(), true
 }
 
 // decodeListings decodes the listings of a blob saved at save.

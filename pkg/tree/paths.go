@@ -97,8 +97,9 @@ func validPath(p string) error {
 			return fmt.Errorf("path %q: must be slash-separated (contains a backslash)", p)
 		}
 	}
-	parts := strings.Split(p, "/")
-	for _, c := range parts {
+	first, last := "", ""
+	for rest, i := p, 0; ; i++ {
+		c, after, more := strings.Cut(rest, "/")
 		switch c {
 		case "":
 			return fmt.Errorf("path %q: empty path element", p)
@@ -107,11 +108,19 @@ func validPath(p string) error {
 		case "..":
 			return fmt.Errorf("path %q: contains '..'", p)
 		}
+		if i == 0 {
+			first = c
+		}
+		if !more {
+			last = c
+			break
+		}
+		rest = after
 	}
-	if parts[0] == stateDir {
+	if first == stateDir {
 		return fmt.Errorf("path %q: %s/ is reserved for fleetgen's ledger", p, stateDir)
 	}
-	if strings.HasPrefix(parts[len(parts)-1], tmpPrefix) {
+	if strings.HasPrefix(last, tmpPrefix) {
 		return fmt.Errorf("path %q: names starting with %s are reserved for temporary files", p, tmpPrefix)
 	}
 	return nil

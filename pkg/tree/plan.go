@@ -204,15 +204,8 @@ func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
 		p.Notes = append(p.Notes, fmt.Sprintf("an interrupted apply was found (%s): files it had already written are counted as fleetgen's, and applying this plan finishes the job", journalFile))
 	}
 
-	paths := map[string]bool{}
-	for _, f := range files {
-		paths[f.Path] = true
-	}
-	for _, e := range p.base {
-		paths[e.Path] = true
-	}
 	preexisting := false
-	sorted := sortedKeys(paths)
+	sorted := unionPaths(files, p.base)
 	inScope := func(path string) bool {
 		f, inTree := lookupFile(files, path)
 		le, _ := lookup(p.base, path)
@@ -277,6 +270,28 @@ func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
 			"identical ones are adopted, differing ones are conflicts (--force overwrites them)", ledgerFile))
 	}
 	return p, nil
+}
+
+// unionPaths returns the paths of files and of entries, both sorted by
+// path, sorted and without repeats.
+func unionPaths(files []render.File, entries []Entry) []string {
+	out := make([]string, 0, max(len(files), len(entries)))
+	i, k := 0, 0
+	for i < len(files) || k < len(entries) {
+		switch {
+		case k == len(entries) || (i < len(files) && files[i].Path < entries[k].Path):
+			out = append(out, files[i].Path)
+			i++
+		case i == len(files) || entries[k].Path < files[i].Path:
+			out = append(out, entries[k].Path)
+			k++
+		default:
+			out = append(out, files[i].Path)
+			i++
+			k++
+		}
+	}
+	return out
 }
 
 // siteOf is the site a path belongs to: the rendered file's, else the

@@ -73,6 +73,12 @@ type Options struct {
 	DropObjects bool
 	// RecordAccesses sets Result.Accesses also without a cache.
 	RecordAccesses bool
+	// OnResult, when set, is called with each site's result as soon as it
+	// is known, on the goroutine that built it (several at once), before
+	// Progress. It may change the result: a caller that turns Accesses
+	// into something smaller and drops them does not hold every site's
+	// accesses until the run ends.
+	OnResult func(*Result)
 }
 
 // Access is one file-system access of a build.
@@ -356,6 +362,9 @@ func Run(ctx context.Context, targets []Target, opts Options) (*Report, error) {
 				results[i] = buildTarget(sorted[i], opts, v, vc)
 				if opts.DropObjects {
 					results[i].Objects = nil
+				}
+				if opts.OnResult != nil {
+					opts.OnResult(&results[i])
 				}
 				mu.Lock()
 				doneAt[i] = true

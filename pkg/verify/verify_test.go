@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -557,6 +558,51 @@ func TestRunSeveralSites(t *testing.T) {
 	}
 	if f := rep.Failed(); len(f) != 1 || f[0].Site != "store-2" {
 		t.Errorf("failed %v", f)
+	}
+}
+
+// OnResult sees every result, with its accesses, before Progress counts it,
+// and what it changes is what the report holds.
+func TestRunOnResult(t *testing.T) {
+	tree := baseFiles().with(siteFiles("store-1", goodConfig)).with(siteFiles("store-2", goodConfig))
+	fsys := memFS(t, tree)
+	targets := []Target{
+		{Site: "store-1", Dir: "overlays/store-1", Config: goodConfig},
+		{Site: "store-2", Dir: "overlays/store-2", Config: goodConfig},
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	done := 0
+	rep, err := Run(context.Background(), targets, Options{
+		FS: fsys, Root: root, Workers: 2, RecordAccesses: true,
+		OnResult: func(r *Result) {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(r.Accesses) == 0 || r.Err != nil {
+				t.Errorf("%s: %d accesses, err %v", r.Site, len(r.Accesses), r.Err)
+			}
+			seen[r.Site] = len(r.Accesses)
+			r.Accesses = nil
+		},
+		Progress: func(n, _ int) {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(seen) < n {
+				t.Errorf("progress %d before OnResult saw %d results", n, len(seen))
+			}
+			done = n
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2 || done != 2 {
+		t.Fatalf("OnResult saw %v, progress %d", seen, done)
+	}
+	for _, r := range rep.Results {
+		if r.Accesses != nil {
+			t.Errorf("%s: the report kept accesses OnResult dropped", r.Site)
+		}
 	}
 }
 
