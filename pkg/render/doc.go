@@ -52,8 +52,10 @@
 //     included, and the component directory names (a digest made by Load);
 //   - the fleet data (Data.Fleet: the fleet's name and gitops block);
 //   - the site's full inventory.Site value: every field, exported or not and
-//     whatever its json tag (Origins included), nil told apart from empty,
-//     maps in key order;
+//     whatever its json tag, nil told apart from empty, maps in key order;
+//     Origins (where each value was written in the inventory) only when a
+//     template can observe them (Engine.OriginBlind), so that lines added
+//     to the inventory above a site do not change its key;
 //   - when the set is not site-local, every site of the fleet in order
 //     (Data.Sites), so that any change to any site changes every key.
 //
@@ -70,6 +72,14 @@
 // or ranging over it makes the set not site-local. The default template set
 // is site-local. The methods of the inventory types that templates can
 // call depend on their receiver and arguments only.
+//
+// Whether a site-local set can observe a site's Origins is decided the
+// same way, following the site (.Site) through the per-site templates: it
+// may have its other fields read and its methods called, be bound, become
+// dot, be tested, be given to include or a template action, and be
+// encoded by toYaml or toJson (which leave Origins out); reading .Origins,
+// printing the site or passing it to any other function or method counts
+// as observing them. The default template set cannot.
 //
 // RenderOptions.Reuse hands back, by site and key, the per-site files of an
 // earlier render with that key, known by hash only if need be. The site's

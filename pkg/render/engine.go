@@ -66,6 +66,11 @@ type Engine struct {
 	// otherwise notLocal says where one can (see analyzeSiteLocal).
 	siteLocal bool
 	notLocal  string
+	// originBlind is true when the set is site-local and no per-site
+	// template can observe a site's Origins; otherwise withOrigins says
+	// where one can (see analyzeOriginBlind).
+	originBlind bool
+	withOrigins string
 }
 
 // setEntry is one file of a template set as read.
@@ -198,6 +203,9 @@ func Load(fsys fs.FS) (*Engine, error) {
 		return nil, errors.Join(errs...)
 	}
 	e.siteLocal, e.notLocal = analyzeSiteLocal(e.files)
+	if e.siteLocal {
+		e.originBlind, e.withOrigins = analyzeOriginBlind(e.files)
+	}
 	e.digest = setDigest(partials, files, e.components)
 	e.build = buildIdentity()
 	return e, nil
@@ -210,6 +218,18 @@ func Load(fsys fs.FS) (*Engine, error) {
 // fleet's sites, as "template:line:col: what it does".
 func (e *Engine) SiteLocal() (ok bool, reason string) {
 	return e.siteLocal, e.notLocal
+}
+
+// OriginBlind reports whether the set is site-local and no per-site
+// template can observe a site's Origins (where each of its values was
+// written in the inventory): render keys then leave Origins out, so that
+// moving a site within the inventory, or adding lines above it, does not
+// change its key. When it is not, reason says where a template can.
+func (e *Engine) OriginBlind() (ok bool, reason string) {
+	if !e.siteLocal {
+		return false, "the set is not site-local"
+	}
+	return e.originBlind, e.withOrigins
 }
 
 // Components returns the sorted names of the directories directly under
@@ -382,7 +402,7 @@ func (e *Engine) RenderWith(f *inventory.Fleet, opts RenderOptions) (*Tree, erro
 		var enc encoder
 		return func(s int) {
 			site := &f.Sites[s]
-			keys[s], keyErrs[s] = siteKey(&enc, prefix, site)
+			keys[s], keyErrs[s] = siteKey(&enc, prefix, site, e.originBlind)
 			if keyErrs[s] != nil || reuse == nil {
 				return
 			}

@@ -18,7 +18,7 @@ import (
 // keyFormat names the layout of render keys. Change it whenever what a key
 // covers or how it is encoded changes, so that keys of older runs no longer
 // match.
-const keyFormat = "fleetgen render key 1"
+const keyFormat = "fleetgen render key 2"
 
 // setDigest is the SHA-256 of a template set: every file's path and bytes,
 // partials included, in path order, and the component directory names.
@@ -60,6 +60,7 @@ func (e *Engine) keyPrefix(f *inventory.Fleet) ([sha256.Size]byte, error) {
 	enc.buf = append(enc.buf, e.digest[:]...)
 	enc.value(reflect.ValueOf(FleetData{Name: f.Name, GitOps: f.GitOps}))
 	enc.bool(e.siteLocal)
+	enc.bool(e.originBlind)
 	if !e.siteLocal {
 		enc.value(reflect.ValueOf(f.Sites))
 	}
@@ -70,10 +71,16 @@ func (e *Engine) keyPrefix(f *inventory.Fleet) ([sha256.Size]byte, error) {
 }
 
 // siteKey is the render key of site s: the lowercase hex SHA-256 of the
-// render's key prefix and the site's full value. enc is the caller's
-// scratch encoder.
-func siteKey(enc *encoder, prefix [sha256.Size]byte, s *inventory.Site) (string, error) {
+// render's key prefix and the site's full value, without its Origins when
+// no template can observe them (originBlind). enc is the caller's scratch
+// encoder.
+func siteKey(enc *encoder, prefix [sha256.Size]byte, s *inventory.Site, originBlind bool) (string, error) {
 	enc.buf, enc.err = append(enc.buf[:0], prefix[:]...), nil
+	if originBlind {
+		c := *s
+		c.Origins = nil
+		s = &c
+	}
 	enc.value(reflect.ValueOf(s).Elem())
 	if enc.err != nil {
 		return "", fmt.Errorf("render key of site %q: %w", s.Name, enc.err)

@@ -118,6 +118,15 @@ var peersSet = map[string]string{
 	"components/gpu/k.yaml":             "k: 1\n",
 }
 
+// originsSet is site-local but shows where a site's values were written.
+var originsSet = map[string]string{
+	"o/{{ .Site.Name }}/origins.txt.tmpl": "{{ range $k, $v := .Site.Origins }}{{ $k }} {{ $v.Line }}\n{{ end }}",
+	"fleet.txt.tmpl":                      "{{ .Fleet.Name }}\n",
+	"components/c/k.yaml":                 "k: 1\n",
+	"components/eu-compliance/k.yaml":     "k: 1\n",
+	"components/gpu/k.yaml":               "k: 1\n",
+}
+
 func TestRenderReuseSameTree(t *testing.T) {
 	const n = 12
 	synthetic := func() *inventory.Fleet { return syntheticFleet(t, n) }
@@ -138,7 +147,13 @@ func TestRenderReuseSameTree(t *testing.T) {
 		{name: "nothing changed", fleet: synthetic, reused: n},
 		{name: "one site's config", fleet: synthetic, reused: n - 1,
 			edit: func(f *inventory.Fleet) { f.Sites[3].Config = map[string]string{"LOG_LEVEL": "debug"} }},
-		{name: "one site's origin", fleet: synthetic, reused: n - 1,
+		// The default set cannot show where a value was written: a line
+		// added above a site in the inventory changes no file of it.
+		{name: "one site's origin", fleet: synthetic, reused: n,
+			edit: func(f *inventory.Fleet) {
+				f.Sites[4].Origins = map[string]inventory.Origin{"type": {Layer: "site", Line: 99}}
+			}},
+		{name: "origins shown: one site's origin", set: originsSet, fleet: synthetic, reused: n - 1,
 			edit: func(f *inventory.Fleet) {
 				f.Sites[4].Origins = map[string]inventory.Origin{"type": {Layer: "site", Line: 99}}
 			}},
@@ -507,6 +522,10 @@ func TestRenderKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	eo, err := Load(mapFS(originsSet))
+	if err != nil {
+		t.Fatal(err)
+	}
 	base := keysOf(t, el, keyFleet())
 	if base["a"] == "" || base["a"] == base["b"] {
 		t.Fatalf("keys %v", base)
@@ -546,11 +565,12 @@ func TestRenderKeys(t *testing.T) {
 			for _, tc := range []struct {
 				e     *Engine
 				other bool // whether b's key changes too
-			}{{el, false}, {en, true}} {
+			}{{el, false}, {en, true}, {eo, false}} {
 				before := keysOf(t, tc.e, keyFleet())
 				got := keysOf(t, tc.e, f)
-				if se.field != "Name" && got["a"] == before["a"] {
-					t.Errorf("%s edit: a's key unchanged", se.field)
+				blind, _ := tc.e.OriginBlind()
+				if changed := got["a"] != before["a"]; se.field != "Name" && changed == (se.field == "Origins" && blind) {
+					t.Errorf("%s edit (Origins observable %v): a's key changed: %v", se.field, !blind, changed)
 				}
 				if changed := got["b"] != before["b"]; changed != tc.other {
 					t.Errorf("%s edit (site-local %v): b's key changed: %v", se.field, tc.e.siteLocal, changed)
@@ -622,17 +642,48 @@ func TestRenderKeys(t *testing.T) {
 	})
 }
 
+// flowCase is a set for a flow analysis: a per-site content template at
+// flowFile, other files from extra; want is "" when the analysis finds
+// nothing, else part of its finding.
+type flowCase struct {
+	name  string
+	tmpl  string
+	extra map[string]string
+	want  string
+}
+
+const flowFile = "o/{{ .Site.Name }}.txt.tmpl"
+
+// runFlowCases loads each case's set and checks the verdict of an
+// analysis (ok when it finds nothing, else the finding).
+func runFlowCases(t *testing.T, tests []flowCase, verdict func(*Engine) (ok bool, finding string)) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set := map[string]string{flowFile: tt.tmpl}
+			for k, v := range tt.extra {
+				set[k] = v
+			}
+			e, err := Load(mapFS(set))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok, reason := verdict(e)
+			switch {
+			case tt.want == "" && !ok:
+				t.Errorf("found: %s", reason)
+			case tt.want != "" && ok:
+				t.Errorf("found nothing, want %q", tt.want)
+			case tt.want != "" && !strings.Contains(reason, tt.want):
+				t.Errorf("finding %q, want it to contain %q", reason, tt.want)
+			}
+		})
+	}
+}
+
 func TestSiteLocal(t *testing.T) {
-	const file = "o/{{ .Site.Name }}.txt.tmpl"
-	tests := []struct {
-		name string
-		// tmpl is the per-site content template; partials and other set
-		// files come from extra.
-		tmpl  string
-		extra map[string]string
-		// want is "" for a site-local set, else part of the reason.
-		want string
-	}{
+	const file = flowFile
+	tests := []flowCase{
 		{name: "site and fleet fields", tmpl: `{{ .Site.Name }} {{ $.Fleet.Name }} {{ .Fleet.GitOps.Repo }} {{ $.Site.ImageName "app" }}`},
 		{name: "with site, variables of site values", tmpl: `{{ with .Site }}{{ .Name }}{{ $.Site.Region }}{{ end }}{{ $s := .Site }}{{ $s.Name }}{{ range $i, $g := .Site.Groups }}{{ $g }}{{ end }}`},
 		{name: "if on the data", tmpl: `{{ if . }}x{{ end }}{{ if $ }}y{{ end }}`},
@@ -685,27 +736,7 @@ func TestSiteLocal(t *testing.T) {
 			extra: map[string]string{"p/{{ .Site.Name }}-{{ len .Sites }}.txt": "y"},
 			want:  "p/{{ .Site.Name }}-{{ len .Sites }}.txt:1:"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			set := map[string]string{file: tt.tmpl}
-			for k, v := range tt.extra {
-				set[k] = v
-			}
-			e, err := Load(mapFS(set))
-			if err != nil {
-				t.Fatal(err)
-			}
-			ok, reason := e.SiteLocal()
-			switch {
-			case tt.want == "" && !ok:
-				t.Errorf("not site-local: %s", reason)
-			case tt.want != "" && ok:
-				t.Errorf("site-local, want not (%s)", tt.want)
-			case tt.want != "" && !strings.Contains(reason, tt.want):
-				t.Errorf("reason %q, want it to contain %q", reason, tt.want)
-			}
-		})
-	}
+	runFlowCases(t, tests, (*Engine).SiteLocal)
 }
 
 func TestDefaultSetIsSiteLocal(t *testing.T) {
@@ -742,5 +773,46 @@ func BenchmarkEngineRender1000Reuse(b *testing.B) {
 		if _, err := e.RenderWith(fleet, opts); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestOriginBlind(t *testing.T) {
+	const file = flowFile
+	tests := []flowCase{
+		{name: "site fields and methods", tmpl: `{{ .Site.Name }} {{ .Site.Config.K }} {{ $.Site.ImageName "app" }} {{ .Fleet.Name }}`},
+		{name: "site in variables, with and if", tmpl: `{{ $s := .Site }}{{ $s.Name }}{{ with .Site }}{{ .Region }}{{ end }}{{ if .Site }}x{{ end }}`},
+		{name: "site encoded as JSON or YAML", tmpl: `{{ toYaml .Site }}{{ .Site | toJson }}{{ toPrettyJson .Site }}`},
+		{name: "site given to a partial that reads its fields", tmpl: `{{ include "p" .Site }}{{ template "p" .Site }}`,
+			extra: map[string]string{"_p.tpl": `{{ define "p" }}{{ .Name }}{{ toYaml . }}{{ end }}`}},
+		{name: "ranging over the site's values", tmpl: `{{ range $k, $v := .Site.Labels }}{{ $k }}={{ $v }}{{ end }}`},
+		{name: ".Site.Origins", tmpl: `{{ .Site.Origins }}`, want: file + `:1:8: reads .Origins of the site`},
+		{name: "origin line", tmpl: `{{ range $k, $v := .Site.Origins }}{{ $v.Line }}{{ end }}`, want: "reads .Origins"},
+		{name: "through a variable", tmpl: `{{ $s := $.Site }}{{ $s.Origins }}`, want: "reads .Origins"},
+		{name: "through with", tmpl: `{{ with .Site }}{{ .Origins }}{{ end }}`, want: "reads .Origins"},
+		{name: "through a chain", tmpl: `{{ (.Site).Origins }}`, want: "reads .Origins"},
+		{name: "in a partial given the data", tmpl: `{{ include "p" . }}`,
+			extra: map[string]string{"_p.tpl": `{{ define "p" }}{{ .Site.Origins }}{{ end }}`}, want: "_p.tpl:1:"},
+		{name: "in a partial given the site", tmpl: `{{ include "p" .Site }}`,
+			extra: map[string]string{"_p.tpl": `{{ define "p" }}{{ .Origins }}{{ end }}`}, want: "reads .Origins"},
+		{name: "printing the site", tmpl: `{{ .Site }}`, want: "prints the site"},
+		{name: "printf of the site", tmpl: `{{ printf "%v" .Site }}`, want: "passes the site to printf"},
+		{name: "toString", tmpl: `{{ .Site | toString }}`, want: "passes the site to toString"},
+		{name: "copied", tmpl: `{{ (deepCopy .Site).Origins }}`, want: "passes the site to deepCopy"},
+		{name: "inside a dict", tmpl: `{{ include "p" (dict "s" .Site) }}`,
+			extra: map[string]string{"_p.tpl": `{{ define "p" }}{{ .s.Name }}{{ end }}`}, want: "passes the site to dict"},
+		{name: "chosen by or", tmpl: `{{ (or .Site .Fleet).Name }}`, want: "passes the site to or"},
+		{name: "method argument", tmpl: `{{ .Site.ImageName .Site }}`, want: "passes the site to a method"},
+		{name: "range over the site", tmpl: `{{ range .Site }}{{ end }}`, want: "ranges over the site"},
+		{name: "path template", tmpl: `x`,
+			extra: map[string]string{"p/{{ .Site.Name }}-{{ len .Site.Origins }}.txt": "y"}, want: "reads .Origins"},
+		{name: "not site-local", tmpl: `{{ len .Sites }}`, want: "not site-local"},
+	}
+	runFlowCases(t, tests, (*Engine).OriginBlind)
+	e, err := Load(templates.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, reason := e.OriginBlind(); !ok {
+		t.Errorf("the default set can observe Origins: %s", reason)
 	}
 }
