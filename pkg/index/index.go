@@ -275,7 +275,7 @@ func (x *Index) SaveSeal(c *cache.Dir, root string, seal []byte, ledger string) 
 // rewritten; its paths stay as they are.
 func (x *Index) CarrySeal(c *cache.Dir, root string, from *Index, ledger string) error {
 	h := readSealHeader(c, root)
-	if h == nil || !from.Sealed(&Seal{Index: h.Index, Inputs: h.Inputs}) || x.id == "" || !slices.Equal(h.Selected, x.Selected) {
+	if h == nil || !from.made(h.Index, h.Inputs) || x.id == "" || !slices.Equal(h.Selected, x.Selected) {
 		return nil
 	}
 	h.Index, h.Inputs, h.Ledger = x.id, x.Inputs, ledger
@@ -322,16 +322,6 @@ func readSealHeader(c *cache.Dir, root string) *sealHeader {
 	return &h
 }
 
-// LoadSeal returns the seal of the tree at root when it was made with
-// index x, nil otherwise.
-func (x *Index) LoadSeal(c *cache.Dir, root string) *Seal {
-	s := ReadSeal(c, root)
-	if !x.Sealed(s) {
-		return nil
-	}
-	return s
-}
-
 // ReadSeal returns the seal stored for the tree at root, whichever index it
 // was made with (see Index.Sealed), or nil. Paths that are not those the
 // header names (a write of the seal that did not finish) are no seal.
@@ -349,7 +339,13 @@ func ReadSeal(c *cache.Dir, root string) *Seal {
 
 // Sealed reports whether s was made with index x for its inputs.
 func (x *Index) Sealed(s *Seal) bool {
-	return x != nil && s != nil && x.id != "" && s.Index == x.id && s.Inputs == x.Inputs
+	return s != nil && x.made(s.Index, s.Inputs)
+}
+
+// made reports whether a seal naming this index identity and inputs was
+// made with x.
+func (x *Index) made(id, inputs string) bool {
+	return x != nil && x.id != "" && id == x.id && inputs == x.Inputs
 }
 
 // SaveStats stores the stat cache of the tree at root alone.

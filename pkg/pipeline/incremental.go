@@ -313,8 +313,8 @@ func (l *learner) learn(r *verify.Result) {
 // record completes the index of this run, whose learner holds the records
 // of the sites built and passed: the rendered tree, and the records of the
 // last index for sites not built this run (reused, or not selected), kept
-// while the site is in the tree (they are checked before use), and, when
-// saved, the stat cache.
+// while the site is in the tree (they are checked before use). SaveIndex
+// adds the stat cache.
 func (inc *incremental) record(l *learner, tree *render.Tree, targets []verify.Target, fresh []verify.Result,
 	wiring map[string]gitops.Summary, rs *reuser) *index.Builder {
 	b := l.b
