@@ -5,7 +5,20 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X github.com/fleetgen/fleetgen/pkg/cli.version=$(VERSION)
 DEMO_DIR ?= demo-fleet
 
-.PHONY: all build test test-race fuzz bench lint verify demo docs clean
+# Linters, pinned, installed on first use into bin/tools/<tool>@<version>/
+# (nothing outside the repository, no root). Bump a version here to upgrade.
+STATICCHECK_VERSION ?= v0.8.2
+DEADCODE_VERSION    ?= v0.53.0
+TOOLS       := $(CURDIR)/bin/tools
+STATICCHECK := $(TOOLS)/staticcheck@$(STATICCHECK_VERSION)/staticcheck
+DEADCODE    := $(TOOLS)/deadcode@$(DEADCODE_VERSION)/deadcode
+
+# Packages whose tests take -update (rewrite golden files, CLI script
+# outputs, docs/reference, docs/inventory.schema.json). test/arch checks
+# that this list names exactly the packages that define the flag.
+GOLDEN_PKGS := ./cmd/fleetgen ./pkg/cli ./pkg/gitops ./pkg/inventory ./pkg/jsonschema ./pkg/pipeline ./pkg/render ./pkg/report ./pkg/tree
+
+.PHONY: all build test test-race fuzz bench lint verify golden demo docs clean tools
 
 all: build
 
@@ -13,9 +26,12 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/fleetgen
 
-## test: the whole suite: vet, unit, golden, CLI scripts, fuzz seed corpora
-test:
-	$(GO) vet ./...
+## test: what CI runs (.ci/run): lint, then every test: unit, golden, CLI
+## scripts, fuzz seed corpora, import rules, the kubectl and pre-commit
+## end-to-end checks (each skips, with a note, when its tool is absent)
+test: lint
+	@command -v kubectl >/dev/null || echo "note: kubectl not on PATH: the kubectl kustomize cross-check (pkg/verify) is skipped"
+	@command -v pre-commit >/dev/null || echo "note: pre-commit not on PATH: the pre-commit hook test (test/e2e) is skipped"
 	$(GO) test -count=1 ./...
 
 ## test-race: the suite under the race detector
@@ -47,13 +63,30 @@ bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/tree/ ./pkg/treefs/
 	$(GO) run ./cmd/fleetbench -sites $(BENCH_SITES) -bin $(BIN)
 
-## lint: formatting and vet
-lint:
+## lint: gofmt, go vet, staticcheck, and deadcode (no function unreachable
+## from main or any test)
+lint: tools
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
+	@out=$$($(DEADCODE) -test ./...); if [ -n "$$out" ]; then echo "deadcode: unreachable functions:"; echo "$$out"; exit 1; fi
 
-## verify: lint and test, what CI runs
-verify: lint test
+## tools: install the pinned linters into bin/tools
+tools: $(STATICCHECK) $(DEADCODE)
+
+$(STATICCHECK):
+	GOBIN=$(dir $@) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(DEADCODE):
+	GOBIN=$(dir $@) $(GO) install golang.org/x/tools/cmd/deadcode@$(DEADCODE_VERSION)
+
+## verify: the same as test (kept for scripts that call it)
+verify: test
+
+## golden: rewrite every golden file and expected output from the code
+## (review the diff before committing)
+golden:
+	$(GO) test -count=1 $(GOLDEN_PKGS) -update
 
 ## demo: build, then generate and verify a demo fleet from the embedded sample inventory
 demo: build
@@ -65,5 +98,7 @@ docs:
 	$(GO) run ./cmd/fleetgen docs docs/reference
 	$(GO) test ./pkg/jsonschema -run TestGolden -update
 
+## clean: remove every build output (bin/ with the linters, the demo fleet,
+## root binaries, benchmark scratch)
 clean:
-	rm -rf bin $(DEMO_DIR)
+	rm -rf bin $(DEMO_DIR) .bench fleetgen fleetbench dist

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"path"
 	"path/filepath"
 	"slices"
@@ -123,13 +122,6 @@ func absRoot(root string) string {
 		root = abs
 	}
 	return filepath.Clean(root)
-}
-
-// Load returns the index of the tree at root written by a program with
-// this salt, or nil when there is none (or it is damaged, or another
-// program's).
-func Load(c *cache.Dir, root, salt string) *Index {
-	return Open(c, root, salt).Decode()
 }
 
 // Stored is an index read from the cache and not decoded yet: its inputs
@@ -474,18 +466,6 @@ func (l *FileList) GobDecode(data []byte) error {
 
 func appendString(buf []byte, s string) []byte {
 	return append(binary.AppendUvarint(buf, uint64(len(s))), s...)
-}
-
-func readString(r *bytes.Reader) (string, error) {
-	n, err := binary.ReadUvarint(r)
-	if err != nil || n > uint64(r.Len()) {
-		return "", errors.New("short")
-	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return "", err
-	}
-	return string(b), nil
 }
 
 // Site returns the record of the named site.

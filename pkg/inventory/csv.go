@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -333,12 +332,4 @@ func addCSVError(ps *problems, err error) {
 		return
 	}
 	ps.add(position{}, "", "", "invalid CSV: %v", err)
-}
-
-// CSVColumns lists the columns a CSV inventory file may have, sorted, with
-// KEY standing for any key of a map field (config.KEY).
-func CSVColumns() []string {
-	names := csvColumnNames(csvSiteFields())
-	sort.Strings(names)
-	return names
 }

@@ -2,7 +2,7 @@
 // inventory: one YAML document describing a fleet of edge sites, from which
 // fleetgen generates a Kustomize tree (base/, components/, overlays/<site>/).
 //
-// LoadFile (or Load) decodes the document strictly and checks every value;
+// LoadFiles (or Load) decodes the document strictly and checks every value;
 // Inventory.Resolve checks component names against the template set and
 // merges each site's layers into a Fleet. Both return every problem at once
 // as an *ErrorList; each Problem renders as

@@ -120,8 +120,6 @@ func (ps *problems) absorb(o *problems) {
 	ps.dropped += o.dropped
 }
 
-func (ps *problems) empty() bool { return len(ps.list) == 0 }
-
 // err returns the collected problems sorted by position, or nil.
 func (ps *problems) err() error {
 	if len(ps.list) == 0 {

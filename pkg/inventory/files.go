@@ -19,13 +19,14 @@ import (
 //
 // The merged inventory is validated as one: a site or group defined in two
 // files is a duplicate, and every problem names its own file, line and
-// column. With a single YAML file, LoadFiles is LoadFile.
+// column.
 func LoadFiles(paths []string, stdin io.Reader) (*Inventory, error) {
 	return LoadFilesWith(paths, stdin, ResolveOptions{})
 }
 
 // LoadFilesWith is LoadFiles that also checks what Resolve checks against
-// opts (see LoadWith).
+// opts (the template set's components, the known policies), so that every
+// problem of the inventory is reported in one go.
 func LoadFilesWith(paths []string, stdin io.Reader, opts ResolveOptions) (*Inventory, error) {
 	inputs, err := ReadInputs(paths, stdin)
 	if err != nil {

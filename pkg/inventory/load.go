@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -23,47 +22,11 @@ const (
 // stdinName is the name of standard input in messages.
 const stdinName = "<stdin>"
 
-// LoadFile reads and validates the inventory at path; "-" reads standard
-// input. Validation problems are returned as *ErrorList; failures to read
-// the file are returned as other errors.
-func LoadFile(path string) (*Inventory, error) {
-	return loadFile(path, ResolveOptions{})
-}
-
-func loadFile(path string, opts ResolveOptions) (*Inventory, error) {
-	if path == "-" {
-		return load(stdinName, os.Stdin, maxFileSize, opts)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading inventory: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("reading inventory: %w", err)
-	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("reading inventory %s: is a directory", path)
-	}
-	if fi.Mode().IsRegular() && fi.Size() > maxFileSize {
-		return nil, tooLarge(path, maxFileSize)
-	}
-	return load(path, f, maxFileSize, opts)
-}
-
 // Load reads and validates an inventory from r; name is used in messages.
 // Validation problems are returned as *ErrorList; failures to read r are
 // returned as other errors.
 func Load(name string, r io.Reader) (*Inventory, error) {
 	return load(name, r, maxFileSize, ResolveOptions{})
-}
-
-// LoadWith is Load that also checks what Resolve checks against opts (the
-// template set's components, the known policies), so that every problem of
-// the inventory is reported in one go.
-func LoadWith(name string, r io.Reader, opts ResolveOptions) (*Inventory, error) {
-	return load(name, r, maxFileSize, opts)
 }
 
 func load(name string, r io.Reader, limit int64, opts ResolveOptions) (*Inventory, error) {

@@ -47,7 +47,7 @@ func benchVerify(b *testing.B, sites, workers int) {
 			b.Fatal(err)
 		}
 		if !rep.OK() {
-			b.Fatal(rep.Err())
+			b.Fatal(reportErr(rep))
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*sites), "ns/overlay")

@@ -89,7 +89,7 @@ func TestCacheNeverHidesFailure(t *testing.T) {
 			opts := verify.Options{FS: fsys, Root: memRoot, Cache: c, CacheSalt: "s"}
 			first, err := verify.Run(context.Background(), targets, opts)
 			if err != nil || !first.OK() {
-				t.Fatalf("first run: %v %v", err, first.Err())
+				t.Fatalf("first run: %v %v", err, reportErr(first))
 			}
 			second, _ := verify.Run(context.Background(), targets, opts)
 			if !second.OK() || string(second.Results[1].Objects) != string(first.Results[1].Objects) {
@@ -114,7 +114,7 @@ func TestCacheNeverHidesFailure(t *testing.T) {
 				// Duplicated waivers change the key, not the verdict: the
 				// site is rebuilt, and still passes.
 				if len(failed) != 0 {
-					t.Fatalf("failed: %v", rep.Err())
+					t.Fatalf("failed: %v", reportErr(rep))
 				}
 				return
 			}

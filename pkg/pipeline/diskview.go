@@ -73,7 +73,7 @@ func (t fsTree) ListDigest(rel string) string {
 	return listDigest(names, func(n string) string { return t.EntryDigest(path.Join(rel, n)) })
 }
 
-// diskView answers the same questions as fsTree for the tree MemFS would
+// diskView answers the same questions as fsTree for the tree layout would
 // lay out from a render known by hashes and the output directory, without
 // walking the output directory: it looks at the disk only where asked.
 type diskView struct {
@@ -212,7 +212,7 @@ func (v *diskView) deleted(rel string) bool {
 	return v.owned[rel]
 }
 
-// excluded reports whether MemFS leaves rel out whatever is on disk.
+// excluded reports whether layout leaves rel out whatever is on disk.
 func excluded(rel string) bool {
 	if rel == render.ReservedDir || strings.HasPrefix(rel, render.ReservedDir+"/") {
 		return true
@@ -225,7 +225,7 @@ func excluded(rel string) bool {
 	return false
 }
 
-// lstat is what MemFS's walk of the output directory would see at rel:
+// lstat is what layout's walk of the output directory would see at rel:
 // nil when it would not see a regular file or directory there (missing,
 // excluded, a symbolic link, or below one). Each path is looked up once.
 func (v *diskView) lstat(rel string) fs.FileInfo {
@@ -323,7 +323,7 @@ func (v *diskView) diskHash(rel string, fi fs.FileInfo) (string, bool) {
 	return h, err == nil
 }
 
-// holdsFiles reports whether the disk directory rel holds a file MemFS
+// holdsFiles reports whether the disk directory rel holds a file layout
 // would lay out (it lays out files, and directories only through them).
 func (v *diskView) holdsFiles(rel string) bool {
 	names := v.diskNames(rel)

@@ -21,7 +21,7 @@ func TestDropObjects(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !res.Report.OK() || len(res.Report.Results) != 3 {
-			t.Fatalf("drop=%v: %v, %d results", drop, res.Report.Err(), len(res.Report.Results))
+			t.Fatalf("drop=%v: %v, %d results", drop, reportErr(res.Report), len(res.Report.Results))
 		}
 		for _, r := range res.Report.Results {
 			if got := r.Objects != nil; got == drop {

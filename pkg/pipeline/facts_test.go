@@ -79,7 +79,7 @@ func TestVerifyOnDiskAgrees(t *testing.T) {
 				t.Fatal(err)
 			}
 			if res.Report.OK() != tc.wantOK {
-				t.Fatalf("generate: OK %v, want %v: %v", res.Report.OK(), tc.wantOK, res.Report.Err())
+				t.Fatalf("generate: OK %v, want %v: %v", res.Report.OK(), tc.wantOK, reportErr(res.Report))
 			}
 			mem, disk := verdict(res.Report), verdict(onDisk(t, res))
 			if !reflect.DeepEqual(mem, disk) {
@@ -96,7 +96,7 @@ func TestWaiverSourceNamesInventory(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !res.Report.OK() {
-		t.Fatal(res.Report.Err())
+		t.Fatal(reportErr(res.Report))
 	}
 	w := res.Report.Results[0].Waived()
 	line := strings.Count(inv[:strings.Index(inv, "  waivers:")], "\n") + 1

@@ -49,7 +49,7 @@ func newIncrementalFleet(t *testing.T, sites int) *incrementalFleet {
 	f := &incrementalFleet{t: t, out: filepath.Join(t.TempDir(), "fleet"), inventory: inv.Bytes(), templates: set, cache: c}
 	res := f.run()
 	if !res.Report.OK() {
-		t.Fatalf("first run: %v", res.Report.Err())
+		t.Fatalf("first run: %v", reportErr(res.Report))
 	}
 	f.write(res)
 	return f
@@ -241,7 +241,7 @@ func TestIncrementalCrossSite(t *testing.T) {
 	})
 	res := f.run()
 	if !res.Report.OK() || strings.Join(built(res), ",") != a {
-		t.Fatalf("site %s now uses %s's component: ok=%v built=%v (%v)", a, b, res.Report.OK(), built(res), res.Report.Err())
+		t.Fatalf("site %s now uses %s's component: ok=%v built=%v (%v)", a, b, res.Report.OK(), built(res), reportErr(res.Report))
 	}
 	f.write(res)
 	if res = f.run(); !res.Partial || len(built(res)) != 0 {
@@ -326,7 +326,7 @@ func TestIncrementalRenderReuseHandEdit(t *testing.T) {
 	f.inventory = bytes.Replace(f.inventory, []byte("STORE_ID: \"2\""), []byte("STORE_ID: \"2b\""), 1)
 	res := f.run()
 	if !res.Report.OK() || res.HashOnly {
-		t.Fatalf("ok=%v hashOnly=%v: %v", res.Report.OK(), res.HashOnly, res.Report.Err())
+		t.Fatalf("ok=%v hashOnly=%v: %v", res.Report.OK(), res.HashOnly, reportErr(res.Report))
 	}
 	if got := strings.Join(built(res), ","); got != a+","+b {
 		t.Fatalf("built %s, want %s,%s", got, a, b)

@@ -26,12 +26,12 @@ func TestParallelEqualsSequential(t *testing.T) {
 	}
 	seq, err := Verify(context.Background(), fleet, fsys, 1)
 	if err != nil || !seq.OK() {
-		t.Fatalf("sequential: %v %v", err, seq.Err())
+		t.Fatalf("sequential: %v %v", err, reportErr(seq))
 	}
 	for _, w := range []int{2, 4, 8} {
 		par, err := Verify(context.Background(), fleet, fsys, w)
 		if err != nil || !par.OK() {
-			t.Fatalf("%d workers: %v %v", w, err, par.Err())
+			t.Fatalf("%d workers: %v %v", w, err, reportErr(par))
 		}
 		for i := range seq.Results {
 			if par.Results[i].Site != seq.Results[i].Site || !bytes.Equal(par.Results[i].Objects, seq.Results[i].Objects) {

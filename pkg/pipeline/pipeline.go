@@ -13,8 +13,6 @@ import (
 	"sort"
 	"sync"
 
-	"sigs.k8s.io/kustomize/kyaml/filesys"
-
 	"github.com/fleetgen/fleetgen/pkg/cache"
 	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/index"
@@ -311,17 +309,8 @@ func renderInputs(inputs []inventory.Input, engine *render.Engine, parsed func(s
 	return fleet, tree, wiring, nil
 }
 
-// Verify builds every site's overlay of tree in memory, checks that each
-// site's config arrives intact in its built site-config ConfigMap, and
-// checks the built objects against the schemas and, with the site's facts
-// and waivers from the inventory, the policies.
-// fsys is laid out by MemFS.
-func Verify(ctx context.Context, fleet *inventory.Fleet, fsys filesys.FileSystem, workers int) (*verify.Report, error) {
-	return verify.Run(ctx, Targets(fleet), verify.Options{FS: fsys, Root: memRoot, Workers: workers})
-}
-
 // Targets are the verification targets of the fleet's sites in a tree laid
-// out by MemFS.
+// out by layout.
 func Targets(fleet *inventory.Fleet) []verify.Target {
 	targets := make([]verify.Target, 0, len(fleet.Sites))
 	for _, s := range fleet.Sites {
@@ -338,19 +327,15 @@ func Targets(fleet *inventory.Fleet) []verify.Target {
 	return targets
 }
 
-// MemFS lays tree out in a read-only file system under /fleet. When output
+// layout lays tree out in a read-only file system under /fleet. When output
 // is an existing directory, the files under it that the tree does not
 // replace are laid out too, so the file system holds what the disk will
 // hold after writing: the user's own files, seed files as the user left
 // them. Files the ledger says fleetgen wrote and the tree no longer has are
 // left out (the write deletes them), and so are .fleetgen/, .git/ and
-// symbolic links (the write refuses trees with links).
-func MemFS(tree *render.Tree, output string) (filesys.FileSystem, error) {
-	return layout(tree, output, nil, nil, nil)
-}
-
-// layout is MemFS with a stat cache for the files left on disk (nil for
-// none): a file whose stat matches is not read unless a build reads it.
+// symbolic links (the write refuses trees with links). stats is a stat
+// cache for the files left on disk (nil for none): a file whose stat
+// matches is not read unless a build reads it.
 // A rendered file known only by its hash (reused by rs) is read from
 // output when a build reads it, and must have that hash.
 func layout(tree *render.Tree, output string, stats *fstree.StatCache, rs *reuser, snap *fstree.Snapshot) (*treefs.FS, error) {

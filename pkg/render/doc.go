@@ -26,7 +26,7 @@
 //
 // Templates run with missingkey=error and a function map that starts from
 // sprig's and drops everything that depends on the clock, randomness, the
-// environment, the network or the host OS (see RemovedFuncs); sprig's keys
+// environment, the network or the host OS (removedFuncs lists them); sprig's keys
 // and values are replaced by sorted versions. Added functions: toYaml,
 // yamlQuote, include, required, configLiteral and splitImageRef. Every
 // user value should reach YAML through yamlQuote or toYaml.
@@ -54,14 +54,14 @@
 //   - the site's full inventory.Site value: every field, exported or not and
 //     whatever its json tag, nil told apart from empty, maps in key order;
 //     Origins (where each value was written in the inventory) only when a
-//     template can observe them (Engine.OriginBlind), so that lines added
+//     template can observe them (decided at Load), so that lines added
 //     to the inventory above a site do not change its key;
 //   - when the set is not site-local, every site of the fleet in order
 //     (Data.Sites), so that any change to any site changes every key.
 //
 // It covers nothing else (not Fleet.Source, not RenderOptions). A set is
 // site-local when no per-site template can read Data.Sites, which Load
-// decides from the parse trees (Engine.SiteLocal says why not): the root
+// decides from the parse trees: the root
 // data is followed through every per-site path and content template and
 // every template they call with it (any template of the namespace when an
 // include's name is computed), and it may only have its Site and Fleet

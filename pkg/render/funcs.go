@@ -36,14 +36,6 @@ var removedFuncs = []string{
 	"osBase", "osClean", "osDir", "osExt", "osIsAbs",
 }
 
-// RemovedFuncs returns the names of the sprig functions that are not
-// available to templates, sorted.
-func RemovedFuncs() []string {
-	out := append([]string(nil), removedFuncs...)
-	sort.Strings(out)
-	return out
-}
-
 // maxIncludeDepth bounds nested include calls so that a recursive partial
 // fails with an error instead of exhausting the stack.
 const maxIncludeDepth = 64

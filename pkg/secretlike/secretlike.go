@@ -19,9 +19,6 @@ var (
 	awsAccessKey  = regexp.MustCompile(`\b(AKIA|ASIA)[A-Z0-9]{16}\b`)
 )
 
-// KeyWords returns the words Key looks for, in the order they are tried.
-func KeyWords() []string { return append([]string(nil), keyWords[:]...) }
-
 // separators are dropped before a key is matched. A Replacer is safe for
 // concurrent use and costly to build, so there is one.
 var separators = strings.NewReplacer("-", "", "_", "", ".", "")

@@ -233,15 +233,6 @@ func findChange(t *testing.T, p *Plan, path string) Change {
 	return Change{}
 }
 
-func containsAny(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
-}
-
 // describe lists changes as "action path (reason)", without contents.
 func describe(cs []Change) string {
 	var parts []string

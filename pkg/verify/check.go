@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-	apipath "k8s.io/apimachinery/pkg/api/validation/path"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/kustomize/api/resmap"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -194,7 +194,7 @@ func validateName(kind, name string) []string {
 	case "Service":
 		return validation.IsDNS1035Label(name)
 	case "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding":
-		return apipath.IsValidPathSegmentName(name)
+		return content.IsPathSegmentName(name)
 	default:
 		return validation.IsDNS1123Subdomain(name)
 	}

@@ -201,15 +201,6 @@ func Thousands(n int) string {
 	return b.String()
 }
 
-// Err joins the errors of every failed site, or returns nil.
-func (r *Report) Err() error {
-	var errs []error
-	for _, res := range r.Failed() {
-		errs = append(errs, res.Err)
-	}
-	return errors.Join(errs...)
-}
-
 // SiteError is a build or check failure of one site.
 type SiteError struct {
 	Site string
@@ -235,20 +226,6 @@ func KustomizeOptions() *krusty.Options {
 	o.PluginConfig.HelmConfig.Enabled = false
 	o.AddManagedbyLabel = false
 	return o
-}
-
-// Build builds the overlay in dir with KustomizeOptions. Every file is
-// checked as it is read (size limit, YAML alias expansion, no remote
-// references) and nothing is written. Build does not confine reads to a
-// tree; BuildWithin does.
-func Build(fsys filesys.FileSystem, dir string) (resmap.ResMap, error) {
-	return BuildWithin(fsys, string(filepath.Separator), dir)
-}
-
-// BuildWithin is Build with every read confined to root (after symbolic
-// links are followed, on disk). dir may be relative to root.
-func BuildWithin(fsys filesys.FileSystem, root, dir string) (resmap.ResMap, error) {
-	return buildGated(fsys, root, dir, nil)
 }
 
 // buildGated builds dir beside other builds, or alone when its
