@@ -1,17 +1,15 @@
 package tree
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fleetgen/fleetgen/pkg/render"
 )
@@ -52,24 +50,33 @@ func bigTree(version, lo, hi int) *render.Tree {
 }
 
 // TestHelperApply is not a test: the crash test runs the test binary again
-// with helperEnv=apply to apply a plan slowly in a child it then kills.
+// with helperEnv=apply to apply a plan in a child that kills itself at the
+// Apply step numbered by helperEnv_KILL_AT (0 for the first step).
 func TestHelperApply(t *testing.T) {
 	if os.Getenv(helperEnv) != "apply" {
 		t.Skip("helper process for TestCrashDuringApply")
 	}
 	root := os.Getenv(helperEnv + "_ROOT")
+	killAt, err := strconv.Atoi(os.Getenv(helperEnv + "_KILL_AT"))
+	if err != nil {
+		fmt.Println("error: bad", helperEnv+"_KILL_AT:", err)
+		os.Exit(3)
+	}
 	p, err := MakePlan(root, bigTree(2, 5, 35), PlanOptions{})
 	if err != nil {
 		fmt.Println("error:", err)
 		os.Exit(3)
 	}
+	n := 0
 	p.hook = func(step, path string) {
-		if step == "journal" {
-			fmt.Println("journal")
+		if n == killAt {
+			fmt.Printf("killed at %d: %s %s\n", n, step, path)
+			self, _ := os.FindProcess(os.Getpid())
+			self.Kill()
+			select {} // the kill is on its way
 		}
-		time.Sleep(300 * time.Microsecond)
+		n++
 	}
-	fmt.Println("applying")
 	if err := Apply(context.Background(), p); err != nil {
 		fmt.Println("error:", err)
 		os.Exit(3)
@@ -78,91 +85,114 @@ func TestHelperApply(t *testing.T) {
 	os.Exit(0)
 }
 
+// applySteps applies tr over a copy of template in process and returns the
+// steps Apply reported through its hook, in order ("journal",
+// "synced", "written", "deleted", "ledger").
+func applySteps(t *testing.T, template string, tr *render.Tree) []string {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "count")
+	copyDir(t, template, root)
+	p, err := MakePlan(root, tr, PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	p.hook = func(step, path string) { steps = append(steps, step) }
+	if err := Apply(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	return steps
+}
+
+// TestCrashDuringApply kills a child applying v2 over v1 at chosen steps
+// of Apply (through the plan's hook, so the point of the crash does not
+// depend on timing): right after the journal, before and after the first
+// and a middle rename, at the first and last deletion, and after the new
+// ledger is written. Every file must then hold the old or the new content,
+// and the next run must finish the job without conflicts.
 func TestCrashDuringApply(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary")
 	}
 	v1, v2 := bigTree(1, 0, 30), bigTree(2, 5, 35)
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 0))
-
-	// Apply v1 once; every round starts from a copy of it. The time this
-	// apply takes bounds the child's, which sleeps at every step besides.
 	template := filepath.Join(t.TempDir(), "v1")
-	start := time.Now()
 	applyTree(t, template, v1, PlanOptions{})
-	span := time.Since(start)
 
-	const rounds = 6
-	midway := 0
-	for round := 0; round < rounds; round++ {
+	steps := applySteps(t, template, v2)
+	// firstAfter is the index of the first step named step after from.
+	firstAfter := func(step string, from int) int {
+		for i := from + 1; i < len(steps); i++ {
+			if steps[i] == step {
+				return i
+			}
+		}
+		t.Fatalf("Apply reported no step %q after step %d (steps: %v)", step, from, steps)
+		return -1
+	}
+	last := func(step string) int {
+		for i := len(steps) - 1; i >= 0; i-- {
+			if steps[i] == step {
+				return i
+			}
+		}
+		t.Fatalf("Apply never reported step %q", step)
+		return -1
+	}
+	// Writing the journal itself reports steps (its temporary file is
+	// synced); the changes start after it.
+	journal := firstAfter("journal", -1)
+	deleted := firstAfter("deleted", journal)
+	synced := firstAfter("synced", journal)
+	mid := firstAfter("synced", synced+(deleted-synced)/2-1)
+	kills := []int{
+		journal, synced, firstAfter("written", journal),
+		mid, mid + 1,
+		deleted, last("deleted"), last("written"),
+		last("ledger"),
+	}
+	if steps[mid+1] != "written" || last("ledger") != len(steps)-1 {
+		t.Fatalf("unexpected order of Apply steps: %v", steps)
+	}
+
+	for _, killAt := range kills {
 		root := filepath.Join(t.TempDir(), "out")
 		copyDir(t, template, root)
 
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperApply$", "-test.count=1")
-		cmd.Env = append(os.Environ(), helperEnv+"=apply", helperEnv+"_ROOT="+root)
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
+		cmd.Env = append(os.Environ(), helperEnv+"=apply", helperEnv+"_ROOT="+root,
+			helperEnv+"_KILL_AT="+strconv.Itoa(killAt))
+		out, err := cmd.Output()
+		if !strings.Contains(string(out), fmt.Sprintf("killed at %d: %s ", killAt, steps[killAt])) {
+			t.Fatalf("kill at step %d (%s): the child did not stop there (%v): %s", killAt, steps[killAt], err, out)
 		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
+		if err == nil {
+			t.Fatalf("kill at step %d: the child exited cleanly", killAt)
 		}
-		lines := make(chan string, 16)
-		go func() {
-			sc := bufio.NewScanner(out)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
-		// Round 0 kills around the start of Apply; the others after the
-		// journal is written, at a random point of the apply.
-		wait, delay := "journal", time.Duration(rng.Int64N(int64(span)))
-		if round == 0 {
-			wait, delay = "applying", time.Duration(rng.Int64N(int64(2*time.Millisecond)))
-		}
-		for line := range lines {
-			if line == wait {
-				break
-			}
-			if strings.HasPrefix(line, "error:") {
-				t.Fatalf("helper: %s", line)
-			}
-		}
-		time.Sleep(delay)
-		cmd.Process.Kill()
-		cmd.Wait()
-		for range lines {
-		}
-		if exists(t, root, journalFile) {
-			midway++
+		// A journal is left behind by every kill between the journal and
+		// the ledger's removal of it.
+		if !exists(t, root, journalFile) {
+			t.Errorf("kill at step %d (%s): no journal left behind", killAt, steps[killAt])
 		}
 
 		checkOldOrNew(t, root, v1, v2)
 
 		p, err := MakePlan(root, v2, PlanOptions{})
 		if err != nil {
-			t.Fatalf("round %d (killed after %v): MakePlan: %v", round, delay, err)
+			t.Fatalf("kill at step %d (%s): MakePlan: %v", killAt, steps[killAt], err)
 		}
 		if cs := p.Conflicts(); len(cs) > 0 {
-			t.Fatalf("round %d (killed after %v): %d conflicts after the crash, first %s: %s", round, delay, len(cs), cs[0].Path, cs[0].Reason)
+			t.Fatalf("kill at step %d (%s): %d conflicts after the crash, first %s: %s", killAt, steps[killAt], len(cs), cs[0].Path, cs[0].Reason)
 		}
 		if err := Apply(context.Background(), p); err != nil {
-			t.Fatalf("round %d: Apply after the crash: %v", round, err)
+			t.Fatalf("kill at step %d (%s): Apply after the crash: %v", killAt, steps[killAt], err)
 		}
 		mustInSync(t, root, v2)
 		checkExactly(t, root, v2)
 		for s := 0; s < 5; s++ {
 			if exists(t, root, siteDir(s)) {
-				t.Errorf("round %d: %s not removed", round, siteDir(s))
+				t.Errorf("kill at step %d: %s not removed", killAt, siteDir(s))
 			}
 		}
-	}
-	t.Logf("%d of %d kills landed mid-apply (journal left behind)", midway, rounds)
-	if midway == 0 {
-		t.Fatal("no kill landed during an apply; the test exercised nothing")
 	}
 }
 
