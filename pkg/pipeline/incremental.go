@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/fleetgen/fleetgen/pkg/cache"
 	"github.com/fleetgen/fleetgen/pkg/gitops"
@@ -39,6 +40,8 @@ type incremental struct {
 	// stats is the tree's stat cache, decoded on first use (statCache).
 	statsOnce sync.Once
 	stats     *fstree.StatCache
+	// clock is Options.Clock.
+	clock func() time.Time
 	// targets memoises targetDigest by site.
 	targets sync.Map
 }
@@ -56,7 +59,7 @@ func newIncremental(opts Options, digest string) *incremental {
 	if !keepsIndex(opts) {
 		return nil
 	}
-	inc := &incremental{cache: opts.Cache, output: opts.Output, salt: opts.CacheSalt, seal: opts.Seal && !opts.NoShortcut}
+	inc := &incremental{cache: opts.Cache, output: opts.Output, salt: opts.CacheSalt, seal: opts.Seal && !opts.NoShortcut, clock: opts.Clock}
 	if inc.seal {
 		// Looking up the sealed paths does not need the index: it runs
 		// while the index is decoded and the inventory is loaded, and is
@@ -108,6 +111,11 @@ func lookUpSeal(c *cache.Dir, output string) sealLookup {
 	return sealLookup{seal: s, changed: changed, ok: ok, fill: fill}
 }
 
+// snapshot returns an empty snapshot on the run's clock.
+func (inc *incremental) snapshot() *fstree.Snapshot {
+	return &fstree.Snapshot{Now: inc.clock}
+}
+
 // statCache returns the tree's stat cache, decoding it on first use.
 func (inc *incremental) statCache() *fstree.StatCache {
 	if inc == nil {
@@ -120,6 +128,9 @@ func (inc *incremental) statCache() *fstree.StatCache {
 				inc.stats = fstree.NewStatCache() // a damaged stat cache costs reads, nothing else
 			}
 			prev.Stats = nil // decoded: megabytes a large fleet need not keep
+		}
+		if inc.clock != nil {
+			inc.stats.SetClock(inc.clock)
 		}
 	})
 	return inc.stats
@@ -373,6 +384,7 @@ func (inc *incremental) shortcut(digest string) *Result {
 		return res
 	}
 	tr := newDiskView(tree.Files, inc.output, inc.statCache())
+	tr.snap.Now = inc.clock
 	results := make([]verify.Result, len(prev.Selected))
 	ok := make([]bool, len(prev.Selected))
 	parallel(len(prev.Selected), func(i int) {
@@ -519,7 +531,7 @@ func (inc *incremental) sealed(tree *render.Tree) *Result {
 	// changed directory, or at a directory holding a changed path.
 	d := &delta{near: newNearness(rest), covered: res.selected, hit: map[int]bool{}}
 	d.unitsNear(prev, recs)
-	snap := &fstree.Snapshot{}
+	snap := inc.snapshot()
 	look.fill(snap)
 	// A few sites: search the files rather than index them, and read the
 	// few files whose hash is needed rather than decode the stat cache.

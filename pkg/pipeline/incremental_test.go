@@ -30,7 +30,18 @@ type incrementalFleet struct {
 	inventory []byte
 	templates string // a copy of the embedded set, to edit
 	cache     *cache.Dir
+	// ahead is how far the runs' clock (Options.Clock) is ahead of
+	// time.Now: age moves it forward instead of sleeping.
+	ahead time.Duration
 }
+
+// now is the runs' clock.
+func (f *incrementalFleet) now() time.Time { return time.Now().Add(f.ahead) }
+
+// age makes every file written so far look d older to the runs, as if d
+// had passed: files younger than two seconds are neither trusted by the
+// stat cache nor sealed.
+func (f *incrementalFleet) age(d time.Duration) { f.ahead += d }
 
 func newIncrementalFleet(t *testing.T, sites int) *incrementalFleet {
 	t.Helper()
@@ -68,6 +79,7 @@ func (f *incrementalFleet) runSeal(seal bool) *Result {
 	res, err := Run(context.Background(), Options{
 		Inventory: "inventory.yaml", InventoryData: f.inventory, Templates: os.DirFS(f.templates),
 		Output: f.out, Incremental: true, Seal: seal, Cache: f.cache, CacheSalt: "salt", DropObjects: true,
+		Clock: f.now,
 	})
 	if err != nil {
 		f.t.Fatal(err)
@@ -386,7 +398,7 @@ func TestIncrementalSeal(t *testing.T) {
 	if res, _ := check(); res.Sealed {
 		t.Fatal("a tree written just now was sealed")
 	}
-	time.Sleep(2100 * time.Millisecond)
+	f.age(2100 * time.Millisecond)
 	if res, _ := check(); res.Sealed || !res.Partial {
 		t.Fatalf("first clean check: sealed=%v partial=%v", res.Sealed, res.Partial)
 	}
@@ -453,6 +465,7 @@ func TestIncrementalSeal(t *testing.T) {
 	sel, err := Run(context.Background(), Options{
 		Inventory: "inventory.yaml", InventoryData: f.inventory, Templates: os.DirFS(f.templates), Selector: mustSelector(t, "name="+a),
 		Output: f.out, Incremental: true, Seal: true, Cache: f.cache, CacheSalt: "salt", DropObjects: true,
+		Clock: f.now,
 	})
 	if err != nil || sel.Sealed {
 		t.Fatalf("selected run: %v sealed=%v", err, sel != nil && sel.Sealed)
@@ -508,7 +521,7 @@ func TestIncrementalSealDelta(t *testing.T) {
 	}
 	seal := func() {
 		t.Helper()
-		time.Sleep(2100 * time.Millisecond)
+		f.age(2100 * time.Millisecond)
 		res := run()
 		p, err := plan(res)
 		if err != nil || !p.InSync() || !res.Report.OK() {

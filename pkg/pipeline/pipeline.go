@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/fleetgen/fleetgen/pkg/cache"
 	"github.com/fleetgen/fleetgen/pkg/gitops"
@@ -92,6 +93,12 @@ type Options struct {
 	// its inputs are unchanged, so that Result.Tree carries every file's
 	// content.
 	NoShortcut bool
+	// Clock, when set, is the clock an incremental run takes its stat
+	// cache and seal horizons from (files younger than two seconds on it
+	// are neither trusted by the stat cache nor sealed); nil means
+	// time.Now. Tests set one ahead of time.Now to age the files they just
+	// wrote without waiting.
+	Clock func() time.Time
 }
 
 // Result is what a successful run produced. Report may still hold failing
@@ -210,7 +217,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	var snap *fstree.Snapshot
 	if inc != nil {
-		snap = &fstree.Snapshot{}
+		snap = inc.snapshot()
 	}
 	d := inc.delta(tree, snap)
 	fsys, err := layout(tree, opts.Output, inc.statCache(), rs, snap)

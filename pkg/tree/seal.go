@@ -172,6 +172,9 @@ func (x *Seal) Changed(root string, limit int) (changed []string, ok bool, fill 
 	}
 	sort.Strings(changed)
 	fill = func(snap *Snapshot) {
+		if snap.Now != nil {
+			start = snap.now()
+		}
 		snap.once.Do(func() { snap.created = start })
 		seen := make([]snapshotEntry, len(results))
 		for i, r := range results {
@@ -318,9 +321,17 @@ func UnmarshalSeal(data []byte) (*Seal, error) {
 	return x, nil
 }
 
+// now reads the snapshot's clock.
+func (s *Snapshot) now() int64 {
+	if s.Now != nil {
+		return s.Now().UnixNano()
+	}
+	return time.Now().UnixNano()
+}
+
 // horizon returns the snapshot's creation time, set by the first call.
 func (s *Snapshot) horizon() int64 {
-	s.once.Do(func() { s.created = time.Now().UnixNano() })
+	s.once.Do(func() { s.created = s.now() })
 	return s.created
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Snapshot is what lstat saw at paths under one root during one run. Steps
@@ -17,6 +18,11 @@ import (
 // across a write to the tree. It is safe for concurrent use; the zero value
 // is empty.
 type Snapshot struct {
+	// Now, when set, is the clock the snapshot's creation time is read
+	// from (tests set one ahead of time.Now to age what they just wrote);
+	// nil means time.Now.
+	Now func() time.Time
+
 	m sync.Map // rel → snapshotEntry
 	// created is when the first path was looked up (ns since the Unix
 	// epoch), the horizon of Seal.

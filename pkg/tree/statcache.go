@@ -123,6 +123,14 @@ func NewStatCache() *StatCache {
 	return &StatCache{entries: map[string]*statEntry{}}
 }
 
+// SetClock makes the cache read record and save times from now instead of
+// time.Now (tests set one ahead of time.Now to age what they just wrote).
+func (c *StatCache) SetClock(now func() time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = now
+}
+
 func (c *StatCache) clock() time.Time {
 	if c.now != nil {
 		return c.now()

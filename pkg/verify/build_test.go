@@ -118,7 +118,7 @@ func objectSet(t *testing.T, out []byte) map[string]string {
 func TestMatchesKubectlKustomize(t *testing.T) {
 	kubectl, err := exec.LookPath("kubectl")
 	if err != nil {
-		t.Skip("kubectl not installed")
+		t.Skip("kubectl not on PATH: cannot compare Build with kubectl kustomize")
 	}
 	tree, sites := variedTree()
 	dir := diskTree(t, tree)
@@ -138,7 +138,7 @@ func TestMatchesKubectlKustomize(t *testing.T) {
 			cmd.Stderr = &stderr
 			theirs, err := cmd.Output()
 			if err != nil {
-				t.Skipf("kubectl kustomize failed (%v): %s", err, stderr.String())
+				t.Fatalf("Build accepted overlays/%s, kubectl kustomize rejected it (%v): %s", site, err, stderr.String())
 			}
 			a, b := objectSet(t, ours), objectSet(t, theirs)
 			if len(a) != len(b) {
