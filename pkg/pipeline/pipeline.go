@@ -101,6 +101,11 @@ type Options struct {
 	Clock func() time.Time
 }
 
+// ClockKey is the context key of a clock (a func() time.Time) that Run
+// uses when Options.Clock is nil: callers that reach Run through code that
+// builds the options (the commands) set the clock this way.
+type ClockKey struct{}
+
 // Result is what a successful run produced. Report may still hold failing
 // sites: a run only returns an error for bad input.
 type Result struct {
@@ -183,6 +188,9 @@ func (e *InputError) Unwrap() error { return e.Err }
 // Run loads, renders and verifies. Bad input (inventory, templates) is
 // returned as an *InputError; failing overlays are reported in Result.Report.
 func Run(ctx context.Context, opts Options) (*Result, error) {
+	if opts.Clock == nil {
+		opts.Clock, _ = ctx.Value(ClockKey{}).(func() time.Time)
+	}
 	inputs, err := readInputs(opts)
 	if err != nil {
 		return nil, &InputError{Err: err}
