@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,17 +10,38 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/fleetgen/fleetgen/pkg/cli"
+	"github.com/fleetgen/fleetgen/pkg/pipeline"
 )
 
 var update = flag.Bool("update", false, "rewrite the cmp files of the CLI scripts with actual output")
 
+// clockAheadEnv, in a script's environment, moves the clock of the
+// fleetgen it runs that far ahead of time.Now (a time.ParseDuration
+// string): "env FLEETGEN_TEST_CLOCK_AHEAD=2100ms" ages every file written
+// so far past the two seconds after which the stat cache trusts a file
+// and a clean check seals it, without sleeping.
+const clockAheadEnv = "FLEETGEN_TEST_CLOCK_AHEAD"
+
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"fleetgen": func() { os.Exit(cli.Main()) },
+		"fleetgen": func() {
+			ahead := os.Getenv(clockAheadEnv)
+			if ahead == "" {
+				os.Exit(cli.Main())
+			}
+			d, err := time.ParseDuration(ahead)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "%s: %v\n", clockAheadEnv, err)
+				os.Exit(2)
+			}
+			ctx := context.WithValue(context.Background(), pipeline.ClockKey{}, func() time.Time { return time.Now().Add(d) })
+			os.Exit(cli.Run(ctx, cli.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}, os.Args[1:]))
+		},
 	})
 }
 
