@@ -73,8 +73,9 @@ bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/tree/ ./pkg/treefs/
 	$(GO) run ./cmd/fleetbench -sites $(BENCH_SITES) -bin $(BIN)
 
-## lint: gofmt, go vet, staticcheck, and deadcode (no function unreachable
-## from main or any test)
+## lint: gofmt, go vet, staticcheck, and deadcode: no function unreachable
+## from main and the tests, and no production function only tests call
+## (but those in DEADCODE_TESTONLY)
 lint: tools
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
