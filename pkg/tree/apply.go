@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"sort"
 	"strings"
 )
 
@@ -83,6 +84,9 @@ func (p *Plan) recheck() error {
 		if d.exists != c.disk.exists || d.hash != c.disk.hash {
 			return fmt.Errorf("%w: %s", ErrStalePlan, c.Path)
 		}
+		// From here on each target is compared with this stat data
+		// right before it is replaced or deleted.
+		p.Changes[i].disk.stat = d.stat
 	}
 	return nil
 }
@@ -97,6 +101,20 @@ type applier struct {
 	// stats, when set, records each file written and forgets each file
 	// deleted.
 	stats *StatCache
+	// kept are the changes not made because their target changed on disk
+	// while Apply ran (see guard.go).
+	kept []Change
+}
+
+// keep records that c was not made because its target changed: reason says
+// how.
+func (a *applier) keep(c Change, reason string) {
+	if a.stats != nil {
+		a.stats.forget(c.Path)
+	}
+	c.Action, c.Reason, c.New = Conflict, reason, nil
+	a.kept = append(a.kept, c)
+	a.step("kept", c.Path)
 }
 
 func (a *applier) step(step, path string) {
@@ -110,6 +128,9 @@ func (a *applier) run(ctx context.Context, p *Plan) error {
 		return err
 	}
 	if err := a.removeLeftovers(p.journal); err != nil {
+		return err
+	}
+	if err := a.restoreAsides(p.journal); err != nil {
 		return err
 	}
 	next, err := (&Ledger{Entries: p.target}).MarshalText()
@@ -185,7 +206,7 @@ func (a *applier) run(ctx context.Context, p *Plan) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("interrupted after %d of %d changes (the next run finishes the job): %w", done, ops, err)
 		}
-		if err := a.remove(c.Path); err != nil {
+		if err := a.remove(c); err != nil {
 			return fmt.Errorf("after %d of %d changes (the next run finishes the job): %w", done, ops, err)
 		}
 		done++
@@ -201,6 +222,31 @@ func (a *applier) run(ctx context.Context, p *Plan) error {
 	if err := a.syncDirty(); err != nil {
 		return err
 	}
+	if len(a.kept) > 0 {
+		// The kept files keep the ownership they had: the journal is
+		// rewritten to name the ledger actually written, so that a crash
+		// from here on recovers to it.
+		p.target = keepEntries(p.target, p.base, a.kept)
+		if next, err = (&Ledger{Entries: p.target}).MarshalText(); err != nil {
+			return err
+		}
+		nextSum = hashOf(next)
+		j2 := &journal{base: p.base, target: p.target}
+		if j.ledger != "" {
+			j2 = deltaJournal(p.base, p.target, j.ledger, nextSum)
+		}
+		j2.writes, j2.delete, j2.prune = j.writes, j.delete, j.prune
+		if err := a.writeAtomic(journalFile, j2.marshal(), 0o644, true); err != nil {
+			return fmt.Errorf("writing journal: %w", err)
+		}
+		for _, k := range a.kept {
+			for i := range p.Changes {
+				if p.Changes[i].Path == k.Path {
+					p.Changes[i] = k
+				}
+			}
+		}
+	}
 	if err := a.writeAtomic(ledgerFile, next, 0o644, true); err != nil {
 		return fmt.Errorf("writing ledger: %w", err)
 	}
@@ -209,7 +255,39 @@ func (a *applier) run(ctx context.Context, p *Plan) error {
 	if err := a.r.Remove(journalFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("removing journal: %w", err)
 	}
-	return a.syncDir(stateDir)
+	if err := a.syncDir(stateDir); err != nil {
+		return err
+	}
+	if len(a.kept) > 0 {
+		return &ChangedDuringApplyError{Kept: a.kept}
+	}
+	return nil
+}
+
+// keepEntries returns target with the entry of each kept path replaced by
+// its entry in base, or dropped if base has none. All lists are sorted.
+func keepEntries(target, base []Entry, kept []Change) []Entry {
+	drop := make(map[string]bool, len(kept))
+	var add []Entry
+	for _, c := range kept {
+		drop[c.Path] = true
+		if b, ok := lookup(base, c.Path); ok {
+			add = append(add, b)
+		}
+	}
+	sort.Slice(add, func(i, j int) bool { return add[i].Path < add[j].Path })
+	var remove []Entry
+	for _, e := range target {
+		if drop[e.Path] {
+			remove = append(remove, e)
+		}
+	}
+	for _, b := range add {
+		if _, ok := lookup(target, b.Path); !ok {
+			remove = append(remove, b) // not in target: nothing to drop
+		}
+	}
+	return patchEntries(target, remove, add)
 }
 
 // removeLeftovers deletes temporary files of an earlier, interrupted run:
@@ -318,10 +396,13 @@ func (a *applier) writeBatch(ctx context.Context, batch []Change, done *int, ops
 		a.step("synced", c.Path)
 		err := ctx.Err()
 		if err == nil {
-			err = a.checkReplaceable(c.Path)
+			err = a.place(tmps[i], c)
 		}
-		if err == nil {
-			err = a.r.Rename(tmps[i], c.Path)
+		var ce *errChanged
+		if errors.As(err, &ce) {
+			a.keep(c, ce.reason)
+			*done++
+			continue
 		}
 		if err != nil {
 			for _, t := range tmps[i:] {
@@ -447,18 +528,21 @@ func (a *applier) checkReplaceable(rel string) error {
 	return nil
 }
 
-func (a *applier) remove(rel string) error {
-	if err := a.checkReplaceable(rel); err != nil {
-		return err
-	}
+func (a *applier) remove(c Change) error {
 	if a.stats != nil {
-		a.stats.forget(rel)
+		a.stats.forget(c.Path)
 	}
-	if err := a.r.Remove(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	err := a.removeChecked(c)
+	var ce *errChanged
+	if errors.As(err, &ce) {
+		a.keep(c, ce.reason)
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	a.dirty[path.Dir(rel)] = true
-	a.step("deleted", rel)
+	a.dirty[path.Dir(c.Path)] = true
+	a.step("deleted", c.Path)
 	return nil
 }
 

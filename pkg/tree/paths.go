@@ -156,6 +156,10 @@ type diskState struct {
 	hash   string
 	data   []byte
 	mode   fs.FileMode
+	// stat is the Lstat of the file the hash belongs to (nil when it
+	// does not exist): Apply compares it with the file right before
+	// replacing or deleting it.
+	stat fs.FileInfo
 }
 
 // inspect reads the file at rel under r without following any symlink
@@ -322,7 +326,7 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 		default:
 			if in.useStats {
 				if h, ok := in.stats.Hash(rel, fi); ok {
-					return diskState{exists: true, hash: h, mode: fi.Mode().Perm()}, nil
+					return diskState{exists: true, hash: h, mode: fi.Mode().Perm(), stat: fi}, nil
 				}
 			}
 			lr, name := in.leaf(rel)
@@ -331,7 +335,7 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 				if err != nil {
 					return diskState{}, fmt.Errorf("%s: %w", rel, err)
 				}
-				return diskState{exists: true, hash: hashOf(data), data: data, mode: fi.Mode().Perm()}, nil
+				return diskState{exists: true, hash: hashOf(data), data: data, mode: fi.Mode().Perm(), stat: fi}, nil
 			}
 			in.stats.reads.Add(1)
 			if in.beforeRead != nil {
@@ -345,7 +349,7 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 			if consistent {
 				in.stats.Record(rel, fi, h)
 			}
-			return diskState{exists: true, hash: h, data: data, mode: fi.Mode().Perm()}, nil
+			return diskState{exists: true, hash: h, data: data, mode: fi.Mode().Perm(), stat: fi}, nil
 		}
 	}
 	return diskState{}, nil
