@@ -35,8 +35,11 @@ const (
 
 // ValidateRoot reports whether root may be used as an output directory. It
 // refuses the empty path, the filesystem root and the user's home directory
-// (also when reached through a symlink), and an existing path that is not a
-// directory. A root that does not exist yet is fine.
+// (also when reached through a symlink), a root that is itself a symlink (fleetgen would write outside the path it was given; parent
+// directories may be links), an existing path that is not a directory, and
+// a .fleetgen inside it that is a symbolic link or not a directory. A root
+// that does not exist yet is fine. It only reads: callers check it before
+// taking the lock, so a refused root gets nothing written into it.
 func ValidateRoot(root string) error {
 	if root == "" {
 		return errors.New("output directory: empty path")
@@ -68,6 +71,10 @@ func ValidateRoot(root string) error {
 			}
 		}
 	}
+	if fi, err := os.Lstat(filepath.Clean(root)); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(filepath.Clean(root))
+		return fmt.Errorf("output directory %s: is a symlink (to %s); refusing to write through it, name the directory itself", root, target)
+	}
 	st, err := os.Stat(abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -76,6 +83,15 @@ func ValidateRoot(root string) error {
 		return fmt.Errorf("output directory %s: %w", root, err)
 	case !st.IsDir():
 		return fmt.Errorf("output directory %s: not a directory", root)
+	}
+	switch fi, err := os.Lstat(filepath.Join(abs, stateDir)); {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("output directory %s: %w", root, err)
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("output directory %s: %s is a symlink; refusing to follow it", root, stateDir)
+	case !fi.IsDir():
+		return fmt.Errorf("output directory %s: %s is not a directory", root, stateDir)
 	}
 	return nil
 }
