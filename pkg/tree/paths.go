@@ -16,21 +16,31 @@ import (
 
 // Names inside the output root that belong to fleetgen's own bookkeeping.
 const (
-	stateDir    = ".fleetgen"
-	ledgerFile  = ".fleetgen/ledger"
-	journalFile = ".fleetgen/journal"
-	lockFile    = ".fleetgen/lock"
+	stateDir = ".fleetgen"
+	// ledgerDir holds the ledger: one file per site and one for the
+	// fleet-level files (see ledgerFileOf).
+	ledgerDir = ".fleetgen/ledger.d"
+	// legacyLedgerFile is the ledger as one file, the layout before
+	// ledgerDir: read, and converted by the next Apply.
+	legacyLedgerFile = ".fleetgen/ledger"
+	journalFile      = ".fleetgen/journal"
+	lockFile         = ".fleetgen/lock"
+	// gitignoreFile keeps the local state under .fleetgen out of git.
+	gitignoreFile = ".fleetgen/.gitignore"
 	// tmpPrefix starts the name of every temporary file fleetgen creates;
 	// the rest is derived from the final path, so a crashed run's temporary
 	// files can be found again from its journal.
 	tmpPrefix = ".fleetgen-tmp-"
 )
 
-// LedgerPath and JournalPath are the ledger's and the journal's paths
-// relative to the output root.
+// LedgerPath (a directory), LegacyLedgerPath (the one-file ledger of
+// earlier releases), JournalPath and GitignorePath are paths relative to
+// the output root.
 const (
-	LedgerPath  = ledgerFile
-	JournalPath = journalFile
+	LedgerPath       = ledgerDir
+	LegacyLedgerPath = legacyLedgerFile
+	JournalPath      = journalFile
+	GitignorePath    = gitignoreFile
 )
 
 // ValidateRoot reports whether root may be used as an output directory. It
@@ -142,13 +152,17 @@ func validPath(p string) error {
 	return nil
 }
 
-// validSite checks a site name as it must appear in the ledger.
+// validSite checks a site name as it must appear in the ledger: it also
+// names the site's ledger file, so it must be usable as a file name.
 func validSite(s string) error {
 	if s == "-" {
 		return fmt.Errorf("site %q: reserved for fleet-level files in the ledger", s)
 	}
 	if strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return fmt.Errorf("site %q: contains white space or a control character", s)
+	}
+	if strings.ContainsAny(s, `/\`) || strings.HasPrefix(s, ".") || strings.HasPrefix(s, "_") {
+		return fmt.Errorf("site %q: must not contain a slash or start with '.' or '_' (it names the site's ledger file)", s)
 	}
 	return nil
 }

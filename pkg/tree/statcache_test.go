@@ -151,7 +151,7 @@ func TestStatCachePlanIsIdentical(t *testing.T) {
 		},
 		{
 			name:   "ledger deleted",
-			mutate: func(t *testing.T, root string) { os.Remove(filepath.Join(root, ledgerFile)) },
+			mutate: func(t *testing.T, root string) { os.RemoveAll(filepath.Join(root, ledgerDir)) },
 			tree:   v1,
 			want:   map[string]Action{ovA: Unchanged, baseK: Unchanged},
 			reads:  0,
