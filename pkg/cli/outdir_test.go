@@ -44,3 +44,24 @@ func TestOutputDirectoryProblemsExit2(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateFromInsideTheTree: `generate -o fleet` run from inside fleet/
+// would plan a nested fleet/fleet; it is refused with exit 2 and a hint,
+// nothing is created, and `-o .` regenerates the tree in place.
+func TestGenerateFromInsideTheTree(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "fleet")
+	if code, _, stderr := run(t, "generate", "--sample", "-o", dir); code != 0 {
+		t.Fatalf("first generate: exit %d: %s", code, stderr)
+	}
+	t.Chdir(dir)
+	code, _, stderr := run(t, "generate", "--sample", "-o", "fleet")
+	if code != ExitBadInput || !strings.Contains(stderr, "inside the fleet tree") || !strings.Contains(stderr, "-o .") {
+		t.Errorf("exit %d, want %d with a hint at -o .; stderr:\n%s", code, ExitBadInput, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "fleet")); !os.IsNotExist(err) {
+		t.Errorf("nested fleet/fleet created (%v)", err)
+	}
+	if code, stdout, stderr := run(t, "generate", "--sample", "-o", "."); code != 0 || !strings.Contains(stdout, "up to date") {
+		t.Errorf("generate -o . inside the tree: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}

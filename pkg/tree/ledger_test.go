@@ -121,7 +121,7 @@ func TestReadLedger(t *testing.T) {
 	if _, err := ReadLedger(tmp); !errors.Is(err, ErrLedgerCorrupt) {
 		t.Fatalf("corrupt ledger: err = %v", err)
 	}
-	root := filepath.Join(tmp, "out")
+	root := filepath.Join(t.TempDir(), "out") // not inside tmp, which now looks like a tree
 	applyTree(t, root, sample(), PlanOptions{})
 	l, err = ReadLedger(root)
 	if err != nil || l.State != LedgerPresent || len(l.Entries) != len(sample().Files) {

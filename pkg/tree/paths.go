@@ -45,11 +45,14 @@ const (
 
 // ValidateRoot reports whether root may be used as an output directory. It
 // refuses the empty path, the filesystem root and the user's home directory
-// (also when reached through a symlink), a root that is itself a symlink (fleetgen would write outside the path it was given; parent
-// directories may be links), an existing path that is not a directory, and
-// a .fleetgen inside it that is a symbolic link or not a directory. A root
-// that does not exist yet is fine. It only reads: callers check it before
-// taking the lock, so a refused root gets nothing written into it.
+// (also when reached through a symlink), a root that is itself a symlink
+// (fleetgen would write outside the path it was given; parent directories
+// may be links), an existing path that is not a directory, a .fleetgen
+// inside it that is a symlink or not a directory, and a root that holds no
+// fleet tree but lies inside one (a directory above it has a ledger): the
+// usual slip of running `generate -o fleet` from inside fleet/. A root that
+// does not exist yet is fine otherwise. It only reads: callers check it
+// before taking the lock, so a refused root gets nothing written into it.
 func ValidateRoot(root string) error {
 	if root == "" {
 		return errors.New("output directory: empty path")
@@ -88,7 +91,7 @@ func ValidateRoot(root string) error {
 	st, err := os.Stat(abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil
+		return checkNotNested(root, abs)
 	case err != nil:
 		return fmt.Errorf("output directory %s: %w", root, err)
 	case !st.IsDir():
@@ -102,8 +105,32 @@ func ValidateRoot(root string) error {
 		return fmt.Errorf("output directory %s: %s is a symlink; refusing to follow it", root, stateDir)
 	case !fi.IsDir():
 		return fmt.Errorf("output directory %s: %s is not a directory", root, stateDir)
+	default:
+		return nil // a tree of its own
 	}
-	return nil
+	return checkNotNested(root, abs)
+}
+
+// checkNotNested refuses abs, which holds no fleet tree, when a directory
+// above it is a fleet tree (has a ledger in either layout).
+func checkNotNested(root, abs string) error {
+	for d := filepath.Dir(abs); ; d = filepath.Dir(d) {
+		for _, l := range []string{ledgerDir, legacyLedgerFile} {
+			if _, err := os.Lstat(filepath.Join(d, filepath.FromSlash(l))); err == nil {
+				name := d
+				if wd, err := os.Getwd(); err == nil {
+					if rel, err := filepath.Rel(wd, d); err == nil && !strings.HasPrefix(rel, "..") {
+						name = rel
+					}
+				}
+				return fmt.Errorf("output directory %s: inside the fleet tree %s (it has %s); to regenerate that tree, give -o %s",
+					root, name, l, name)
+			}
+		}
+		if filepath.Dir(d) == d {
+			return nil
+		}
+	}
 }
 
 // validPath checks a slash-separated path relative to the output root, as

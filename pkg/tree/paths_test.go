@@ -190,3 +190,36 @@ func TestRootSymlinkIsRefused(t *testing.T) {
 		t.Errorf("the link's target is not empty: %v", entries)
 	}
 }
+
+// TestValidateRootRefusesNestedTree: a directory inside a fleet tree that is
+// not a tree itself is refused (the slip of `generate -o fleet` run from
+// inside fleet/), in either ledger layout; the tree itself, as "." from
+// inside it too, is fine.
+func TestValidateRootRefusesNestedTree(t *testing.T) {
+	for _, legacy := range []bool{false, true} {
+		tmp := t.TempDir()
+		fleet := filepath.Join(tmp, "fleet")
+		applyTree(t, fleet, sample(), PlanOptions{})
+		if legacy {
+			toLegacy(t, fleet)
+		}
+		for _, root := range []string{filepath.Join(fleet, "fleet"), filepath.Join(fleet, "overlays", "a", "x")} {
+			if err := ValidateRoot(root); err == nil || !strings.Contains(err.Error(), "inside the fleet tree") {
+				t.Errorf("legacy %v: ValidateRoot(%s) = %v, want a refusal", legacy, root, err)
+			}
+		}
+		if err := ValidateRoot(fleet); err != nil {
+			t.Errorf("legacy %v: the tree itself: %v", legacy, err)
+		}
+		t.Chdir(fleet)
+		if err := ValidateRoot("."); err != nil {
+			t.Errorf("legacy %v: -o . inside the tree: %v", legacy, err)
+		}
+		if err := ValidateRoot("fleet"); err == nil || !strings.Contains(err.Error(), "give -o .") {
+			t.Errorf("legacy %v: -o fleet inside the tree: %v, want a hint at -o .", legacy, err)
+		}
+		if err := ValidateRoot(filepath.Join(tmp, "other")); err != nil {
+			t.Errorf("legacy %v: a sibling of the tree: %v", legacy, err)
+		}
+	}
+}
