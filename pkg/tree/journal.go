@@ -259,22 +259,7 @@ func parseJournal(data []byte) (*journal, error) {
 	case journalFilesHeader:
 		j.files = []ledgerRef{}
 		for first < len(lines) && strings.HasPrefix(lines[first], "ledger ") {
-			f := strings.Fields(strings.TrimPrefix(lines[first], "ledger "))
-			ok := len(f) == 3 && strings.HasPrefix(f[0], ledgerDir+"/") && strings.HasSuffix(f[0], ledgerExt) &&
-				!strings.Contains(strings.TrimPrefix(f[0], ledgerDir+"/"), "/")
-			ref := ledgerRef{file: f0(f)}
-			for i, h := range f[1:min(len(f), 3)] {
-				if h == "-" {
-					h = ""
-				} else if !isHash(h) {
-					ok = false
-				}
-				if i == 0 {
-					ref.before = h
-				} else {
-					ref.after = h
-				}
-			}
+			ref, ok := parseLedgerRef(strings.TrimPrefix(lines[first], "ledger "))
 			if !ok || ref.before == ref.after || (len(j.files) > 0 && j.files[len(j.files)-1].file >= ref.file) {
 				return nil, corrupt(first+1, "want a ledger record: ledger <file> <sha256 or -> <sha256 or ->, files sorted")
 			}
@@ -351,9 +336,28 @@ func readJournal(r *os.Root) (*journal, error) {
 	return j, nil
 }
 
-func f0(f []string) string {
-	if len(f) == 0 {
-		return ""
+// parseLedgerRef parses "<file> <sha256 or -> <sha256 or ->".
+func parseLedgerRef(rest string) (ledgerRef, bool) {
+	f := strings.Split(rest, " ")
+	if len(f) != 3 {
+		return ledgerRef{}, false
 	}
-	return f[0]
+	name, ok := strings.CutPrefix(f[0], ledgerDir+"/")
+	if !ok || !strings.HasSuffix(name, ledgerExt) || strings.Contains(name, "/") || strings.HasPrefix(name, ".") {
+		return ledgerRef{}, false
+	}
+	ref := ledgerRef{file: f[0]}
+	for i, h := range f[1:] {
+		if h == "-" {
+			h = ""
+		} else if !isHash(h) {
+			return ledgerRef{}, false
+		}
+		if i == 0 {
+			ref.before = h
+		} else {
+			ref.after = h
+		}
+	}
+	return ref, true
 }

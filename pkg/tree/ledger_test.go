@@ -319,6 +319,10 @@ func FuzzParseJournal(f *testing.F) {
 	d := deltaJournal(whole.base, whole.target, h, hashOf([]byte("y")))
 	d.delete = []string{"c/d"}
 	f.Add(d.marshal())
+	v3 := filesJournal(whole.base, whole.target, map[string]string{ledgerFileOf(""): h},
+		map[string][]byte{ledgerFileOf("s"): []byte("x")})
+	v3.writes = []string{"a"}
+	f.Add(v3.marshal())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		j, err := parseJournal(data)
 		if err != nil {

@@ -237,3 +237,31 @@ func TestLedgerBranchesMergeInGit(t *testing.T) {
 		t.Errorf("work tree not clean after the merge:\n%s", st)
 	}
 }
+
+// A ledger file that parses marshals back to the same bytes.
+func FuzzParseLedgerFile(f *testing.F) {
+	h := hashOf([]byte("x"))
+	f.Add("s", []byte(ledgerDirHeader+"\n"+h+"  s  overlays/s/a.yaml\n"+h+"  s  overlays/s/b.yaml\n"))
+	f.Add("", []byte(ledgerDirHeader+"\n"+h+"  -  base/kustomization.yaml\n"))
+	f.Add("s", []byte(ledgerDirHeader+"\n"))
+	f.Fuzz(func(t *testing.T, site string, data []byte) {
+		if validSite(site) != nil {
+			return
+		}
+		rel := ledgerFileOf(site)
+		es, err := parseLedgerFile(rel, site, data)
+		if err != nil {
+			return
+		}
+		files, err := marshalLedgerFiles(es)
+		if err != nil {
+			t.Fatalf("entries of a parsed file do not marshal: %v", err)
+		}
+		if len(es) == 0 {
+			return // an empty file is not written
+		}
+		if len(files) != 1 || string(files[rel]) != string(data) {
+			t.Fatalf("round trip of %q: %q", data, files)
+		}
+	})
+}
