@@ -19,7 +19,10 @@ const magic = "fleetgen-cache-v1\n"
 // by several processes.
 type Dir struct{ path string }
 
-// Open returns the cache in dir, creating the directory if needed.
+// Open returns the cache in dir, creating the directory if needed. It
+// makes sure entries can be written there (by creating and removing a probe
+// file), so that a cache that cannot work is found once, here, rather than
+// by every Put failing.
 func Open(dir string) (*Dir, error) {
 	if dir == "" {
 		return nil, errors.New("cache: empty directory")
@@ -27,6 +30,12 @@ func Open(dir string) (*Dir, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return nil, fmt.Errorf("cache: not writable: %w", err)
+	}
+	f.Close()
+	os.Remove(f.Name())
 	return &Dir{path: dir}, nil
 }
 

@@ -3,6 +3,7 @@ package cache
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -93,5 +94,33 @@ func TestConcurrentPut(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(d.Path(), "*", "*.tmp-*"))
 	if len(left) > 0 {
 		t.Fatalf("temporary files left: %v", left)
+	}
+}
+
+func TestOpenRefusesUnusableDirectory(t *testing.T) {
+	tmp := t.TempDir()
+	file := filepath.Join(tmp, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(filepath.Join(file, "cache")); err == nil {
+		t.Error("Open under a regular file succeeded")
+	}
+	ro := filepath.Join(tmp, "read-only")
+	if err := os.Mkdir(ro, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := os.CreateTemp(ro, "x"); err == nil {
+		f.Close()
+		t.Log("the read-only case is skipped: this user can write into a 0555 directory")
+	} else if _, err := Open(ro); err == nil || !strings.Contains(err.Error(), "not writable") {
+		t.Errorf("Open of a read-only directory: err = %v, want not writable", err)
+	}
+	d, err := Open(filepath.Join(tmp, "ok"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(d.Path()); len(entries) != 0 {
+		t.Errorf("Open left files behind: %v", entries)
 	}
 }

@@ -132,7 +132,7 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 		printReport(o.IO.ErrOut, res.Report)
 	}
 	if staleLedger {
-		fmt.Fprintf(o.IO.ErrOut, "%s: the files match, but the ledger (.fleetgen/ledger) does not record them; run fleetgen generate\n", o.Output)
+		fmt.Fprintf(o.IO.ErrOut, "%s: the files match, but fleetgen's bookkeeping under .fleetgen/ (the ledger, its .gitignore) is not up to date; run fleetgen generate\n", o.Output)
 	}
 	if len(drift) > 0 || staleLedger || !res.Report.OK() {
 		if len(drift) > 0 {

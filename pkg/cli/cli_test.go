@@ -31,7 +31,7 @@ func TestGenerateLockedTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
-	before, err := os.ReadFile(filepath.Join(dir, ".fleetgen", "ledger"))
+	before, err := os.ReadFile(filepath.Join(dir, ".fleetgen", "ledger.d", "_fleet.ledger"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestGenerateLockedTree(t *testing.T) {
 			t.Errorf("stderr %q does not mention %q", stderr, want)
 		}
 	}
-	after, _ := os.ReadFile(filepath.Join(dir, ".fleetgen", "ledger"))
+	after, _ := os.ReadFile(filepath.Join(dir, ".fleetgen", "ledger.d", "_fleet.ledger"))
 	if !bytes.Equal(before, after) {
 		t.Error("ledger changed while the tree was locked")
 	}

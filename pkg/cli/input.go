@@ -111,7 +111,7 @@ func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf
 	}
 	opts.Output = output
 	opts.Workers = perf.Workers
-	opts.Cache, opts.CacheSalt = perf.cache()
+	opts.Cache, opts.CacheSalt = perf.cache(streams.ErrOut)
 	opts.Incremental = true
 	opts.DropObjects = true // generate and check need the verdicts only
 	opts.Seal = true        // take what the seal of the last clean check vouches for

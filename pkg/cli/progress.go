@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,26 +34,34 @@ func addRunFlags(cmd *cobra.Command, o *RunOptions) {
 }
 
 // cache opens the verification cache and the salt of its keys, or returns
-// nil when it is off or cannot be used (then every overlay is built).
-func (o *RunOptions) cache() (*cache.Dir, string) {
+// nil when it is off or cannot be used (then every overlay is built and
+// every file read). A cache that cannot be used is reported once on errOut,
+// naming the directory and the cause.
+func (o *RunOptions) cache(errOut io.Writer) (*cache.Dir, string) {
 	if o.NoCache {
 		return nil, ""
 	}
 	dir := os.Getenv(cacheDirEnv)
+	warn := func(err error) (*cache.Dir, string) {
+		cause := strings.TrimPrefix(err.Error(), "cache: ")
+		fmt.Fprintf(errOut, "warning: cache directory %s unusable (%s): running without the cache; --no-cache turns it off without this warning\n", dir, cause)
+		return nil, ""
+	}
 	if dir == "" {
 		d, err := cache.DefaultDir()
 		if err != nil {
-			return nil, ""
+			dir = "$" + cacheDirEnv
+			return warn(fmt.Errorf("no user cache directory: %w; set %s", err, cacheDirEnv))
 		}
 		dir = d
 	}
 	c, err := cache.Open(dir)
 	if err != nil {
-		return nil, ""
+		return warn(err)
 	}
 	s, err := verify.Salt(version)
 	if err != nil {
-		return nil, ""
+		return warn(fmt.Errorf("identifying the fleetgen binary for the cache keys: %w", err))
 	}
 	return c, s
 }

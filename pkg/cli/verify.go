@@ -90,7 +90,7 @@ func verifyRun(ctx context.Context, o *VerifyOptions) error {
 		return err
 	}
 	vopts := verify.Options{FS: fsys, Root: root, Workers: o.Workers}
-	vopts.Cache, vopts.CacheSalt = o.cache()
+	vopts.Cache, vopts.CacheSalt = o.cache(o.IO.ErrOut)
 	var endProgress func()
 	vopts.Progress, endProgress = o.progress(o.IO.ErrOut, "verifying")
 	rep, err := verify.Run(ctx, targets, vopts)

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -45,12 +44,16 @@ func (inc *incremental) sealChanges() (look sealLookup, rest []string, ok bool) 
 	if !look.ok || !prev.Sealed(s) || !slices.Equal(s.Selected, prev.Selected) {
 		return look, nil, false
 	}
+	ledgerChecked := false
 	for _, c := range look.changed {
 		switch {
-		case c == fstree.LedgerPath:
+		case c == fstree.LedgerPath || c == fstree.LegacyLedgerPath || strings.HasPrefix(c, fstree.LedgerPath+"/"):
 			// Rewritten: it must be the ledger the tree is clean with.
-			if !fileHasHash(filepath.Join(inc.output, filepath.FromSlash(c)), s.Ledger) {
-				return look, nil, false
+			if !ledgerChecked {
+				if d, _, err := fstree.ReadLedgerDigest(inc.output); err != nil || d != s.Ledger {
+					return look, nil, false
+				}
+				ledgerChecked = true
 			}
 		case c == render.ReservedDir:
 			// Its listing changes when the ledger is replaced; a journal

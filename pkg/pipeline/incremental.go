@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -599,12 +598,6 @@ func (n nearness) related(p string) bool {
 	return false
 }
 
-// fileHasHash reports whether the file at p has this content hash.
-func fileHasHash(p, hash string) bool {
-	data, err := os.ReadFile(p)
-	return err == nil && hash != "" && render.File{Data: data}.ContentHash() == hash
-}
-
 // Seal records that this run, which skipped the render, found the tree
 // clean (every verdict a pass, the plan in sync with no notes; the caller
 // decides): the next run with the same inputs takes the same verdict if
@@ -615,8 +608,14 @@ func (r *Result) Seal() error {
 		return nil
 	}
 	// What the plan read without looking it up: the root, the state
-	// directory, the ledger and the journal.
-	for _, rel := range []string{"", render.ReservedDir, fstree.LedgerPath, fstree.JournalPath} {
+	// directory, the ledger (its directory and each of its files, or the
+	// one-file ledger of earlier releases), the journal and .gitignore.
+	ledger, ledgerFiles, err := fstree.ReadLedgerDigest(r.inc.output)
+	if err != nil {
+		return nil
+	}
+	sealed := append([]string{"", render.ReservedDir, fstree.LedgerPath, fstree.LegacyLedgerPath, fstree.JournalPath, fstree.GitignorePath}, ledgerFiles...)
+	for _, rel := range sealed {
 		if _, err := r.Snapshot.Lstat(filepath.Join(r.inc.output, filepath.FromSlash(rel)), rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
@@ -629,11 +628,7 @@ func (r *Result) Seal() error {
 	if err != nil {
 		return err
 	}
-	ledger, err := os.ReadFile(filepath.Join(r.inc.output, filepath.FromSlash(fstree.LedgerPath)))
-	if err != nil {
-		return nil
-	}
-	return r.inc.last().SaveSeal(r.inc.cache, r.inc.output, data, render.File{Data: ledger}.ContentHash())
+	return r.inc.last().SaveSeal(r.inc.cache, r.inc.output, data, ledger)
 }
 
 // Applied records that the plan of this run was applied and the run was

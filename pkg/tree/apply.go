@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"sort"
 	"strings"
 )
 
@@ -83,6 +84,9 @@ func (p *Plan) recheck() error {
 		if d.exists != c.disk.exists || d.hash != c.disk.hash {
 			return fmt.Errorf("%w: %s", ErrStalePlan, c.Path)
 		}
+		// From here on each target is compared with this stat data
+		// right before it is replaced or deleted.
+		p.Changes[i].disk.stat = d.stat
 	}
 	return nil
 }
@@ -97,6 +101,20 @@ type applier struct {
 	// stats, when set, records each file written and forgets each file
 	// deleted.
 	stats *StatCache
+	// kept are the changes not made because their target changed on disk
+	// while Apply ran (see guard.go).
+	kept []Change
+}
+
+// keep records that c was not made because its target changed: reason says
+// how.
+func (a *applier) keep(c Change, reason string) {
+	if a.stats != nil {
+		a.stats.forget(c.Path)
+	}
+	c.Action, c.Reason, c.New = Conflict, reason, nil
+	a.kept = append(a.kept, c)
+	a.step("kept", c.Path)
 }
 
 func (a *applier) step(step, path string) {
@@ -112,20 +130,14 @@ func (a *applier) run(ctx context.Context, p *Plan) error {
 	if err := a.removeLeftovers(p.journal); err != nil {
 		return err
 	}
-	next, err := (&Ledger{Entries: p.target}).MarshalText()
+	if err := a.restoreAsides(p.journal); err != nil {
+		return err
+	}
+	next, err := marshalLedgerFiles(p.target)
 	if err != nil {
 		return err
 	}
-	nextSum := hashOf(next)
-	// The journal lists only what changes when the ledger on disk is the
-	// one the plan was made against (the common case): at 10,000 sites
-	// the whole ownership is megabytes to write for every one-file change.
-	j := &journal{base: p.base, target: p.target}
-	if p.Ledger == LedgerPresent && p.ledgerFile != "" {
-		if cur, err := readRegular(a.r, ledgerFile); err == nil && hashOf(cur) == p.ledgerFile {
-			j = deltaJournal(p.base, p.target, p.ledgerFile, nextSum)
-		}
-	}
+	j := a.journalFor(p, next)
 	prune := map[string]bool{}
 	for _, c := range p.Changes {
 		switch c.Action {
@@ -145,7 +157,10 @@ func (a *applier) run(ctx context.Context, p *Plan) error {
 	j.prune = sortedKeys(prune)
 
 	ops := len(j.writes) + len(j.delete)
-	if ops > 0 {
+	// Converting a one-file ledger replaces it by many files, and
+	// finishing an interrupted apply replaces the ledger its journal
+	// refers to: both need the journal even when no other file changes.
+	if ops > 0 || p.legacyLedger || p.journal != nil {
 		if err := a.writeAtomic(journalFile, j.marshal(), 0o644, true); err != nil {
 			return fmt.Errorf("writing journal: %w", err)
 		}
@@ -185,7 +200,7 @@ func (a *applier) run(ctx context.Context, p *Plan) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("interrupted after %d of %d changes (the next run finishes the job): %w", done, ops, err)
 		}
-		if err := a.remove(c.Path); err != nil {
+		if err := a.remove(c); err != nil {
 			return fmt.Errorf("after %d of %d changes (the next run finishes the job): %w", done, ops, err)
 		}
 		done++
@@ -201,29 +216,190 @@ func (a *applier) run(ctx context.Context, p *Plan) error {
 	if err := a.syncDirty(); err != nil {
 		return err
 	}
-	if err := a.writeAtomic(ledgerFile, next, 0o644, true); err != nil {
+	if len(a.kept) > 0 {
+		// The kept files keep the ownership they had: the journal is
+		// rewritten to name the ledger actually written, so that a crash
+		// from here on recovers to it.
+		p.target = keepEntries(p.target, p.base, a.kept)
+		if next, err = marshalLedgerFiles(p.target); err != nil {
+			return err
+		}
+		j2 := a.journalFor(p, next)
+		j2.writes, j2.delete, j2.prune = j.writes, j.delete, j.prune
+		if err := a.writeAtomic(journalFile, j2.marshal(), 0o644, true); err != nil {
+			return fmt.Errorf("writing journal: %w", err)
+		}
+		for _, k := range a.kept {
+			for i := range p.Changes {
+				if p.Changes[i].Path == k.Path {
+					p.Changes[i] = k
+				}
+			}
+		}
+	}
+	if err := a.writeGitignore(); err != nil {
+		return fmt.Errorf("writing %s: %w", gitignoreFile, err)
+	}
+	if err := a.writeLedger(p, next); err != nil {
 		return fmt.Errorf("writing ledger: %w", err)
 	}
-	p.ledgerDigest = nextSum
-	a.step("ledger", ledgerFile)
+	if p.ledgerDigest, err = p.LedgerDigest(); err != nil {
+		return err
+	}
+	a.step("ledger", ledgerDir)
 	if err := a.r.Remove(journalFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("removing journal: %w", err)
+	}
+	if err := a.syncDir(stateDir); err != nil {
+		return err
+	}
+	if len(a.kept) > 0 {
+		return &ChangedDuringApplyError{Kept: a.kept}
+	}
+	return nil
+}
+
+// keepEntries returns target with the entry of each kept path replaced by
+// its entry in base, or dropped if base has none. All lists are sorted.
+func keepEntries(target, base []Entry, kept []Change) []Entry {
+	drop := make(map[string]bool, len(kept))
+	var add []Entry
+	for _, c := range kept {
+		drop[c.Path] = true
+		if b, ok := lookup(base, c.Path); ok {
+			add = append(add, b)
+		}
+	}
+	sort.Slice(add, func(i, j int) bool { return add[i].Path < add[j].Path })
+	var remove []Entry
+	for _, e := range target {
+		if drop[e.Path] {
+			remove = append(remove, e)
+		}
+	}
+	for _, b := range add {
+		if _, ok := lookup(target, b.Path); !ok {
+			remove = append(remove, b) // not in target: nothing to drop
+		}
+	}
+	return patchEntries(target, remove, add)
+}
+
+// journalFor returns the journal of applying p with the ledger files next.
+// It lists only the entries and ledger files that change when the ledger
+// directory on disk is the one the plan was made against (the common case):
+// at 10,000 sites the whole ownership is megabytes to write for every
+// one-file change. Otherwise it lists the whole ownership before and after.
+func (a *applier) journalFor(p *Plan, next map[string][]byte) *journal {
+	if p.Ledger == LedgerPresent && !p.legacyLedger && p.ledgerSums != nil {
+		j := filesJournal(p.base, p.target, p.ledgerSums, next)
+		for _, ref := range j.files {
+			cur, err := readRegular(a.r, ref.file)
+			switch {
+			case ref.before == "" && errors.Is(err, fs.ErrNotExist):
+			case err != nil || hashOf(cur) != ref.before:
+				return &journal{base: p.base, target: p.target}
+			}
+		}
+		return j
+	}
+	return &journal{base: p.base, target: p.target}
+}
+
+// writeLedger makes the ledger directory hold exactly the files next: it
+// writes the files that differ from what the plan read (all of them when
+// the plan did not read a ledger directory), removes ledger files no site
+// needs any more and the one-file ledger of earlier releases.
+func (a *applier) writeLedger(p *Plan, next map[string][]byte) error {
+	if err := a.mkdirs(ledgerDir); err != nil {
+		return err
+	}
+	entries, err := fs.ReadDir(a.r.FS(), ledgerDir)
+	if err != nil {
+		return err
+	}
+	onDisk := map[string]bool{}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ledgerExt) && !strings.HasPrefix(e.Name(), tmpPrefix) {
+			onDisk[path.Join(ledgerDir, e.Name())] = true
+		}
+	}
+	trusted := p.Ledger == LedgerPresent && !p.legacyLedger
+	var names, tmps []string
+	cleanup := func() {
+		for _, t := range tmps {
+			a.r.Remove(t)
+		}
+	}
+	for _, f := range sortedFileNames(next) {
+		if trusted && onDisk[f] && p.ledgerSums[f] == hashOf(next[f]) {
+			continue
+		}
+		if _, err := a.writeTemp(f, next[f], 0o644, false); err != nil {
+			cleanup()
+			return err
+		}
+		names, tmps = append(names, f), append(tmps, tmpName(f))
+	}
+	if err := a.syncAll(tmps); err != nil {
+		cleanup()
+		return err
+	}
+	for i, f := range names {
+		err := a.checkReplaceable(f)
+		if err == nil {
+			err = a.r.Rename(tmps[i], f)
+		}
+		if err != nil {
+			tmps = tmps[i:]
+			cleanup()
+			return err
+		}
+		a.step("ledger-file", f)
+	}
+	for _, f := range sortedKeys(onDisk) {
+		if _, ok := next[f]; !ok {
+			if err := a.r.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	if err := a.syncDir(ledgerDir); err != nil {
+		return err
+	}
+	if fi, err := a.r.Lstat(legacyLedgerFile); err == nil && fi.Mode().IsRegular() {
+		if err := a.r.Remove(legacyLedgerFile); err != nil {
+			return err
+		}
 	}
 	return a.syncDir(stateDir)
 }
 
+// writeGitignore writes .fleetgen/.gitignore if it is not as it should be.
+func (a *applier) writeGitignore() error {
+	if data, err := readRegular(a.r, gitignoreFile); err == nil && string(data) == gitignoreContent {
+		return nil
+	}
+	return a.writeAtomic(gitignoreFile, []byte(gitignoreContent), 0o644, false)
+}
+
 // removeLeftovers deletes temporary files of an earlier, interrupted run:
-// any in .fleetgen/, and, when that run left a journal, the temporary file of
+// any in .fleetgen/ and .fleetgen/ledger.d/, and, when that run left a journal, the temporary file of
 // each write it had planned. Nothing else is touched.
 func (a *applier) removeLeftovers(old *journal) error {
-	entries, err := fs.ReadDir(a.r.FS(), stateDir)
-	if err != nil {
-		return err
-	}
 	var tmps []string
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), tmpPrefix) && e.Type().IsRegular() {
-			tmps = append(tmps, path.Join(stateDir, e.Name()))
+	for _, dir := range []string{stateDir, ledgerDir} {
+		entries, err := fs.ReadDir(a.r.FS(), dir)
+		if errors.Is(err, fs.ErrNotExist) && dir == ledgerDir {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), tmpPrefix) && e.Type().IsRegular() {
+				tmps = append(tmps, path.Join(dir, e.Name()))
+			}
 		}
 	}
 	if old != nil {
@@ -318,10 +494,13 @@ func (a *applier) writeBatch(ctx context.Context, batch []Change, done *int, ops
 		a.step("synced", c.Path)
 		err := ctx.Err()
 		if err == nil {
-			err = a.checkReplaceable(c.Path)
+			err = a.place(tmps[i], c)
 		}
-		if err == nil {
-			err = a.r.Rename(tmps[i], c.Path)
+		var ce *errChanged
+		if errors.As(err, &ce) {
+			a.keep(c, ce.reason)
+			*done++
+			continue
 		}
 		if err != nil {
 			for _, t := range tmps[i:] {
@@ -447,18 +626,21 @@ func (a *applier) checkReplaceable(rel string) error {
 	return nil
 }
 
-func (a *applier) remove(rel string) error {
-	if err := a.checkReplaceable(rel); err != nil {
-		return err
-	}
+func (a *applier) remove(c Change) error {
 	if a.stats != nil {
-		a.stats.forget(rel)
+		a.stats.forget(c.Path)
 	}
-	if err := a.r.Remove(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	err := a.removeChecked(c)
+	var ce *errChanged
+	if errors.As(err, &ce) {
+		a.keep(c, ce.reason)
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	a.dirty[path.Dir(rel)] = true
-	a.step("deleted", rel)
+	a.dirty[path.Dir(c.Path)] = true
+	a.step("deleted", c.Path)
 	return nil
 }
 

@@ -30,7 +30,7 @@ func TestApplyLeavesUnchangedFilesAlone(t *testing.T) {
 	// change.
 	applyTree(t, root, with(sample(), file(ovA, "a", "changed\n")), PlanOptions{})
 	d := diffSnapshots(before, snapshot(t, root))
-	want := []string{"content .fleetgen/ledger", "content overlays/a/kustomization.yaml", "mtime .fleetgen", "mtime overlays/a"}
+	want := []string{"content .fleetgen/ledger.d/a.ledger", "content overlays/a/kustomization.yaml", "mtime .fleetgen", "mtime .fleetgen/ledger.d", "mtime overlays/a"}
 	if strings.Join(d, ",") != strings.Join(want, ",") {
 		t.Fatalf("changes after one update:\n got %v\nwant %v", d, want)
 	}
@@ -116,7 +116,7 @@ func TestApplyPrunesEmptiedDirectoriesOnly(t *testing.T) {
 		"base":                false,
 		"overlays/a":          false,
 		"overlays/b/notes.md": true,
-		".fleetgen/ledger":    true,
+		".fleetgen/ledger.d":  true,
 	} {
 		if got := exists(t, root, rel); got != want {
 			t.Errorf("%s exists = %v, want %v", rel, got, want)
@@ -125,9 +125,8 @@ func TestApplyPrunesEmptiedDirectoriesOnly(t *testing.T) {
 	if _, err := os.Stat(root); err != nil {
 		t.Fatalf("root removed: %v", err)
 	}
-	data, _ := readFile(t, root, ledgerFile)
-	if data != ledgerHeader+"\n" {
-		t.Fatalf("ledger after removing everything = %q", data)
+	if entries, err := os.ReadDir(filepath.Join(root, filepath.FromSlash(ledgerDir))); err != nil || len(entries) != 0 {
+		t.Fatalf("ledger after removing everything: %v, %v", entries, err)
 	}
 }
 

@@ -271,8 +271,14 @@ func checkExactly(t *testing.T, root string, tr *render.Tree) {
 	}
 	entries, _ := os.ReadDir(filepath.Join(root, stateDir))
 	for _, e := range entries {
-		if e.Name() != "ledger" && e.Name() != "lock" {
+		if e.Name() != "ledger.d" && e.Name() != "lock" && e.Name() != ".gitignore" {
 			t.Errorf("unexpected %s/%s", stateDir, e.Name())
+		}
+	}
+	entries, _ = os.ReadDir(filepath.Join(root, filepath.FromSlash(ledgerDir)))
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ledgerExt) || strings.HasPrefix(e.Name(), tmpPrefix) {
+			t.Errorf("unexpected %s/%s", ledgerDir, e.Name())
 		}
 	}
 }

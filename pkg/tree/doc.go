@@ -18,8 +18,9 @@
 // # Output directory
 //
 // ValidateRoot refuses the empty path, the filesystem root and the user's
-// home directory (also when reached through a symlink) and a path that
-// exists but is not a directory. The root itself may be a symlink. Inside
+// home directory (also when reached through a symlink), a path that exists
+// but is not a directory, a root that is itself a symlink and a .fleetgen
+// that is a symlink or not a directory. Inside
 // the root nothing is ever followed: every path is slash-separated,
 // relative, without "." or ".." elements, and every parent directory and the
 // file itself are checked with Lstat; a symlink anywhere inside the root is
@@ -30,18 +31,24 @@
 //
 // # Ledger
 //
-// <root>/.fleetgen/ledger lists every file fleetgen wrote, with the SHA-256
-// of the content it wrote and its owning site. It is text, sorted by path,
-// and byte-identical for identical trees, so it diffs well in git:
+// <root>/.fleetgen/ledger.d/ lists every file fleetgen wrote, with the
+// SHA-256 of the content it wrote and its owning site: one file per site,
+// <site>.ledger, and _fleet.ledger for fleet-level files, so that no file
+// grows with the number of sites and branches adding different sites merge
+// in git. Each is text, sorted by path, and byte-identical for identical
+// trees:
 //
-//	# fleetgen ledger v1
+//	# fleetgen ledger v2
 //	<sha256 hex>  <site, or - for fleet-level>  <path>
 //
 // Fields are separated by two spaces; the path is the rest of the line. Any
 // other content (wrong header, bad hash, unsorted or repeated path, invalid
-// path, missing final newline) makes the ledger corrupt (ErrLedgerCorrupt).
-// Removing a line from the ledger disowns that file: fleetgen will treat it
-// as the user's.
+// path, an entry of another site, missing final newline) makes the ledger
+// corrupt (ErrLedgerCorrupt). Removing a line disowns that file: fleetgen
+// will treat it as the user's. The one-file <root>/.fleetgen/ledger of
+// earlier releases ("# fleetgen ledger v1", same lines) is read, and Apply
+// converts it. Apply also writes <root>/.fleetgen/.gitignore, which keeps
+// the lock, the journal and temporary files out of git.
 //
 // # Conflict rules
 //
@@ -72,13 +79,15 @@
 //
 // A conflict anywhere makes Apply write nothing at all, for any site
 // (*ConflictError). Apply also writes nothing if a file changed on disk
-// since MakePlan (ErrStalePlan).
+// since MakePlan (ErrStalePlan). After that, each target is checked again
+// right before it is replaced or deleted (see guard.go); one that changed
+// is kept, the rest applied, and Apply returns *ChangedDuringApplyError.
 //
-// Without a ledger (first run, or .fleetgen/ledger deleted) every existing
+// Without a ledger (first run, or .fleetgen/ledger.d deleted) every existing
 // file is the user's: new files are written, identical ones adopted,
 // differing ones conflict. With a corrupt ledger MakePlan does the same
 // (Plan.Ledger is LedgerCorrupt) and adds a note to Plan.Notes: check the
-// conflicting files, then either delete .fleetgen/ledger and run again
+// conflicting files, then either delete the ledger file named and run again
 // (identical files are adopted, differing ones remain conflicts) or run with
 // --force to overwrite them. Files listed only in the corrupt ledger are no
 // longer tracked and will not be deleted. The next successful apply writes
@@ -95,34 +104,38 @@
 // Apply first writes the journal <root>/.fleetgen/journal, atomically and
 // fsynced, before changing anything:
 //
-//	# fleetgen journal v2
-//	ledger <sha256>                        the ledger file this apply starts from
-//	next <sha256>                          the ledger file it writes
+//	# fleetgen journal v3
+//	ledger <file> <sha256 or -> <sha256 or ->   a ledger file this apply changes: before, after
 //	base <sha256>  <site or ->  <path>     ownership before this apply
 //	target <sha256>  <site or ->  <path>   ownership after this apply
 //	write <path>                           file to create or replace
 //	delete <path>                          file to delete
 //	prune <dir>                            directory to remove if emptied
 //
-// In a v2 journal, base and target list only the entries this apply
-// changes; the others are read from whichever of the two ledger files is on
-// disk (any other ledger file makes the journal unusable, like a corrupt
-// ledger). When there is no ledger file the plan was made against (first
-// run, missing, corrupt or recovered ledger), Apply writes a v1 journal,
-// which has no ledger and next records and lists the whole ownership before
-// and after. A one-file change to a 10,000-site tree thus journals a few
-// lines instead of some 12 MB.
+// In a v3 journal, base and target list only the entries this apply
+// changes, and the ledger records name the ledger files that change; the
+// other entries are read from the ledger directory, where each listed file
+// must be as before or as after (any other content makes the journal
+// unusable, like a corrupt ledger). When there is no ledger directory the
+// plan was made against (first run, missing, corrupt, recovered or one-file
+// ledger), Apply writes a v1 journal, which has no ledger records and lists
+// the whole ownership before and after. A one-file change to a 10,000-site
+// tree thus journals a few lines instead of some 12 MB. A v2 journal (one
+// ledger and next record, by the one-file ledger of earlier releases) is
+// still read.
 //
 // It then performs the writes and deletes in path order, removes emptied
-// directories, fsyncs every changed directory, writes the new ledger
-// atomically, and removes the journal.
+// directories, fsyncs every changed directory, writes .fleetgen/.gitignore
+// and each ledger file that changes (each atomically), removes the ledger
+// files of sites that are gone and the one-file ledger, and removes the
+// journal.
 //
 // If the process dies (or ctx is cancelled) part way, the journal stays. The
 // next ReadLedger or MakePlan sees it and rebuilds ownership without
 // writing anything (Plan.Ledger is LedgerRecovered, with a note): for each
 // path the journal names, if the disk holds the target content the target
 // entry holds (fleetgen wrote it), otherwise the base entry holds (if any).
-// Beyond completing a v2 journal, .fleetgen/ledger is ignored while a
+// Beyond completing a v2 or v3 journal, the ledger is ignored while a
 // journal exists. So files the
 // interrupted run had written count as fleetgen's, not as conflicts, while a
 // file edited by hand after the crash is still a conflict. The following

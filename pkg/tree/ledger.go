@@ -16,7 +16,7 @@ var ErrLedgerCorrupt = errors.New("fleetgen ledger is corrupt")
 
 // LedgerCorruptError reports a ledger or journal file that cannot be parsed.
 type LedgerCorruptError struct {
-	File   string // relative to the root: ".fleetgen/ledger" or ".fleetgen/journal"
+	File   string // relative to the root: a ledger file or ".fleetgen/journal"
 	Line   int    // 1-based; 0 when the problem is not tied to a line
 	Reason string
 }
@@ -42,12 +42,13 @@ type Entry struct {
 type LedgerState int
 
 const (
-	// LedgerPresent: read from .fleetgen/ledger.
+	// LedgerPresent: read from .fleetgen/ledger.d (or the one-file
+	// .fleetgen/ledger of earlier releases).
 	LedgerPresent LedgerState = iota
 	// LedgerMissing: no ledger on disk (first run, or it was deleted). The
 	// ledger is empty: fleetgen owns nothing.
 	LedgerMissing
-	// LedgerCorrupt: .fleetgen/ledger (or a leftover journal) could not be
+	// LedgerCorrupt: a ledger file (or a leftover journal) could not be
 	// parsed. MakePlan then proceeds as with LedgerMissing and adds a note.
 	LedgerCorrupt
 	// LedgerRecovered: an interrupted apply left .fleetgen/journal; the
@@ -76,9 +77,12 @@ type Ledger struct {
 	// journal is the interrupted apply's journal when State is
 	// LedgerRecovered; Apply uses it to clean up after that run.
 	journal *journal
-	// digest is the SHA-256 of the ledger file when State is
-	// LedgerPresent.
-	digest string
+	// sums are the SHA-256 of each file of .fleetgen/ledger.d, by path,
+	// when State is LedgerPresent.
+	sums map[string]string
+	// legacy is set when the ledger was read from the one-file
+	// .fleetgen/ledger of earlier releases.
+	legacy bool
 }
 
 // Lookup returns the entry for path, if any.
@@ -94,9 +98,11 @@ func lookup(es []Entry, path string) (Entry, bool) {
 	return Entry{}, false
 }
 
-// MarshalText encodes the ledger in its on-disk form: the header line, then
-// one line per entry sorted by path. The encoding depends only on the
-// entries, so equal ledgers are byte-identical.
+// MarshalText encodes the ledger in its one-file form (that of
+// .fleetgen/ledger in earlier releases, and the digest's input): the header
+// line, then one line per entry sorted by path. The encoding depends only on
+// the entries, so equal ledgers are byte-identical. On disk the entries are
+// split by site (see ledgerdir.go), in the same line format.
 func (l *Ledger) MarshalText() ([]byte, error) {
 	es := append([]Entry(nil), l.Entries...)
 	sort.Slice(es, func(i, j int) bool { return es[i].Path < es[j].Path })
@@ -177,7 +183,7 @@ func parseEntry(line string) (Entry, error) {
 // paths) is a *LedgerCorruptError.
 func ParseLedger(data []byte) (*Ledger, error) {
 	corrupt := func(line int, format string, args ...any) error {
-		return &LedgerCorruptError{File: ledgerFile, Line: line, Reason: fmt.Sprintf(format, args...)}
+		return &LedgerCorruptError{File: legacyLedgerFile, Line: line, Reason: fmt.Sprintf(format, args...)}
 	}
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		return nil, corrupt(0, "truncated: does not end with a newline")
@@ -203,14 +209,15 @@ func ParseLedger(data []byte) (*Ledger, error) {
 
 // ReadLedger reads the ownership record of root.
 //
-//   - No root, or no .fleetgen/ledger: an empty ledger with State
+//   - No root, or no ledger (neither .fleetgen/ledger.d nor the one-file
+//     .fleetgen/ledger of earlier releases): an empty ledger with State
 //     LedgerMissing and a nil error.
-//   - A ledger that does not parse: a *LedgerCorruptError (errors.Is
-//     ErrLedgerCorrupt).
+//   - A ledger file that does not parse, or both layouts at once: a
+//     *LedgerCorruptError (errors.Is ErrLedgerCorrupt).
 //   - A leftover .fleetgen/journal from an interrupted apply: the ledger is
 //     recovered from the journal and the files on disk (see the package
-//     documentation) and has State LedgerRecovered; .fleetgen/ledger is not
-//     consulted. A journal that does not parse is a *LedgerCorruptError.
+//     documentation) and has State LedgerRecovered; the ledger files are
+//     consulted only as far as the journal refers to them. A journal that does not parse is a *LedgerCorruptError.
 //
 // ReadLedger never writes.
 func ReadLedger(root string) (*Ledger, error) {
@@ -238,19 +245,34 @@ func readLedger(r *os.Root) (*Ledger, error) {
 	if j != nil {
 		return recoverLedger(r, j)
 	}
-	data, err := readRegular(r, ledgerFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return &Ledger{State: LedgerMissing}, nil
-	}
+	dir, err := readLedgerDir(r)
 	if err != nil {
 		return nil, err
 	}
-	l, err := ParseLedger(data)
-	if err != nil {
+	data, err := readRegular(r, legacyLedgerFile)
+	legacy := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	l.digest = hashOf(data)
-	return l, nil
+	switch {
+	case dir.exists && legacy:
+		return nil, &LedgerCorruptError{File: legacyLedgerFile, Reason: fmt.Sprintf(
+			"both %s (the one-file ledger of earlier releases) and %s/ exist; remove the one that is out of date", legacyLedgerFile, ledgerDir)}
+	case dir.exists:
+		es, err := mergeLedgerFiles(dir.files)
+		if err != nil {
+			return nil, err
+		}
+		return &Ledger{State: LedgerPresent, Entries: es, sums: dir.sums}, nil
+	case legacy:
+		l, err := ParseLedger(data)
+		if err != nil {
+			return nil, err
+		}
+		l.legacy = true
+		return l, nil
+	}
+	return &Ledger{State: LedgerMissing}, nil
 }
 
 // readRegular reads a bookkeeping file, refusing symlinks.

@@ -44,18 +44,32 @@ func TestLedgerRoundTrip(t *testing.T) {
 func TestLedgerWrittenByApply(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "out")
 	applyTree(t, root, sample(), PlanOptions{})
-	got, _ := readFile(t, root, ledgerFile)
-	var want strings.Builder
-	want.WriteString(ledgerHeader + "\n")
+	want := map[string]string{}
 	for _, f := range sample().Files {
 		site := f.Site
 		if site == "" {
 			site = "-"
 		}
-		want.WriteString(hashOf(f.Data) + "  " + site + "  " + f.Path + "\n")
+		rel := ledgerFileOf(f.Site)
+		if want[rel] == "" {
+			want[rel] = ledgerDirHeader + "\n"
+		}
+		want[rel] += hashOf(f.Data) + "  " + site + "  " + f.Path + "\n"
 	}
-	if got != want.String() {
-		t.Fatalf("ledger:\n%s\nwant:\n%s", got, want.String())
+	entries, err := os.ReadDir(filepath.Join(root, filepath.FromSlash(ledgerDir)))
+	if err != nil || len(entries) != len(want) {
+		t.Fatalf("ledger directory: %v, %v; want %d files", entries, err, len(want))
+	}
+	for rel, w := range want {
+		if got, _ := readFile(t, root, rel); got != w {
+			t.Errorf("%s:\n%s\nwant:\n%s", rel, got, w)
+		}
+	}
+	if got, _ := readFile(t, root, gitignoreFile); got != gitignoreContent {
+		t.Errorf("%s = %q", gitignoreFile, got)
+	}
+	if exists(t, root, legacyLedgerFile) {
+		t.Errorf("%s written", legacyLedgerFile)
 	}
 }
 
@@ -86,8 +100,8 @@ func TestParseLedgerCorrupt(t *testing.T) {
 			if !errors.Is(err, ErrLedgerCorrupt) || !errors.As(err, &ce) {
 				t.Fatalf("err = %v, want a LedgerCorruptError", err)
 			}
-			if ce.Line != tc.line || ce.File != ledgerFile {
-				t.Fatalf("error at %s:%d, want %s:%d (%v)", ce.File, ce.Line, ledgerFile, tc.line, err)
+			if ce.Line != tc.line || ce.File != legacyLedgerFile {
+				t.Fatalf("error at %s:%d, want %s:%d (%v)", ce.File, ce.Line, legacyLedgerFile, tc.line, err)
 			}
 		})
 	}
@@ -103,11 +117,11 @@ func TestReadLedger(t *testing.T) {
 	if err != nil || l.State != LedgerMissing {
 		t.Fatalf("root without ledger: %+v, %v", l, err)
 	}
-	writeFile(t, tmp, ledgerFile, "nonsense\n")
+	writeFile(t, tmp, legacyLedgerFile, "nonsense\n")
 	if _, err := ReadLedger(tmp); !errors.Is(err, ErrLedgerCorrupt) {
 		t.Fatalf("corrupt ledger: err = %v", err)
 	}
-	root := filepath.Join(tmp, "out")
+	root := filepath.Join(t.TempDir(), "out") // not inside tmp, which now looks like a tree
 	applyTree(t, root, sample(), PlanOptions{})
 	l, err = ReadLedger(root)
 	if err != nil || l.State != LedgerPresent || len(l.Entries) != len(sample().Files) {
@@ -207,13 +221,20 @@ func TestJournalDelta(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(journalText, journalDeltaHeader+"\n") || len(j.base) != 11 || len(j.target) != 11 {
+	if !strings.HasPrefix(journalText, journalFilesHeader+"\n") || len(j.base) != 11 || len(j.target) != 11 {
 		t.Fatalf("journal of a 21-file change has %d base and %d target entries:\n%.300s", len(j.base), len(j.target), journalText)
+	}
+	var refs []string
+	for _, f := range j.files {
+		refs = append(refs, f.file)
+	}
+	if want := []string{ledgerFileOf("s000"), ledgerFileOf("s005"), ledgerFileOf("s020")}; !reflect.DeepEqual(refs, want) {
+		t.Fatalf("journal refers to ledger files %q, want %q", refs, want)
 	}
 
 	// Recovery from the delta journal is recovery from the whole one, with
-	// the new ledger on disk (interrupted before removing the journal) or
-	// the old one (interrupted before writing the ledger).
+	// each changed ledger file as the apply found it or as it wrote it, in
+	// any combination (interrupted before, while or after writing them).
 	whole := &journal{base: before.Entries, target: after.Entries, writes: j.writes, delete: j.delete, prune: j.prune}
 	recovered := func(journalText string) []Entry {
 		t.Helper()
@@ -224,27 +245,46 @@ func TestJournalDelta(t *testing.T) {
 		}
 		return l.Entries
 	}
-	oldLedger, err := before.MarshalText()
+	oldFiles, err := marshalLedgerFiles(before.Entries)
 	if err != nil {
 		t.Fatal(err)
 	}
-	newLedger, err := after.MarshalText()
+	newFiles, err := marshalLedgerFiles(after.Entries)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ledger := range []string{string(newLedger), string(oldLedger)} {
-		writeFile(t, root, ledgerFile, ledger)
-		want := recovered(string(whole.marshal()))
-		if got := recovered(journalText); !reflect.DeepEqual(got, want) {
-			t.Fatalf("recovered from the delta journal: %d entries, from the whole journal: %d", len(got), len(want))
+	set := func(rel string, files map[string][]byte) {
+		if data, ok := files[rel]; ok {
+			writeFile(t, root, rel, string(data))
+		} else {
+			os.Remove(filepath.Join(root, filepath.FromSlash(rel)))
 		}
 	}
-	// Any other ledger: the journal cannot be completed.
-	writeFile(t, root, ledgerFile, ledgerHeader+"\n")
+	for mask := range 1 << len(refs) {
+		for i, rel := range refs {
+			if mask&(1<<i) != 0 {
+				set(rel, newFiles)
+			} else {
+				set(rel, oldFiles)
+			}
+		}
+		want := recovered(string(whole.marshal()))
+		if got := recovered(journalText); !reflect.DeepEqual(got, want) {
+			t.Fatalf("state %b: recovered from the delta journal: %d entries, from the whole journal: %d", mask, len(got), len(want))
+		}
+		if !reflect.DeepEqual(want, before.Entries) && !reflect.DeepEqual(want, after.Entries) {
+			// Files the interrupted apply had written hold either way.
+			if len(want) < 10 {
+				t.Fatalf("state %b: recovered %d entries", mask, len(want))
+			}
+		}
+	}
+	// Any other content: the journal cannot be completed.
+	writeFile(t, root, ledgerFileOf("s005"), ledgerDirHeader+"\n")
 	if _, err := ReadLedger(root); !errors.Is(err, ErrLedgerCorrupt) || !strings.Contains(err.Error(), journalFile) {
 		t.Fatalf("journal beside another ledger: %v", err)
 	}
-	if err := os.Remove(filepath.Join(root, filepath.FromSlash(ledgerFile))); err != nil {
+	if err := os.RemoveAll(filepath.Join(root, filepath.FromSlash(ledgerDir))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ReadLedger(root); !errors.Is(err, ErrLedgerCorrupt) {
@@ -279,6 +319,10 @@ func FuzzParseJournal(f *testing.F) {
 	d := deltaJournal(whole.base, whole.target, h, hashOf([]byte("y")))
 	d.delete = []string{"c/d"}
 	f.Add(d.marshal())
+	v3 := filesJournal(whole.base, whole.target, map[string]string{ledgerFileOf(""): h},
+		map[string][]byte{ledgerFileOf("s"): []byte("x")})
+	v3.writes = []string{"a"}
+	f.Add(v3.marshal())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		j, err := parseJournal(data)
 		if err != nil {

@@ -81,12 +81,10 @@ func Lock(root string) (unlock func() error, err error) {
 		host = "unknown"
 	}
 	info := fmt.Sprintf("pid %d\nhost %s\nstarted %s\n", os.Getpid(), host, time.Now().UTC().Format(time.RFC3339))
-	if err := f.Truncate(0); err == nil {
-		_, err = f.WriteAt([]byte(info), 0)
-	}
-	if err != nil {
+	if err := writeLockInfo(f, info); err != nil {
+		f.Truncate(0) // a partial record must not name a holder
 		f.Close()
-		return nil, fmt.Errorf("writing lock file: %w", err)
+		return nil, fmt.Errorf("writing lock file %s: %w", lockFile, err)
 	}
 	var once sync.Once
 	var uerr error
@@ -97,6 +95,24 @@ func Lock(root string) (unlock func() error, err error) {
 		})
 		return uerr
 	}, nil
+}
+
+// lockInfoWriter is the part of *os.File writeLockInfo uses.
+type lockInfoWriter interface {
+	Truncate(size int64) error
+	WriteAt(b []byte, off int64) (int, error)
+}
+
+// writeLockInfo replaces the content of the lock file with info.
+func writeLockInfo(f lockInfoWriter, info string) error {
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	n, err := f.WriteAt([]byte(info), 0)
+	if err == nil && n != len(info) {
+		err = io.ErrShortWrite
+	}
+	return err
 }
 
 // parseLockInfo reads "pid N", "host H" and "started T" lines; anything

@@ -149,3 +149,44 @@ func TestLockHeldByOtherProcess(t *testing.T) {
 		t.Fatalf("lock file = %q, want our pid", data)
 	}
 }
+
+// failingLockFile fails the step named by fail.
+type failingLockFile struct {
+	fail string
+	data []byte
+}
+
+func (f *failingLockFile) Truncate(size int64) error {
+	if f.fail == "truncate" {
+		return errors.New("truncate failed")
+	}
+	f.data = f.data[:size]
+	return nil
+}
+
+func (f *failingLockFile) WriteAt(b []byte, off int64) (int, error) {
+	switch f.fail {
+	case "write":
+		return 0, errors.New("no space left on device")
+	case "short":
+		b = b[:len(b)/2]
+	}
+	f.data = append(f.data[:off], b...)
+	return len(b), nil
+}
+
+func TestWriteLockInfoReportsFailures(t *testing.T) {
+	for _, fail := range []string{"", "truncate", "write", "short"} {
+		f := &failingLockFile{fail: fail, data: []byte("pid 1\nhost old\n")}
+		err := writeLockInfo(f, "pid 42\nhost h\n")
+		if fail == "" {
+			if err != nil || string(f.data) != "pid 42\nhost h\n" {
+				t.Errorf("no failure: err %v, data %q", err, f.data)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%s failing: writeLockInfo returned nil", fail)
+		}
+	}
+}

@@ -16,27 +16,43 @@ import (
 
 // Names inside the output root that belong to fleetgen's own bookkeeping.
 const (
-	stateDir    = ".fleetgen"
-	ledgerFile  = ".fleetgen/ledger"
-	journalFile = ".fleetgen/journal"
-	lockFile    = ".fleetgen/lock"
+	stateDir = ".fleetgen"
+	// ledgerDir holds the ledger: one file per site and one for the
+	// fleet-level files (see ledgerFileOf).
+	ledgerDir = ".fleetgen/ledger.d"
+	// legacyLedgerFile is the ledger as one file, the layout before
+	// ledgerDir: read, and converted by the next Apply.
+	legacyLedgerFile = ".fleetgen/ledger"
+	journalFile      = ".fleetgen/journal"
+	lockFile         = ".fleetgen/lock"
+	// gitignoreFile keeps the local state under .fleetgen out of git.
+	gitignoreFile = ".fleetgen/.gitignore"
 	// tmpPrefix starts the name of every temporary file fleetgen creates;
 	// the rest is derived from the final path, so a crashed run's temporary
 	// files can be found again from its journal.
 	tmpPrefix = ".fleetgen-tmp-"
 )
 
-// LedgerPath and JournalPath are the ledger's and the journal's paths
-// relative to the output root.
+// LedgerPath (a directory), LegacyLedgerPath (the one-file ledger of
+// earlier releases), JournalPath and GitignorePath are paths relative to
+// the output root.
 const (
-	LedgerPath  = ledgerFile
-	JournalPath = journalFile
+	LedgerPath       = ledgerDir
+	LegacyLedgerPath = legacyLedgerFile
+	JournalPath      = journalFile
+	GitignorePath    = gitignoreFile
 )
 
 // ValidateRoot reports whether root may be used as an output directory. It
 // refuses the empty path, the filesystem root and the user's home directory
-// (also when reached through a symlink), and an existing path that is not a
-// directory. A root that does not exist yet is fine.
+// (also when reached through a symlink), a root that is itself a symlink
+// (fleetgen would write outside the path it was given; parent directories
+// may be links), an existing path that is not a directory, a .fleetgen
+// inside it that is a symlink or not a directory, and a root that holds no
+// fleet tree but lies inside one (a directory above it has a ledger): the
+// usual slip of running `generate -o fleet` from inside fleet/. A root that
+// does not exist yet is fine otherwise. It only reads: callers check it
+// before taking the lock, so a refused root gets nothing written into it.
 func ValidateRoot(root string) error {
 	if root == "" {
 		return errors.New("output directory: empty path")
@@ -68,16 +84,53 @@ func ValidateRoot(root string) error {
 			}
 		}
 	}
+	if fi, err := os.Lstat(filepath.Clean(root)); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(filepath.Clean(root))
+		return fmt.Errorf("output directory %s: is a symlink (to %s); refusing to write through it, name the directory itself", root, target)
+	}
 	st, err := os.Stat(abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil
+		return checkNotNested(root, abs)
 	case err != nil:
 		return fmt.Errorf("output directory %s: %w", root, err)
 	case !st.IsDir():
 		return fmt.Errorf("output directory %s: not a directory", root)
 	}
-	return nil
+	switch fi, err := os.Lstat(filepath.Join(abs, stateDir)); {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("output directory %s: %w", root, err)
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("output directory %s: %s is a symlink; refusing to follow it", root, stateDir)
+	case !fi.IsDir():
+		return fmt.Errorf("output directory %s: %s is not a directory", root, stateDir)
+	default:
+		return nil // a tree of its own
+	}
+	return checkNotNested(root, abs)
+}
+
+// checkNotNested refuses abs, which holds no fleet tree, when a directory
+// above it is a fleet tree (has a ledger in either layout).
+func checkNotNested(root, abs string) error {
+	for d := filepath.Dir(abs); ; d = filepath.Dir(d) {
+		for _, l := range []string{ledgerDir, legacyLedgerFile} {
+			if _, err := os.Lstat(filepath.Join(d, filepath.FromSlash(l))); err == nil {
+				name := d
+				if wd, err := os.Getwd(); err == nil {
+					if rel, err := filepath.Rel(wd, d); err == nil && !strings.HasPrefix(rel, "..") {
+						name = rel
+					}
+				}
+				return fmt.Errorf("output directory %s: inside the fleet tree %s (it has %s); to regenerate that tree, give -o %s",
+					root, name, l, name)
+			}
+		}
+		if filepath.Dir(d) == d {
+			return nil
+		}
+	}
 }
 
 // validPath checks a slash-separated path relative to the output root, as
@@ -126,13 +179,17 @@ func validPath(p string) error {
 	return nil
 }
 
-// validSite checks a site name as it must appear in the ledger.
+// validSite checks a site name as it must appear in the ledger: it also
+// names the site's ledger file, so it must be usable as a file name.
 func validSite(s string) error {
 	if s == "-" {
 		return fmt.Errorf("site %q: reserved for fleet-level files in the ledger", s)
 	}
 	if strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return fmt.Errorf("site %q: contains white space or a control character", s)
+	}
+	if strings.ContainsAny(s, `/\`) || strings.HasPrefix(s, ".") || strings.HasPrefix(s, "_") {
+		return fmt.Errorf("site %q: must not contain a slash or start with '.' or '_' (it names the site's ledger file)", s)
 	}
 	return nil
 }
@@ -156,6 +213,10 @@ type diskState struct {
 	hash   string
 	data   []byte
 	mode   fs.FileMode
+	// stat is the Lstat of the file the hash belongs to (nil when it
+	// does not exist): Apply compares it with the file right before
+	// replacing or deleting it.
+	stat fs.FileInfo
 }
 
 // inspect reads the file at rel under r without following any symlink
@@ -322,7 +383,7 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 		default:
 			if in.useStats {
 				if h, ok := in.stats.Hash(rel, fi); ok {
-					return diskState{exists: true, hash: h, mode: fi.Mode().Perm()}, nil
+					return diskState{exists: true, hash: h, mode: fi.Mode().Perm(), stat: fi}, nil
 				}
 			}
 			lr, name := in.leaf(rel)
@@ -331,7 +392,7 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 				if err != nil {
 					return diskState{}, fmt.Errorf("%s: %w", rel, err)
 				}
-				return diskState{exists: true, hash: hashOf(data), data: data, mode: fi.Mode().Perm()}, nil
+				return diskState{exists: true, hash: hashOf(data), data: data, mode: fi.Mode().Perm(), stat: fi}, nil
 			}
 			in.stats.reads.Add(1)
 			if in.beforeRead != nil {
@@ -345,7 +406,7 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 			if consistent {
 				in.stats.Record(rel, fi, h)
 			}
-			return diskState{exists: true, hash: h, data: data, mode: fi.Mode().Perm()}, nil
+			return diskState{exists: true, hash: h, data: data, mode: fi.Mode().Perm(), stat: fi}, nil
 		}
 	}
 	return diskState{}, nil

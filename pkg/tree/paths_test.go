@@ -22,6 +22,22 @@ func TestValidateRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, tmp, "a-file", "x")
+	if err := os.Mkdir(filepath.Join(tmp, "real"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real", filepath.Join(tmp, "dir-link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("nowhere", filepath.Join(tmp, "dangling-link")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, tmp, "state-file/.fleetgen", "x")
+	if err := os.MkdirAll(filepath.Join(tmp, "state-link"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../real", filepath.Join(tmp, "state-link", ".fleetgen")); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		root string
 		want string // "" for no error
@@ -34,6 +50,12 @@ func TestValidateRoot(t *testing.T) {
 		{filepath.Join(tmp, "home-link"), "home directory"},
 		{filepath.Join(tmp, "slash-link"), "filesystem root"},
 		{filepath.Join(tmp, "a-file"), "not a directory"},
+		{filepath.Join(tmp, "dir-link"), "symlink (to real)"},
+		{filepath.Join(tmp, "dir-link") + "/", "symlink (to real)"},
+		{filepath.Join(tmp, "dangling-link"), "symlink"},
+		{filepath.Join(tmp, "dir-link", "sub"), ""}, // a link above the root is fine
+		{filepath.Join(tmp, "state-file"), ".fleetgen is not a directory"},
+		{filepath.Join(tmp, "state-link"), ".fleetgen is a symlink"},
 		{filepath.Join(home, "fleet"), ""},
 		{filepath.Join(tmp, "does", "not", "exist"), ""},
 		{tmp, ""},
@@ -137,7 +159,10 @@ func TestApplyRechecksSymlinks(t *testing.T) {
 	}
 }
 
-func TestRootMayBeASymlink(t *testing.T) {
+// TestRootSymlinkIsRefused: an output directory given as a symlink is
+// refused by planning, applying and locking alike, and nothing is written
+// into the link's target.
+func TestRootSymlinkIsRefused(t *testing.T) {
 	tmp := t.TempDir()
 	real := filepath.Join(tmp, "real")
 	if err := os.Mkdir(real, 0o755); err != nil {
@@ -147,8 +172,54 @@ func TestRootMayBeASymlink(t *testing.T) {
 	if err := os.Symlink(real, link); err != nil {
 		t.Fatal(err)
 	}
-	applyTree(t, link, sample(), PlanOptions{})
-	if !exists(t, real, ovA) {
-		t.Fatal("files not written through the root symlink")
+	if _, err := MakePlan(link, sample(), PlanOptions{}); err == nil || !strings.Contains(err.Error(), "symlink") {
+		t.Errorf("MakePlan: err = %v, want a symlink refusal", err)
+	}
+	if _, err := Lock(link); err == nil || !strings.Contains(err.Error(), "symlink") {
+		t.Errorf("Lock: err = %v, want a symlink refusal", err)
+	}
+	p, err := MakePlan(real, sample(), PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Root = link
+	if err := Apply(context.Background(), p); err == nil || !strings.Contains(err.Error(), "symlink") {
+		t.Errorf("Apply: err = %v, want a symlink refusal", err)
+	}
+	if entries, _ := os.ReadDir(real); len(entries) > 0 {
+		t.Errorf("the link's target is not empty: %v", entries)
+	}
+}
+
+// TestValidateRootRefusesNestedTree: a directory inside a fleet tree that is
+// not a tree itself is refused (the slip of `generate -o fleet` run from
+// inside fleet/), in either ledger layout; the tree itself, as "." from
+// inside it too, is fine.
+func TestValidateRootRefusesNestedTree(t *testing.T) {
+	for _, legacy := range []bool{false, true} {
+		tmp := t.TempDir()
+		fleet := filepath.Join(tmp, "fleet")
+		applyTree(t, fleet, sample(), PlanOptions{})
+		if legacy {
+			toLegacy(t, fleet)
+		}
+		for _, root := range []string{filepath.Join(fleet, "fleet"), filepath.Join(fleet, "overlays", "a", "x")} {
+			if err := ValidateRoot(root); err == nil || !strings.Contains(err.Error(), "inside the fleet tree") {
+				t.Errorf("legacy %v: ValidateRoot(%s) = %v, want a refusal", legacy, root, err)
+			}
+		}
+		if err := ValidateRoot(fleet); err != nil {
+			t.Errorf("legacy %v: the tree itself: %v", legacy, err)
+		}
+		t.Chdir(fleet)
+		if err := ValidateRoot("."); err != nil {
+			t.Errorf("legacy %v: -o . inside the tree: %v", legacy, err)
+		}
+		if err := ValidateRoot("fleet"); err == nil || !strings.Contains(err.Error(), "give -o .") {
+			t.Errorf("legacy %v: -o fleet inside the tree: %v, want a hint at -o .", legacy, err)
+		}
+		if err := ValidateRoot(filepath.Join(tmp, "other")); err != nil {
+			t.Errorf("legacy %v: a sibling of the tree: %v", legacy, err)
+		}
 	}
 }

@@ -95,7 +95,15 @@ type Plan struct {
 	journal      *journal
 	stats        *StatCache // PlanOptions.Stats
 	ledgerDigest string     // of the ledger Apply wrote (LedgerDigest)
-	ledgerFile   string     // of the ledger file base was read from, if any
+	// ledgerSums are the SHA-256 of the ledger files base was read from,
+	// when it was read from .fleetgen/ledger.d.
+	ledgerSums map[string]string
+	// legacyLedger: base was read from the one-file ledger of earlier
+	// releases, which Apply converts.
+	legacyLedger bool
+	// gitignoreStale: .fleetgen/.gitignore is missing or not as fleetgen
+	// writes it.
+	gitignoreStale bool
 	// hook, when set (tests only), is called at each step of Apply.
 	hook func(step, path string)
 }
@@ -135,7 +143,7 @@ func (p *Plan) InSync() bool {
 }
 
 func (p *Plan) ledgerNeedsWrite() bool {
-	return p.journal != nil || p.Ledger == LedgerCorrupt || !entriesEqual(p.base, p.target)
+	return p.journal != nil || p.Ledger == LedgerCorrupt || p.legacyLedger || p.gitignoreStale || !entriesEqual(p.base, p.target)
 }
 
 // BySite groups the pending changes (Action other than Unchanged) by owning
@@ -198,8 +206,24 @@ func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
 	}
 	p.Ledger = led.State
 	p.base = led.Entries
-	p.ledgerFile = led.digest
+	p.ledgerSums, p.legacyLedger = led.sums, led.legacy
 	p.journal = led.journal
+	if led.legacy {
+		p.Notes = append(p.Notes, fmt.Sprintf("the ledger %s (one file for the whole fleet) will be converted to %s/ "+
+			"(one file per site, %s for fleet-level files), which stays small and merges in git; "+
+			"the entries are the same, no other file changes for it: commit the new directory and the removal of %s",
+			legacyLedgerFile, ledgerDir, fleetLedgerName+ledgerExt, legacyLedgerFile))
+	}
+	if r != nil {
+		if fi, err := r.Lstat(stateDir); err == nil && fi.IsDir() {
+			if data, err := readRegular(r, gitignoreFile); err != nil || string(data) != gitignoreContent {
+				p.gitignoreStale = true
+				if led.State == LedgerPresent {
+					p.Notes = append(p.Notes, fmt.Sprintf("%s will be written: the lock and the journal under %s/ are local state, not to be committed", gitignoreFile, stateDir))
+				}
+			}
+		}
+	}
 	if led.State == LedgerRecovered {
 		p.Notes = append(p.Notes, fmt.Sprintf("an interrupted apply was found (%s): files it had already written are counted as fleetgen's, and applying this plan finishes the job", journalFile))
 	}
@@ -266,8 +290,8 @@ func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
 		}
 	}
 	if led.State == LedgerMissing && preexisting {
-		p.Notes = append(p.Notes, fmt.Sprintf("no ledger (%s) was found: files already on disk are treated as not written by fleetgen; "+
-			"identical ones are adopted, differing ones are conflicts (--force overwrites them)", ledgerFile))
+		p.Notes = append(p.Notes, fmt.Sprintf("no ledger (%s/) was found: files already on disk are treated as not written by fleetgen; "+
+			"identical ones are adopted, differing ones are conflicts (--force overwrites them)", ledgerDir))
 	}
 	return p, nil
 }

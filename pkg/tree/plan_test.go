@@ -227,7 +227,7 @@ func TestMakePlanRules(t *testing.T) {
 			name:    "missing ledger makes every existing file the user's",
 			applied: true,
 			setup: func(t *testing.T, root string) {
-				os.Remove(filepath.Join(root, ledgerFile))
+				os.RemoveAll(filepath.Join(root, ledgerDir))
 			},
 			tree:  with(without(sample(), ovB), changedA),
 			want:  map[string]Action{baseK: Unchanged, baseD: Unchanged, ovA: Conflict},
@@ -238,18 +238,18 @@ func TestMakePlanRules(t *testing.T) {
 			name:    "corrupt ledger: nothing is owned and the plan explains how to adopt",
 			applied: true,
 			setup: func(t *testing.T, root string) {
-				writeFile(t, root, ledgerFile, "garbage\n")
+				writeFile(t, root, ledgerFileOf("b"), "garbage\n")
 			},
 			tree:  with(without(sample(), ovB), changedA),
 			want:  map[string]Action{baseK: Unchanged, baseD: Unchanged, ovA: Conflict},
 			state: LedgerCorrupt,
-			note:  "delete .fleetgen/ledger",
+			note:  "delete .fleetgen/ledger.d/b.ledger",
 		},
 		{
 			name:    "corrupt ledger with force overwrites and rewrites the ledger",
 			applied: true,
 			setup: func(t *testing.T, root string) {
-				writeFile(t, root, ledgerFile, "garbage\n")
+				writeFile(t, root, ledgerFileOf(""), "garbage\n")
 			},
 			tree:  with(sample(), changedA),
 			force: true,

@@ -189,12 +189,15 @@ func TestPlanLedgerDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(LedgerPath)))
+	got, files, err := ReadLedgerDigest(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := hashOf(data); got != want {
-		t.Errorf("LedgerDigest = %s, ledger on disk hashes to %s", want, got)
+	if got != want {
+		t.Errorf("LedgerDigest = %s, ledger on disk has digest %s", want, got)
+	}
+	if want := []string{ledgerFileOf(""), ledgerFileOf("a"), ledgerFileOf("b")}; !reflect.DeepEqual(files, want) {
+		t.Errorf("ledger files %q, want %q", files, want)
 	}
 }
 
