@@ -63,7 +63,7 @@ files) and failing sites; 2 for bad input.`,
 	addRunFlags(cmd, &opts.RunOptions)
 	f.StringVarP(&opts.Output, "output", "o", "", "the fleet tree to check")
 	f.BoolVar(&opts.Diff, "diff", false, "print a unified diff of each drifted file")
-	f.Var(&format, "format", "verification report format: text or json (json goes to standard output, everything else to standard error)")
+	addFormatFlags(cmd, &format, false)
 	return cmd
 }
 
