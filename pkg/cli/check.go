@@ -22,6 +22,9 @@ type CheckOptions struct {
 	// Format is the verification report format: text (default) or json,
 	// which goes to standard output with everything else on standard error.
 	Format report.Format
+	// InHook is set when check runs as a pre-commit hook, which sees the
+	// staged files only: its advice then says what to stage.
+	InHook bool
 }
 
 // NewCmdCheck builds `fleetgen check`, the CI and pre-commit gate.
@@ -49,6 +52,7 @@ files) and failing sites; 2 for bad input.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Format = format.format()
+			opts.InHook = inPreCommit()
 			if err := opts.validate(); err != nil {
 				return usageError(err)
 			}
@@ -132,12 +136,10 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 		printReport(o.IO.ErrOut, res.Report)
 	}
 	if staleLedger {
-		fmt.Fprintf(o.IO.ErrOut, "%s: the files match, but the ledger (.fleetgen/ledger) does not record them; run fleetgen generate\n", o.Output)
+		printLedgerAdvice(o.IO.ErrOut, o.Output, o.InHook)
 	}
 	if len(drift) > 0 || staleLedger || !res.Report.OK() {
-		if len(drift) > 0 {
-			fmt.Fprintf(o.IO.ErrOut, "%s: %d file(s) drifted from the inventory; run fleetgen generate\n", o.Output, len(drift))
-		}
+		printDriftAdvice(o.IO.ErrOut, o.Output, drift, o.InHook)
 		return silentFailure()
 	}
 	fmt.Fprintf(o.IO.Out, "%s: in sync, %s\n", o.Output, res.Report.Summary())

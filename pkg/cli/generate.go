@@ -155,11 +155,15 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 	}
 	if o.DryRun {
 		printPlan(o.IO.Out, plan, o.Diff)
+		if !o.Quiet {
+			printRetiredNotes(o.IO.ErrOut, o.Output, plan, false)
+		}
 		return nil
 	}
 	if conflicts := plan.Conflicts(); len(conflicts) > 0 {
 		printConflicts(o.IO.ErrOut, plan)
-		fmt.Fprintf(o.IO.ErrOut, "nothing written to %s: %d conflicting file(s); re-run with --force to overwrite them\n", o.Output, len(conflicts))
+		fmt.Fprintf(o.IO.ErrOut, "nothing written to %s: %d conflicting file(s) edited by hand.\n", o.Output, len(conflicts))
+		printEditAdvice(o.IO.ErrOut, o.Output, conflicts)
 		return silentFailure()
 	}
 	if err := tree.Apply(ctx, plan); err != nil {
@@ -167,6 +171,9 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 	}
 	res.Applied(plan)
 	printApplied(o.IO.Out, o.Output, len(res.Report.Results), plan)
+	if !o.Quiet {
+		printRetiredNotes(o.IO.ErrOut, o.Output, plan, true)
+	}
 	return nil
 }
 
