@@ -13,6 +13,11 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/fleetgen
 
+## install: fleetgen into $(go env GOBIN), else $(go env GOPATH)/bin, built as by build
+.PHONY: install
+install:
+	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/fleetgen
+
 ## test: the whole suite: vet, unit, golden, CLI scripts, fuzz seed corpora
 test:
 	$(GO) vet ./...
