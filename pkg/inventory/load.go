@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -144,7 +143,7 @@ func parseYAML(ps *problems, data []byte) (root *yaml.Node) {
 		if errors.Is(err, io.EOF) {
 			ps.add(position{}, "", "", "empty inventory: no YAML document found (the file is empty or holds only comments)")
 		} else {
-			addYAMLError(ps, err)
+			addYAMLError(ps, data, err)
 		}
 		return nil
 	}
@@ -152,7 +151,7 @@ func parseYAML(ps *problems, data []byte) (root *yaml.Node) {
 	switch err := dec.Decode(&next); {
 	case errors.Is(err, io.EOF):
 	case err != nil:
-		addYAMLError(ps, err)
+		addYAMLError(ps, data, err)
 		return nil
 	default:
 		ps.add(nodePos(&next), "", "", "more than one YAML document: an inventory is a single document (remove the \"---\" separator)")
@@ -172,24 +171,6 @@ func parseYAML(ps *problems, data []byte) (root *yaml.Node) {
 		return nil
 	}
 	return top
-}
-
-// addYAMLError reports a parser error, keeping its line when it has one.
-func addYAMLError(ps *problems, err error) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	var line int
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if num, after, ok := strings.Cut(rest, ": "); ok {
-			if n, err := strconv.Atoi(num); err == nil {
-				line, msg = n, after
-			}
-		}
-	}
-	if line == 0 && !strings.Contains(msg, "offset") {
-		// The YAML parser leaves out the line when it is the first one.
-		line = 1
-	}
-	ps.add(position{line: line}, "", "", "invalid YAML: %s", msg)
 }
 
 // checkTree walks the whole node tree once, before decoding, and reports
