@@ -16,7 +16,7 @@ import (
 )
 
 // selectorHelp documents -l/--selector once for every command that has it.
-const selectorHelp = `select sites with a kubectl label selector over site fields (name, type, region, arch, group, wave, network) and labels, e.g. -l type=store, -l 'region in (eu-central,eu-west)', -l '!gpu'; a key that is neither a field nor a label of some site is an error`
+const selectorHelp = `select sites with a kubectl label selector over site fields (name, type, region, arch, group, wave, network) and labels, e.g. -l type=store, -l 'region in (eu-central,eu-west)', -l 'group=eu,arch!=amd64'; a key that is neither a field nor a label of some site is an error (exit 2)`
 
 // addSelectorFlag adds -l/--selector to cmd, storing the text in sel.
 func addSelectorFlag(cmd *cobra.Command, sel *string) {
