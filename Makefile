@@ -36,6 +36,11 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/fleetgen
 
+## install: fleetgen into $(go env GOBIN), else $(go env GOPATH)/bin, built as by build
+.PHONY: install
+install:
+	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/fleetgen
+
 ## test: what CI runs (.ci/run): lint, then every test: unit, golden, CLI
 ## scripts, fuzz seed corpora, import rules, the kubectl and pre-commit
 ## end-to-end checks (each skips, with a note, when its tool is absent)

@@ -57,7 +57,7 @@ func buildRun(ctx context.Context, o *BuildOptions) error {
 	}
 	dir := filepath.Join(root, "overlays", o.Site)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return usageError(fmt.Errorf("site %q: no overlay at %s", o.Site, filepath.Join(o.Dir, "overlays", o.Site)))
+		return usageError(fmt.Errorf("site %q: no overlay at %s%s", o.Site, filepath.Join(o.Dir, "overlays", o.Site), didYouMean(o.Site, overlayNames(root))))
 	}
 	fsys := filesys.MakeFsOnDisk()
 	target, err := verify.OverlayTarget(fsys, root, o.Site)
@@ -74,4 +74,19 @@ func buildRun(ctx context.Context, o *BuildOptions) error {
 	}
 	_, err = o.IO.Out.Write(report.Results[0].Objects)
 	return err
+}
+
+// overlayNames lists the directories of root/overlays: the tree's sites.
+func overlayNames(root string) []string {
+	entries, err := os.ReadDir(filepath.Join(root, "overlays"))
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names
 }

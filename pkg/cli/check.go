@@ -22,6 +22,9 @@ type CheckOptions struct {
 	// Format is the verification report format: text (default) or json,
 	// which goes to standard output with everything else on standard error.
 	Format report.Format
+	// InHook is set when check runs as a pre-commit hook, which sees the
+	// staged files only: its advice then says what to stage.
+	InHook bool
 }
 
 // NewCmdCheck builds `fleetgen check`, the CI and pre-commit gate.
@@ -49,6 +52,7 @@ files) and failing sites; 2 for bad input.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Format = format.format()
+			opts.InHook = inPreCommit()
 			if err := opts.validate(); err != nil {
 				return usageError(err)
 			}
@@ -63,7 +67,7 @@ files) and failing sites; 2 for bad input.`,
 	addRunFlags(cmd, &opts.RunOptions)
 	f.StringVarP(&opts.Output, "output", "o", "", "the fleet tree to check")
 	f.BoolVar(&opts.Diff, "diff", false, "print a unified diff of each drifted file")
-	f.Var(&format, "format", "verification report format: text or json (json goes to standard output, everything else to standard error)")
+	addFormatFlags(cmd, &format, false)
 	return cmd
 }
 
@@ -96,6 +100,9 @@ func driftLabel(c tree.Change) string {
 func checkRun(ctx context.Context, o *CheckOptions) error {
 	if err := tree.ValidateRoot(o.Output); err != nil {
 		return usageError(err)
+	}
+	if err := refuseNestedTree(o.Output); err != nil {
+		return err
 	}
 	res, plan, err := runPipeline(ctx, &o.IO, &o.InputOptions, &o.RunOptions, o.Output, o.Format, tree.PlanOptions{})
 	if err != nil {
@@ -132,12 +139,10 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 		printReport(o.IO.ErrOut, res.Report)
 	}
 	if staleLedger {
-		fmt.Fprintf(o.IO.ErrOut, "%s: the files match, but fleetgen's bookkeeping under .fleetgen/ (the ledger, its .gitignore) is not up to date; run fleetgen generate\n", o.Output)
+		printLedgerAdvice(o.IO.ErrOut, o.Output, o.InHook)
 	}
 	if len(drift) > 0 || staleLedger || !res.Report.OK() {
-		if len(drift) > 0 {
-			fmt.Fprintf(o.IO.ErrOut, "%s: %d file(s) drifted from the inventory; run fleetgen generate\n", o.Output, len(drift))
-		}
+		printDriftAdvice(o.IO.ErrOut, o.Output, drift, o.InHook)
 		return silentFailure()
 	}
 	fmt.Fprintf(o.IO.Out, "%s: in sync, %s\n", o.Output, res.Report.Summary())

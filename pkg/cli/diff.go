@@ -35,7 +35,8 @@ func NewCmdDiff(streams IOStreams, runF func(context.Context, *DiffOptions) erro
 		Short: "Show what the next generate would change, with a fleet-level summary",
 		Long: `diff renders and verifies the tree like generate, and prints what generate
 would change in DIR as a unified diff, followed by a summary that groups sites
-whose changes are identical once the site's name is set aside:
+whose changes are identical once the site's name is set aside (the same
+files, and the same lines removed and added, wherever in the file they are):
 
   changes 2,917 sites in 3 distinct ways
 
@@ -88,6 +89,9 @@ func (o *DiffOptions) validate() error {
 func diffRun(ctx context.Context, o *DiffOptions) error {
 	if err := tree.ValidateRoot(o.Output); err != nil {
 		return usageError(err)
+	}
+	if err := refuseNestedTree(o.Output); err != nil {
+		return err
 	}
 	popts, err := o.pipelineOptions(o.IO)
 	if err != nil {
@@ -184,7 +188,8 @@ func (d diffCache) of(c tree.Change) string {
 }
 
 // changeWay is one distinct way sites change: the same files, actions and
-// diffs once the site's name is replaced by a placeholder.
+// changed lines (see changeContent) once the site's name is replaced by a
+// placeholder.
 type changeWay struct {
 	key   string
 	sites []string
@@ -216,7 +221,7 @@ func writeDiffSummary(w io.Writer, p *tree.Plan, diffs diffCache) {
 		for _, c := range g.Changes {
 			lines = append(lines, describeChange(c, g.Site, diffs.of(c)))
 			key.WriteString(c.Action.String() + " " + generic(c.Path, g.Site) + "\n")
-			key.WriteString(generic(diffs.of(c), g.Site))
+			key.WriteString(changeContent(diffs.of(c), g.Site))
 		}
 		k := key.String()
 		way, ok := ways[k]
@@ -240,6 +245,27 @@ func writeDiffSummary(w io.Writer, p *tree.Plan, diffs diffCache) {
 			fmt.Fprintf(w, "       %s\n", l)
 		}
 	}
+}
+
+// changeContent is what a unified diff changes, for comparing sites: the
+// removed and added lines of each hunk, the site's name replaced by
+// <site>. File headers, hunk line numbers and context lines are left out,
+// so that the same change at another line offset (or amid other unchanged
+// lines) is the same way of changing.
+func changeContent(diff, site string) string {
+	var b strings.Builder
+	inHunk := false // the ---/+++ file header comes before the first hunk
+	for _, line := range strings.SplitAfter(diff, "\n") {
+		switch {
+		case strings.HasPrefix(line, "@@"):
+			inHunk = true
+			b.WriteString("@@\n")
+		case !inHunk:
+		case strings.HasPrefix(line, "+"), strings.HasPrefix(line, "-"), strings.HasPrefix(line, "\\"):
+			b.WriteString(generic(line, site))
+		}
+	}
+	return b.String()
 }
 
 // generic replaces a site's name by <site> so that sites compare equal.

@@ -41,7 +41,16 @@ when every site passes writes the tree to DIR.
 
 Bad input (inventory or templates) exits 2, a failing overlay exits 1; in
 both cases nothing is written and DIR is not created. Files are written
-atomically; unchanged files are left alone.`,
+atomically; unchanged files are left alone.
+
+--plan (alias --dry-run) prints the change set grouped by site and writes
+nothing.
+
+DIR may not lie inside another fleet tree (a parent directory holding
+.fleetgen/): that is refused with exit 2, so that running from inside the
+tree fleet/ with -o fleet does not write fleet/fleet. To regenerate the
+tree you are in, use -o . (check and diff refuse the same way). -o is the tree directory; the report format is --format (see
+"Report format flags" in docs/report.md).`,
 		Example: `  # Generate the fleet tree from inventory.yaml into fleet/
   fleetgen generate -i inventory.yaml -o fleet/
 
@@ -50,6 +59,12 @@ atomically; unchanged files are left alone.`,
 
   # Use your own template set (same layout as the embedded one)
   fleetgen generate -i inventory.yaml -o fleet/ --templates my-templates/
+
+  # Show what would be created, updated or deleted, site by site; write nothing
+  fleetgen generate -i inventory.yaml -o fleet/ --plan
+
+  # The same with a unified diff of each changed file
+  fleetgen generate -i inventory.yaml -o fleet/ --plan --diff
 
   # Also print the verification report as JSON (text goes to standard error)
   fleetgen generate -i inventory.yaml -o fleet/ --format json > report.json
@@ -73,9 +88,10 @@ atomically; unchanged files are left alone.`,
 	addRunFlags(cmd, &opts.RunOptions)
 	f.StringVarP(&opts.Output, "output", "o", "", "output directory (the fleet tree)")
 	f.BoolVar(&opts.Force, "force", false, "overwrite or delete generated files that were edited by hand")
-	f.BoolVar(&opts.DryRun, "dry-run", false, "print the change set grouped by site; write nothing")
-	f.BoolVar(&opts.Diff, "diff", false, "with --dry-run, print a unified diff of each changed file")
-	f.Var(format, "format", "verification report format: text or json (json goes to standard output, everything else to standard error)")
+	f.BoolVar(&opts.DryRun, "plan", false, "print the change set grouped by site (files to create, update, delete, and conflicts); write nothing")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "same as --plan")
+	f.BoolVar(&opts.Diff, "diff", false, "with --plan, print a unified diff of each changed file")
+	addFormatFlags(cmd, format, false)
 	return cmd
 }
 
@@ -87,7 +103,7 @@ func (o *GenerateOptions) validate() error {
 	case o.Output == "":
 		return errors.New("no output directory: give -o DIR")
 	case o.Diff && !o.DryRun:
-		return errors.New("--diff needs --dry-run")
+		return errors.New("--diff needs --plan (or its alias --dry-run)")
 	}
 	return nil
 }
@@ -95,6 +111,9 @@ func (o *GenerateOptions) validate() error {
 func generateRun(ctx context.Context, o *GenerateOptions) error {
 	if err := tree.ValidateRoot(o.Output); err != nil {
 		return usageError(err)
+	}
+	if err := refuseNestedTree(o.Output); err != nil {
+		return err
 	}
 	// Lock an existing tree before rendering, so a second run fails fast.
 	// A tree that does not exist yet is locked (and so created) only once
@@ -144,11 +163,15 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 	}
 	if o.DryRun {
 		printPlan(o.IO.Out, plan, o.Diff)
+		if !o.Quiet {
+			printRetiredNotes(o.IO.ErrOut, o.Output, plan, false)
+		}
 		return nil
 	}
 	if conflicts := plan.Conflicts(); len(conflicts) > 0 {
 		printConflicts(o.IO.ErrOut, plan)
-		fmt.Fprintf(o.IO.ErrOut, "nothing written to %s: %d conflicting file(s); re-run with --force to overwrite them\n", o.Output, len(conflicts))
+		fmt.Fprintf(o.IO.ErrOut, "nothing written to %s: %d conflicting file(s) edited by hand.\n", o.Output, len(conflicts))
+		printEditAdvice(o.IO.ErrOut, o.Output, conflicts)
 		return silentFailure()
 	}
 	if err := tree.Apply(ctx, plan); err != nil {
@@ -156,6 +179,9 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 	}
 	res.Applied(plan)
 	printApplied(o.IO.Out, o.Output, len(res.Report.Results), plan)
+	if !o.Quiet {
+		printRetiredNotes(o.IO.ErrOut, o.Output, plan, true)
+	}
 	return nil
 }
 

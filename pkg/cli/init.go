@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +21,21 @@ import (
 //
 //go:embed starter/inventory.yaml
 var starterInventory []byte
+
+// starterPreCommit is what `fleetgen init` writes as .pre-commit-config.yaml:
+// the local recipe of docs/pre-commit.md.
+//
+//go:embed starter/pre-commit-config.yaml
+var starterPreCommit []byte
+
+// starterGitignore is what `fleetgen init` writes as .gitignore.
+//
+//go:embed starter/gitignore
+var starterGitignore []byte
+
+// preCommitArgs is the check hook's argument line in starterPreCommit;
+// with --eject-templates init adds the template set to it.
+const preCommitArgs = "args: [-i, inventory.yaml, -o, fleet]"
 
 // InitOptions are the inputs of `fleetgen init`.
 type InitOptions struct {
@@ -41,8 +58,15 @@ which the inventory's yaml-language-server line points editors at.
 --eject-templates also copies the embedded default template set into
 DIR/templates/, to customise and use with --templates DIR/templates.
 
-init never overwrites: if any file it would write exists, it names it,
-writes nothing and exits 2.`,
+It also writes .gitignore (the tree's lock, journal and temporary files,
+which are never committed) and .pre-commit-config.yaml (a pre-commit hook
+running the installed 'fleetgen check' on every commit, offline; enable it
+with 'pre-commit install'; see docs/pre-commit.md).
+
+init never overwrites: if inventory.yaml, inventory.schema.json or a
+template file exists, it names it, writes nothing and exits 2. An existing
+.gitignore or .pre-commit-config.yaml is kept as it is, and init says what
+to add to it.`,
 		Example: `  # Start a fleet repository in the current directory
   fleetgen init
   fleetgen generate -i inventory.yaml -o fleet/
@@ -78,6 +102,11 @@ writes nothing and exits 2.`,
 type initFile struct {
 	path string // slash-separated
 	data []byte
+	// what describes the file in init's output.
+	what string
+	// keep: an existing file is kept (and init says what to add to it)
+	// rather than stopping init.
+	keep bool
 }
 
 func initFiles(eject bool) ([]initFile, error) {
@@ -85,7 +114,16 @@ func initFiles(eject bool) ([]initFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	files := []initFile{{"inventory.yaml", starterInventory}, {"inventory.schema.json", schema}}
+	preCommit := starterPreCommit
+	if eject {
+		preCommit = bytes.Replace(preCommit, []byte(preCommitArgs), []byte("args: [-i, inventory.yaml, --templates, templates, -o, fleet]"), 1)
+	}
+	files := []initFile{
+		{path: "inventory.yaml", data: starterInventory},
+		{path: "inventory.schema.json", data: schema, what: "the inventory's JSON Schema, for editor completion"},
+		{path: ".gitignore", data: starterGitignore, what: "keeps the tree's lock and temporary files out of git", keep: true},
+		{path: ".pre-commit-config.yaml", data: preCommit, what: "runs fleetgen check on every commit; enable with: pre-commit install", keep: true},
+	}
 	if !eject {
 		return files, nil
 	}
@@ -98,7 +136,7 @@ func initFiles(eject bool) ([]initFile, error) {
 		if err != nil {
 			return err
 		}
-		files = append(files, initFile{path.Join("templates", p), data})
+		files = append(files, initFile{path: path.Join("templates", p), data: data})
 		return nil
 	})
 	return files, err
@@ -112,16 +150,25 @@ func initRun(o *InitOptions) error {
 	if st, err := os.Stat(o.Dir); err == nil && !st.IsDir() {
 		return usageError(fmt.Errorf("%s: not a directory", o.Dir))
 	}
-	// Check everything first: an existing file means nothing is written.
+	// Check everything first: an existing file means nothing is written,
+	// except the repository files (.gitignore, .pre-commit-config.yaml)
+	// that a repository may already have: those are kept as they are.
+	var kept []initFile
+	write := files[:0:0]
 	for _, f := range files {
 		p := filepath.Join(o.Dir, filepath.FromSlash(f.path))
 		if _, err := os.Lstat(p); err == nil {
+			if f.keep {
+				kept = append(kept, f)
+				continue
+			}
 			return usageError(fmt.Errorf("%s already exists; init writes nothing over existing files (move it away or init another directory)", p))
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return usageError(err)
 		}
+		write = append(write, f)
 	}
-	for _, f := range files {
+	for _, f := range write {
 		p := filepath.Join(o.Dir, filepath.FromSlash(f.path))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
@@ -139,12 +186,27 @@ func initRun(o *InitOptions) error {
 		}
 	}
 	inv := filepath.Join(o.Dir, "inventory.yaml")
-	fmt.Fprintf(o.IO.Out, "created %s\n", inv)
-	fmt.Fprintf(o.IO.Out, "created %s (the inventory's JSON Schema, for editor completion)\n", filepath.Join(o.Dir, "inventory.schema.json"))
+	templateFiles := 0
+	for _, f := range write {
+		if strings.HasPrefix(f.path, "templates/") {
+			templateFiles++
+			continue
+		}
+		p := filepath.Join(o.Dir, filepath.FromSlash(f.path))
+		if f.what != "" {
+			fmt.Fprintf(o.IO.Out, "created %s (%s)\n", p, f.what)
+		} else {
+			fmt.Fprintf(o.IO.Out, "created %s\n", p)
+		}
+	}
+	for _, f := range kept {
+		p := filepath.Join(o.Dir, filepath.FromSlash(f.path))
+		fmt.Fprintf(o.IO.ErrOut, "kept %s as it is (init never overwrites a file); what init would have written, to merge by hand:\n%s", p, indent(string(f.data), "    "))
+	}
 	gen := fmt.Sprintf("fleetgen generate -i %s -o %s", inv, filepath.Join(o.Dir, "fleet"))
 	if o.EjectTemplates {
 		tdir := filepath.Join(o.Dir, "templates")
-		fmt.Fprintf(o.IO.Out, "created %s/ (%d files of the default template set)\n", tdir, len(files)-2)
+		fmt.Fprintf(o.IO.Out, "created %s/ (%d files of the default template set)\n", tdir, templateFiles)
 		gen += " --templates " + tdir
 	}
 	fmt.Fprintf(o.IO.Out, "next: edit %s, then run\n  %s\n", inv, gen)

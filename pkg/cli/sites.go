@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/fleetgen/fleetgen/pkg/inventory"
+	"github.com/fleetgen/fleetgen/pkg/selector"
 )
 
 // siteFormats are the values of sites -o.
@@ -30,6 +31,7 @@ type SitesOptions struct {
 // NewCmdSites builds `fleetgen sites`.
 func NewCmdSites(streams IOStreams, runF func(*SitesOptions) error) *cobra.Command {
 	opts := &SitesOptions{IO: streams}
+	var format string
 	cmd := &cobra.Command{
 		Use:   "sites -i INVENTORY [-l SELECTOR] [-o table|wide|json|yaml|name]",
 		Short: "List the inventory's sites with their merged type, region, arch, wave and groups",
@@ -40,7 +42,11 @@ the site's own fields, sorted by name, like kubectl get.
 type, region, arch, group (matches when any of the site's groups does), wave
 and network, and the site's labels. -o json and -o yaml print every merged
 field of each selected site; -o name prints one site name a line, for
-scripts.`,
+scripts. --format is the same flag as -o.
+
+A selector key that is neither a site field nor the key of a label some
+site has is an error (exit 2) with the closest known key, as in every
+command; a valid selector that matches no site prints nothing (exit 0).`,
 		Example: `  # Every site
   fleetgen sites -i inventory.yaml
 
@@ -60,6 +66,12 @@ scripts.`,
 			if err := opts.Input.validate(); err != nil {
 				return usageError(err)
 			}
+			if f := cmd.Flags(); f.Changed("format") {
+				if f.Changed("output") && opts.Output != format {
+					return usageError(fmt.Errorf("--format %q conflicts with -o %q: they set the same output format", format, opts.Output))
+				}
+				opts.Output = format
+			}
 			if !slices.Contains(siteFormats, opts.Output) {
 				return usageError(fmt.Errorf("-o %q: unknown output format; one of %s", opts.Output, strings.Join(siteFormats, ", ")))
 			}
@@ -72,7 +84,9 @@ scripts.`,
 	opts.Input.addFlags(cmd)
 	addSelectorFlag(cmd, &opts.Selector)
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "table", "output format: "+strings.Join(siteFormats, ", "))
+	cmd.Flags().StringVar(&format, "format", "", "same as -o")
 	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion(siteFormats))
+	_ = cmd.RegisterFlagCompletionFunc("format", fixedCompletion(siteFormats))
 	return cmd
 }
 
@@ -85,7 +99,9 @@ func sitesRun(o *SitesOptions) error {
 	if err != nil {
 		return err
 	}
-	fleet = filterFleet(fleet, sel)
+	if fleet, err = selector.Select(fleet, sel); err != nil {
+		return usageError(fmt.Errorf("-l: %w", err))
+	}
 	sites := fleet.Sites
 	switch o.Output {
 	case "name":

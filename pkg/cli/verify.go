@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/fleetgen/fleetgen/pkg/inventory"
 	"github.com/fleetgen/fleetgen/pkg/report"
 	"github.com/fleetgen/fleetgen/pkg/verify"
 )
@@ -22,6 +23,9 @@ type VerifyOptions struct {
 	Format report.Format
 	// Selector limits verify to the overlays it selects (-l).
 	Selector string
+	// Input, when given, is the inventory the selector is matched against,
+	// so that -l sees every site field (group, wave, network too).
+	Input inventoryInput
 	RunOptions
 }
 
@@ -47,8 +51,14 @@ It works on any Kustomize fleet tree, generated or hand-written. Exit 0 when
 every overlay passes, 1 when any fails, 2 when DIR has no overlays or a
 facts file is malformed.
 
-With -o json the report (kind VerifyReport, see docs/report.md) goes to
-standard output and the text report to standard error.`,
+-l selects overlays by name, arch (from the facts file), type, region and
+the labels the overlay's kustomization sets. To select by group, wave or
+network, which a tree does not record, give the inventory with -i: -l then
+selects exactly the sites generate and sites select.
+
+With --format json (or -o json) the report (kind VerifyReport, see
+docs/report.md) goes to standard output and the text report to standard
+error.`,
 		Example: `  # Verify a generated fleet tree
   fleetgen verify fleet/
 
@@ -56,19 +66,29 @@ standard output and the text report to standard error.`,
   fleetgen verify fleet/ || exit 1
 
   # Machine-readable report for CI annotations or dashboards
-  fleetgen verify fleet/ -o json > report.json`,
+  fleetgen verify fleet/ --format json > report.json
+
+  # Only the sites of the eu group (groups are in the inventory, not the tree)
+  fleetgen verify fleet/ -i inventory.yaml -l group=eu`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Dir = args[0]
 			opts.Format = format.format()
+			if len(opts.Input.Files) > 0 || opts.Input.Sample {
+				if err := opts.Input.validate(); err != nil {
+					return usageError(err)
+				}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
 			return verifyRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().VarP(format, "output", "o", "report format: text or json")
+	addFormatFlags(cmd, format, true)
 	addSelectorFlag(cmd, &opts.Selector)
+	opts.Input.addFlags(cmd)
+	cmd.Flags().Lookup("inventory").Usage = "inventory the tree was generated from, for -l over every site field (- for standard input); repeat to merge files in order"
 	addRunFlags(cmd, &opts.RunOptions)
 	return cmd
 }
@@ -86,7 +106,13 @@ func verifyRun(ctx context.Context, o *VerifyOptions) error {
 	if len(targets) == 0 {
 		return usageError(fmt.Errorf("%s: no overlays found (expected %s/overlays/<site>/kustomization.yaml)", o.Dir, o.Dir))
 	}
-	if targets, err = selectOverlays(fsys, root, targets, o.Selector); err != nil {
+	var fleet *inventory.Fleet
+	if len(o.Input.Files) > 0 || o.Input.Sample {
+		if fleet, err = o.Input.fleet(o.IO); err != nil {
+			return err
+		}
+	}
+	if targets, err = selectOverlays(fsys, root, targets, o.Selector, fleet); err != nil {
 		return err
 	}
 	vopts := verify.Options{FS: fsys, Root: root, Workers: o.Workers}

@@ -82,9 +82,9 @@ func TestLoadErrors(t *testing.T) {
 		{name: "empty file", doc: "", want: []string{"t.yaml: empty inventory: no YAML document found"}},
 		{name: "only comments", doc: "# nothing here\n\n# yet\n", want: []string{"t.yaml: empty inventory: no YAML document found"}},
 		{name: "only a document marker", doc: "---\n", want: []string{"t.yaml:2:1: empty inventory: the document has no content"}},
-		{name: "not YAML", doc: header + "sites: [\n", want: []string{"t.yaml:4: invalid YAML: "}},
-		{name: "not YAML on the first line", doc: "{{{ this is : not [ yaml\n", want: []string{"t.yaml:1: invalid YAML: "}},
-		{name: "tab indentation", doc: header + "sites:\n\t- name: s1\n", want: []string{"t.yaml:5: invalid YAML: found character that cannot start any token"}},
+		{name: "not YAML", doc: header + "sites: [\n", want: []string{"t.yaml:4:8: invalid YAML: "}},
+		{name: "not YAML on the first line", doc: "{{{ this is : not [ yaml\n", want: []string{"t.yaml:1:1: invalid YAML: "}},
+		{name: "tab indentation", doc: header + "sites:\n\t- name: s1\n", want: []string{"t.yaml:5:1: invalid YAML: found character that cannot start any token (indent with spaces"}},
 		{
 			name: "two documents",
 			doc:  header + oneSite + "---\n" + header + oneSite,

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -107,7 +106,7 @@ func parseYAML(ps *problems, data []byte) (root *yaml.Node) {
 		if errors.Is(err, io.EOF) {
 			ps.add(position{}, "", "", "empty inventory: no YAML document found (the file is empty or holds only comments)")
 		} else {
-			addYAMLError(ps, err)
+			addYAMLError(ps, data, err)
 		}
 		return nil
 	}
@@ -115,7 +114,7 @@ func parseYAML(ps *problems, data []byte) (root *yaml.Node) {
 	switch err := dec.Decode(&next); {
 	case errors.Is(err, io.EOF):
 	case err != nil:
-		addYAMLError(ps, err)
+		addYAMLError(ps, data, err)
 		return nil
 	default:
 		ps.add(nodePos(&next), "", "", "more than one YAML document: an inventory is a single document (remove the \"---\" separator)")
@@ -135,24 +134,6 @@ func parseYAML(ps *problems, data []byte) (root *yaml.Node) {
 		return nil
 	}
 	return top
-}
-
-// addYAMLError reports a parser error, keeping its line when it has one.
-func addYAMLError(ps *problems, err error) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	var line int
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if num, after, ok := strings.Cut(rest, ": "); ok {
-			if n, err := strconv.Atoi(num); err == nil {
-				line, msg = n, after
-			}
-		}
-	}
-	if line == 0 && !strings.Contains(msg, "offset") {
-		// The YAML parser leaves out the line when it is the first one.
-		line = 1
-	}
-	ps.add(position{line: line}, "", "", "invalid YAML: %s", msg)
 }
 
 // checkTree walks the whole node tree once, before decoding, and reports

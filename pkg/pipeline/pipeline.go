@@ -219,7 +219,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
-	selected := selector.Filter(fleet, opts.Selector)
+	selected, err := selector.Select(fleet, opts.Selector)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
 	if len(selected.Sites) == 0 {
 		return nil, &InputError{Err: fmt.Errorf("selector %q matches no site of the inventory", opts.Selector.String())}
 	}

@@ -4,7 +4,10 @@
 //
 // The keys a selector can name are the site fields name, type, region,
 // arch, group, wave and network, and any of the site's labels. A field
-// wins over a label with the same key. group holds several values: =, ==,
+// wins over a label with the same key. Select refuses a key that is
+// neither a field nor the key of a label some site has (a typo would
+// otherwise select nothing, or negated everything), suggesting the closest
+// known key. group holds several values: =, ==,
 // in and exists match when any of the site's groups matches; !=, notin
 // and !group match when none does.
 package selector

@@ -2,13 +2,16 @@ package selector
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	"sigs.k8s.io/yaml"
 
 	"github.com/fleetgen/fleetgen/pkg/inventory"
+	"github.com/fleetgen/fleetgen/pkg/suggest"
 )
 
 // Fields are the site fields a selector can name besides labels, in the
@@ -136,6 +139,11 @@ func Filter(fleet *inventory.Fleet, sel Selector) *inventory.Fleet {
 	return &out
 }
 
+// OverlayFields are the site fields ForOverlay can know from a tree on
+// disk (arch from the site's facts file, which the caller adds); the
+// others (group, wave, network) are only in the inventory.
+var OverlayFields = []string{"name", "type", "region", "arch"}
+
 // Fleet labels the default template set writes into each overlay.
 const (
 	typeLabel   = "fleetgen.dev/type"
@@ -174,4 +182,90 @@ func ForOverlay(name string, kustomization []byte) Attributes {
 		a.Fields["region"] = v
 	}
 	return a
+}
+
+// Keys returns the keys the selector's requirements name, in order, each
+// once.
+func (s Selector) Keys() []string {
+	if s.Empty() {
+		return nil
+	}
+	reqs, _ := s.sel.Requirements()
+	var keys []string
+	seen := map[string]bool{}
+	for _, r := range reqs {
+		if k := r.Key(); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// UnknownKeyError is a selector key that is neither a site field nor the
+// key of a label any site has: a typo, almost always, that would otherwise
+// silently select nothing (or, negated, everything).
+type UnknownKeyError struct {
+	Selector string
+	Key      string
+	// Suggestion is the closest known key, or "".
+	Suggestion string
+}
+
+func (e *UnknownKeyError) Error() string {
+	hint := ""
+	if e.Suggestion != "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", e.Suggestion)
+	}
+	return fmt.Sprintf("selector %q: unknown key %q%s; a key is a site field (%s) or the key of a label some site has",
+		e.Selector, e.Key, hint, strings.Join(Fields, ", "))
+}
+
+// CheckKeys returns an *UnknownKeyError for the first key of s that is
+// neither a site field nor one of labelKeys.
+func (s Selector) CheckKeys(labelKeys []string) error {
+	known := map[string]bool{}
+	for _, k := range Fields {
+		known[k] = true
+	}
+	for _, k := range labelKeys {
+		known[k] = true
+	}
+	for _, k := range s.Keys() {
+		if known[k] {
+			continue
+		}
+		candidates := append(append([]string(nil), Fields...), labelKeys...)
+		return &UnknownKeyError{Selector: s.text, Key: k, Suggestion: suggest.Closest(k, candidates, suggest.Limit(3))}
+	}
+	return nil
+}
+
+// LabelKeys returns the label keys of the fleet's sites, sorted, each once.
+func LabelKeys(fleet *inventory.Fleet) []string {
+	seen := map[string]bool{}
+	var keys []string
+	for i := range fleet.Sites {
+		for k := range fleet.Sites[i].Labels {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Select checks that every key of sel is a site field or a label key of
+// some site of fleet (see CheckKeys), then filters fleet as Filter does.
+// Commands use it, so that a misspelt key is the same error everywhere.
+func Select(fleet *inventory.Fleet, sel Selector) (*inventory.Fleet, error) {
+	if sel.Empty() || fleet == nil {
+		return fleet, nil
+	}
+	if err := sel.CheckKeys(LabelKeys(fleet)); err != nil {
+		return nil, err
+	}
+	return Filter(fleet, sel), nil
 }

@@ -1,6 +1,8 @@
 package selector
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/fleetgen/fleetgen/pkg/inventory"
@@ -122,5 +124,54 @@ labels:
 	}
 	if a := ForOverlay("x", []byte("{{{")); a.Fields["name"] != "x" || len(a.Fields) != 1 {
 		t.Errorf("unparsable kustomization: %+v", a)
+	}
+}
+
+func TestSelectUnknownKey(t *testing.T) {
+	fleet := &inventory.Fleet{Name: "f", Sites: []inventory.Site{
+		{Name: "a", Type: "store", Region: "eu-west", Labels: map[string]string{"tier": "gold"}},
+		{Name: "b", Type: "factory", Region: "us-east", Labels: map[string]string{"acme.example/format": "mini"}},
+	}}
+	for _, tc := range []struct {
+		sel        string
+		key        string // "" for no error
+		suggestion string
+		sites      int
+	}{
+		{"region=eu-west", "", "", 1},
+		{"tier=gold", "", "", 1},
+		{"acme.example/format=mini", "", "", 1},
+		{"!tier", "", "", 1},
+		{"group=eu", "", "", 0}, // a field: known even when no site has a group
+		{"regoin=eu-west", "regoin", "region", 0},
+		{"regoin!=eu-west", "regoin", "region", 0}, // negated: would select everything
+		{"!tierr", "tierr", "tier", 0},
+		{"type=store,colour=red", "colour", "", 0},
+		{"acme.example/fromat=mini", "acme.example/fromat", "acme.example/format", 0},
+	} {
+		sel, err := Parse(tc.sel)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tc.sel, err)
+		}
+		got, err := Select(fleet, sel)
+		if tc.key == "" {
+			if err != nil {
+				t.Errorf("Select(%q): %v", tc.sel, err)
+			} else if len(got.Sites) != tc.sites {
+				t.Errorf("Select(%q) = %d sites, want %d", tc.sel, len(got.Sites), tc.sites)
+			}
+			continue
+		}
+		var uk *UnknownKeyError
+		if !errors.As(err, &uk) {
+			t.Errorf("Select(%q) = %v, want an UnknownKeyError", tc.sel, err)
+			continue
+		}
+		if uk.Key != tc.key || uk.Suggestion != tc.suggestion {
+			t.Errorf("Select(%q): key %q suggestion %q, want %q %q", tc.sel, uk.Key, uk.Suggestion, tc.key, tc.suggestion)
+		}
+		if !strings.Contains(err.Error(), tc.sel) || (tc.suggestion != "" && !strings.Contains(err.Error(), `did you mean "`+tc.suggestion+`"`)) {
+			t.Errorf("Select(%q): message %q", tc.sel, err)
+		}
 	}
 }
