@@ -56,6 +56,21 @@ func Types() map[schema.GroupVersionKind]reflect.Type {
 // Checker validates wiring. It is safe for concurrent use.
 type Checker struct {
 	v *fleetschema.Validator
+	// place, when its Root is set, is where the tree is in its git
+	// repository: Flux paths must then resolve from the repository's
+	// root to the site's overlay.
+	place Place
+}
+
+// WithPlace returns a copy of c that checks Flux paths from the root of
+// the repository the tree is in (see Place): a Kustomization of site s
+// must have spec.path "./<place.Path>/overlays/s" ("./overlays/s" at the
+// root), since Flux resolves it from the root of the source's artifact,
+// which is the repository's root.
+func (c *Checker) WithPlace(p Place) *Checker {
+	cp := *c
+	cp.place = p
+	return &cp
 }
 
 // NewChecker builds the validator for the wiring kinds once.
@@ -198,6 +213,8 @@ func (c *Checker) CheckSummarized(files map[string][]byte, known map[string]Summ
 					continue
 				case site != dir:
 					errs = append(errs, fmt.Errorf("%s: site %q: Kustomization spec.path %q points at the overlay of site %q", where, dir, ref.Path, site))
+				case c.place.InRepo() && ref.Path != c.OverlayPath(site):
+					errs = append(errs, c.misplaced(where, site, ref.Path))
 				case !inInventory[site]:
 					errs = append(errs, fmt.Errorf("%s: site %q: wiring for a site that is not in the inventory", where, site))
 				case !hasOverlay(site):
@@ -248,6 +265,55 @@ func (c *Checker) CheckSummarized(files map[string][]byte, known map[string]Summ
 		return errs, nil
 	}
 	return nil, sums
+}
+
+// OverlayPath is the Flux spec.path of site's overlay: from the root of
+// the repository when the checker knows where the tree is in it (WithPlace),
+// else from the tree's root.
+func (c *Checker) OverlayPath(site string) string {
+	return "./" + c.place.Prefix() + OverlaysDir + "/" + site
+}
+
+func (c *Checker) misplaced(where, site, got string) error {
+	return fmt.Errorf("%s: site %q: Kustomization spec.path %q does not resolve to the site's overlay from the root of the repository %s: the tree is at %q in it, so the path must be %q (set gitops.path to %q or leave it unset, and regenerate)",
+		where, site, got, c.place.Root, c.place.Path, c.OverlayPath(site), c.place.Path)
+}
+
+// CheckPaths validates the given wiring files strictly and checks that
+// each Flux Kustomization in clusters/<site>/ points at that site's
+// overlay (from the repository's root, see WithPlace), without the
+// coverage checks of Check: it is for a few files of a tree, such as the
+// ones that drifted from what the inventory gives.
+func (c *Checker) CheckPaths(files map[string][]byte) []error {
+	var errs []error
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		if isWiringFile(p) {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		r := c.checkFile(p, files[p])
+		errs = append(errs, r.errs...)
+		for _, ref := range r.sum.Refs {
+			if ref.Kind != FluxRef {
+				continue
+			}
+			where := fmt.Sprintf("%s (document %d)", p, ref.Doc)
+			dir := strings.Split(p, "/")[1]
+			site, ok := overlayOf(ref.Path)
+			switch {
+			case !ok:
+				errs = append(errs, fmt.Errorf("%s: site %q: Kustomization spec.path %q does not point at overlays/<site>", where, dir, ref.Path))
+			case site != dir:
+				errs = append(errs, fmt.Errorf("%s: site %q: Kustomization spec.path %q points at the overlay of site %q", where, dir, ref.Path, site))
+			case c.place.InRepo() && ref.Path != c.OverlayPath(site):
+				errs = append(errs, c.misplaced(where, site, ref.Path))
+			}
+		}
+	}
+	return errs
 }
 
 // fileCheck is what one wiring file yields: its problems and the summary
@@ -324,7 +390,12 @@ func (o object) refs() []Ref {
 
 // isWiringFile reports whether p is a YAML file under clusters/<dir>/ or
 // argocd/.
-func isWiringFile(p string) bool {
+func isWiringFile(p string) bool { return IsWiringFile(p) }
+
+// IsWiringFile reports whether p (slash-separated, relative to the tree
+// root) is a YAML file under clusters/<dir>/ (not flux-system/) or
+// argocd/, the files Check looks at.
+func IsWiringFile(p string) bool {
 	if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
 		return false
 	}

@@ -54,11 +54,26 @@ type GitOps struct {
 	// Branch is the branch sites follow.
 	Branch string `json:"branch,omitempty"`
 	// Path is the directory of the repository that holds the tree
-	// (base/, overlays/, ...), "." for its root.
+	// (base/, overlays/, ...), "." for its root. When not set, it is the
+	// output directory's path from the root of the git work tree it is in;
+	// when set, it must be that path.
 	Path string `json:"path,omitempty"`
 	// AdminRecipients are age X25519 public keys that can decrypt every
 	// site's secrets (the fleet's operators).
 	AdminRecipients []string `json:"adminRecipients,omitempty"`
+}
+
+// TreePlace is where a fleet tree is written: the output directory and,
+// when it is inside a git work tree, that work tree's root and the
+// directory's path from it. Wiring must name paths from the repository's
+// root, so gitops.path is derived from it.
+type TreePlace struct {
+	// Dir is the output directory as the user named it, for messages.
+	Dir string
+	// Root is the work tree's root; "" when Dir is in no git work tree.
+	Root string
+	// Path is Dir's slash-separated path from Root, "." for Root itself.
+	Path string
 }
 
 // MaintenanceWindow is when a site may be changed: from each time the cron
@@ -241,7 +256,16 @@ func (c *checker) checkGitOps() {
 	if g.Path != "" && ok("gitops.path") {
 		if msg := checkRepoPath(g.Path); msg != "" {
 			c.ps.add(at("gitops.path"), "", "gitops.path", "invalid value %s: %s", quote(g.Path), msg)
+		} else if t := c.tree; t != nil && t.Root != "" && g.Path != t.Path && engine != EngineNone {
+			c.ps.add(at("gitops.path"), "", "gitops.path",
+				"is %s, but the output directory %s is at %s in the git work tree %s, so the wiring would point at the wrong directory: remove gitops.path (it is derived from the repository) or set it to %s",
+				quote(g.Path), t.Dir, quote(t.Path), t.Root, quote(t.Path))
 		}
+	}
+	if t := c.tree; g.Path == "" && engine != EngineNone && t != nil && t.Root == "" && ok("gitops.path") && ok("gitops") {
+		c.ps.add(at("gitops.engine"), "", "gitops.path",
+			"is not set and the output directory %s is not inside a git work tree, so the tree's directory in the repository the sites pull cannot be determined: run git init (or clone the repository) first, or set gitops.path to that directory (\".\" when %s is the repository's root)",
+			t.Dir, t.Dir)
 	}
 	seen := map[string]int{}
 	for i, r := range g.AdminRecipients {
@@ -261,8 +285,10 @@ func (c *checker) checkGitOps() {
 	}
 }
 
-// resolvedGitOps returns the gitops block with defaults filled in.
-func resolvedGitOps(g GitOps) GitOps {
+// resolvedGitOps returns the gitops block with defaults filled in: the
+// path, when not set, is the tree's path in its git work tree (tree), or
+// "." when the tree is not written or in no work tree.
+func resolvedGitOps(g GitOps, tree *TreePlace) GitOps {
 	out := GitOps{Engine: g.Engine, Repo: g.Repo, Branch: g.Branch, Path: g.Path,
 		AdminRecipients: append([]string{}, g.AdminRecipients...)}
 	if out.Engine == "" {
@@ -270,6 +296,9 @@ func resolvedGitOps(g GitOps) GitOps {
 	}
 	if out.Branch == "" {
 		out.Branch = DefaultBranch
+	}
+	if out.Path == "" && tree != nil && tree.Root != "" {
+		out.Path = tree.Path
 	}
 	if out.Path == "" {
 		out.Path = DefaultPath

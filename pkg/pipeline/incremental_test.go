@@ -46,7 +46,12 @@ func newIncrementalFleet(t *testing.T, sites int) *incrementalFleet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &incrementalFleet{t: t, out: filepath.Join(t.TempDir(), "fleet"), inventory: inv.Bytes(), templates: set, cache: c}
+	// The tree is the root of its repository: its wiring names ./overlays/.
+	repo := t.TempDir()
+	if err := os.Mkdir(filepath.Join(repo, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f := &incrementalFleet{t: t, out: repo, inventory: inv.Bytes(), templates: set, cache: c}
 	res := f.run()
 	if !res.Report.OK() {
 		t.Fatalf("first run: %v", res.Report.Err())
