@@ -8,6 +8,17 @@ in docs/gitops.md; change them there too.
 {{- if ne .Fleet.GitOps.Path "." }}{{ .Fleet.GitOps.Path }}/{{ end -}}
 {{- end -}}
 
+{{- /* gitops.sparseCheckout (Flux): the directories, from the repository's
+root, that one site's overlay build reads: base/, each component the site
+uses and its own overlay. As JSON {"dirs": [...]}, read with fromJson. */ -}}
+{{- define "gitops.sparseCheckout" -}}
+{{- $root := include "gitops.root" . -}}
+{{- $dirs := list (printf "%sbase" $root) -}}
+{{- range .Site.Components }}{{ $dirs = append $dirs (printf "%scomponents/%s" $root .) }}{{ end -}}
+{{- $dirs = append $dirs (printf "%soverlays/%s" $root .Site.Name) -}}
+{{- dict "dirs" $dirs | toJson -}}
+{{- end -}}
+
 {{- /* gitops.sopsRecipients: the age recipients of one site's secrets
 (the site's own key, then the fleet's admins), comma-separated as SOPS reads
 them. Called with (list $site $.Fleet.GitOps.AdminRecipients). */ -}}
