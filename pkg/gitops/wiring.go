@@ -16,6 +16,9 @@ import (
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	"go.yaml.in/yaml/v3"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/fleetgen/fleetgen/pkg/render"
@@ -39,6 +42,11 @@ var (
 	FluxOCIRepository  = schema.GroupVersionKind{Group: "source.toolkit.fluxcd.io", Version: "v1", Kind: "OCIRepository"}
 	ArgoApplicationSet = schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "ApplicationSet"}
 	ArgoAppProject     = schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "AppProject"}
+	// The objects that enforce a Flux site's maintenance window.
+	CronJob        = schema.GroupVersionKind{Group: "batch", Version: "v1", Kind: "CronJob"}
+	ServiceAccount = schema.GroupVersionKind{Version: "v1", Kind: "ServiceAccount"}
+	Role           = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "Role"}
+	RoleBinding    = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "RoleBinding"}
 )
 
 // Types returns the Go types wiring objects are validated against, for
@@ -50,6 +58,10 @@ func Types() map[schema.GroupVersionKind]reflect.Type {
 		FluxOCIRepository:  reflect.TypeFor[sourcev1.OCIRepository](),
 		ArgoApplicationSet: reflect.TypeFor[ApplicationSet](),
 		ArgoAppProject:     reflect.TypeFor[AppProject](),
+		CronJob:            reflect.TypeFor[batchv1.CronJob](),
+		ServiceAccount:     reflect.TypeFor[corev1.ServiceAccount](),
+		Role:               reflect.TypeFor[rbacv1.Role](),
+		RoleBinding:        reflect.TypeFor[rbacv1.RoleBinding](),
 	}
 }
 

@@ -19,6 +19,14 @@ uses and its own overlay. As JSON {"dirs": [...]}, read with fromJson. */ -}}
 {{- dict "dirs" $dirs | toJson -}}
 {{- end -}}
 
+{{- /* gitops.waveRef (Flux): the branch a site's source follows. Wave 0
+follows gitops.branch; wave n follows "<branch>-wave-<n>", fast-forwarded
+from the previous wave's branch once that wave is healthy (docs/gitops.md).
+Airgapped sites use it, with "/" made "-", as their OCI tag. */ -}}
+{{- define "gitops.waveRef" -}}
+{{- .Fleet.GitOps.Branch }}{{ if gt .Site.Wave 0 }}-wave-{{ .Site.Wave }}{{ end -}}
+{{- end -}}
+
 {{- /* gitops.sopsRecipients: the age recipients of one site's secrets
 (the site's own key, then the fleet's admins), comma-separated as SOPS reads
 them. Called with (list $site $.Fleet.GitOps.AdminRecipients). */ -}}
