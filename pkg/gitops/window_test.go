@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/fleetgen/fleetgen/pkg/policy"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -87,6 +89,23 @@ func TestMaintenanceWindowJobs(t *testing.T) {
 		if got := c.Args[len(c.Args)-1]; got != w.patch {
 			t.Errorf("%s: patch %s, want %s", cj.Name, got, w.patch)
 		}
+	}
+	// The project's own policies (restricted Pod Security, limits,
+	// capacity, architecture pinning, RBAC) pass on the whole file.
+	var objs []policy.Object
+	for _, d := range docs {
+		var o map[string]any
+		if err := yaml.Unmarshal([]byte(d), &o); err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, o)
+	}
+	findings, err := policy.Evaluate(objs, policy.Facts{Site: "site-intermittent", Arch: "arm64", CPU: "2", Memory: "4Gi"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range findings {
+		t.Errorf("policy finding: %s", f)
 	}
 	r := roles[0]
 	if len(r.Rules) != 1 || strings.Join(r.Rules[0].Verbs, ",") != "get,patch" || strings.Join(r.Rules[0].ResourceNames, ",") != "fleet" ||
