@@ -479,3 +479,27 @@ func knownKinds() string {
 	sort.Strings(names)
 	return strings.Join(names, ", ")
 }
+
+// SparseCheckout returns spec.sparseCheckout of the Flux GitRepository in
+// a wiring file's content, and whether it has one with a non-empty list.
+func SparseCheckout(data []byte) ([]string, bool) {
+	docs, err := decodeAll(data)
+	if err != nil {
+		return nil, false
+	}
+	for _, d := range docs {
+		o := object{obj: d}
+		if apiVersion, kind := o.gvk(); apiVersion != FluxGitRepository.GroupVersion().String() || kind != FluxGitRepository.Kind {
+			continue
+		}
+		list, _ := nested(d, "spec", "sparseCheckout").([]any)
+		var out []string
+		for _, v := range list {
+			if s, ok := v.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out, len(out) > 0
+	}
+	return nil, false
+}

@@ -232,10 +232,18 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		progress = func(done, _ int) { opts.Progress(len(reused)+done, total) }
 	}
 	learn := inc.learner(digest, todo, fsys)
+	onResult := learn.learn
+	sparse := sparseDirs(fleet, tree, fsys, todo)
+	if len(sparse) > 0 {
+		onResult = func(r *verify.Result) {
+			checkSparse(r, sparse[r.Site])
+			learn.learn(r)
+		}
+	}
 	report, err := verify.Run(ctx, todo, verify.Options{
 		FS: fsys, Root: memRoot, Workers: opts.Workers,
 		Cache: opts.Cache, CacheSalt: opts.CacheSalt, Progress: progress,
-		DropObjects: opts.DropObjects, RecordAccesses: inc != nil, OnResult: learn.learn,
+		DropObjects: opts.DropObjects, RecordAccesses: inc != nil || len(sparse) > 0, OnResult: onResult,
 	})
 	if err != nil {
 		return nil, err

@@ -8,8 +8,14 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/fleetgen/fleetgen/pkg/gitops"
+	"github.com/fleetgen/fleetgen/pkg/inventory"
+	"github.com/fleetgen/fleetgen/pkg/render"
+	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
 // CheckTreeWiring checks the GitOps wiring of a tree on disk, without an
@@ -101,4 +107,78 @@ func readWiring(dir string, paths []string) (map[string][]byte, error) {
 		files[p] = data
 	}
 	return files, nil
+}
+
+// sparseDirs returns, for the sites of todo, the directories (relative to the tree's
+// root) that the site's Flux GitRepository checks out (spec.sparseCheckout
+// in clusters/<site>/*.yaml of the rendered tree, read through fsys when
+// the render reused it by hash); sites without one are left out.
+func sparseDirs(fleet *inventory.Fleet, tree *render.Tree, fsys filesys.FileSystem, todo []verify.Target) map[string][]string {
+	if fleet.GitOps.Engine != inventory.EngineFlux || len(todo) == 0 {
+		return nil
+	}
+	// Only the sites verified in this run need their list.
+	wanted := make(map[string]bool, len(todo))
+	for _, t := range todo {
+		wanted[t.Site] = true
+	}
+	prefix := ""
+	if p := fleet.GitOps.Path; p != "" && p != "." {
+		prefix = p + "/"
+	}
+	out := map[string][]string{}
+	for _, f := range tree.Files {
+		if f.Site == "" || !wanted[f.Site] || !strings.HasPrefix(f.Path, gitops.ClustersDir+"/"+f.Site+"/") {
+			continue
+		}
+		data := f.Data
+		if data == nil {
+			var err error
+			if data, err = fsys.ReadFile(path.Join(memRoot, f.Path)); err != nil {
+				continue
+			}
+		}
+		dirs, ok := gitops.SparseCheckout(data)
+		if !ok {
+			continue
+		}
+		var rel []string
+		for _, d := range dirs {
+			r, ok := strings.CutPrefix(strings.TrimPrefix(d, "./"), prefix)
+			if !ok {
+				rel = nil
+				break
+			}
+			rel = append(rel, path.Clean(r))
+		}
+		if rel != nil {
+			out[f.Site] = rel
+		}
+	}
+	return out
+}
+
+// checkSparse fails a site whose overlay build read a file outside the
+// directories its Flux source checks out: Flux would not find that file.
+func checkSparse(r *verify.Result, dirs []string) {
+	if r.Err != nil || dirs == nil {
+		return
+	}
+	for _, a := range r.Accesses {
+		if a.Op != "read" {
+			continue
+		}
+		rel, ok := strings.CutPrefix(a.Path, memRoot+"/")
+		if !ok {
+			continue
+		}
+		inside := false
+		for _, d := range dirs {
+			inside = inside || strings.HasPrefix(rel, d+"/")
+		}
+		if !inside {
+			r.Err = fmt.Errorf("site %q: the overlay build reads %s, outside the directories the site's Flux GitRepository checks out (spec.sparseCheckout in %s/%s/: %s), so Flux would not find it: move it into base/, a component the site uses or the site's overlay", r.Site, rel, gitops.ClustersDir, r.Site, strings.Join(dirs, ", "))
+			return
+		}
+	}
 }
