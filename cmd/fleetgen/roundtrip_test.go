@@ -108,7 +108,11 @@ func TestBuildMatchesKubectlSample(t *testing.T) {
 	if err != nil {
 		t.Skip("kubectl not on PATH")
 	}
-	fleet := filepath.Join(t.TempDir(), "fleet")
+	repo := t.TempDir()
+	if err := os.Mkdir(filepath.Join(repo, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fleet := filepath.Join(repo, "fleet")
 	if code, _, stderr := fleetgen(t, "generate", "--sample", "-o", fleet); code != 0 {
 		t.Fatalf("generate exited %d:\n%s", code, stderr)
 	}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/fleetgen/fleetgen/pkg/pipeline"
 	"github.com/fleetgen/fleetgen/pkg/report"
 	"github.com/fleetgen/fleetgen/pkg/tree"
 )
@@ -138,6 +140,9 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 	if !res.Report.OK() {
 		printReport(o.IO.ErrOut, res.Report)
 	}
+	if err := printWiringFindings(o.IO.ErrOut, o.Output, drift); err != nil {
+		return err
+	}
 	if staleLedger {
 		printLedgerAdvice(o.IO.ErrOut, o.Output, o.InHook)
 	}
@@ -146,5 +151,23 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 		return silentFailure()
 	}
 	fmt.Fprintf(o.IO.Out, "%s: in sync, %s\n", o.Output, res.Report.Summary())
+	return nil
+}
+
+// printWiringFindings says what is wrong with the drifted GitOps wiring
+// files on disk, beyond their drift: a Flux path that does not resolve to
+// the site's overlay from the repository's root, or an invalid object.
+func printWiringFindings(w io.Writer, output string, drift []tree.Change) error {
+	paths := make([]string, 0, len(drift))
+	for _, c := range drift {
+		paths = append(paths, c.Path)
+	}
+	findings, err := pipeline.CheckWiringPaths(output, paths)
+	if err != nil {
+		return err
+	}
+	for _, f := range findings {
+		fmt.Fprintf(w, "%s: %v\n", output, f)
+	}
 	return nil
 }

@@ -22,7 +22,11 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // TestGenerateLockedTree: a second generate on a tree that is being written
 // fails before rendering, naming the holder, and writes nothing.
 func TestGenerateLockedTree(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "fleet")
+	repo := t.TempDir()
+	if err := os.Mkdir(filepath.Join(repo, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(repo, "fleet")
 	if code, _, stderr := run(t, "generate", "--sample", "-o", dir); code != 0 {
 		t.Fatalf("first generate: exit %d: %s", code, stderr)
 	}

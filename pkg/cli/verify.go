@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/fleetgen/fleetgen/pkg/inventory"
+	"github.com/fleetgen/fleetgen/pkg/pipeline"
 	"github.com/fleetgen/fleetgen/pkg/report"
 	"github.com/fleetgen/fleetgen/pkg/verify"
 )
@@ -47,8 +48,13 @@ overlays/<site>/fleetgen-site.yaml, so verify reaches the same verdict as
 generate did. An overlay without that file (a hand-written tree) is checked
 with the architecture and capacity unknown.
 
+The GitOps wiring under clusters/ and argocd/ is checked too: every object
+is validated, every site is wired once, and when DIR is in a git work tree
+each Flux Kustomization's spec.path must lead from the repository's root to
+its site's overlay (findings on standard error, naming site, file and path).
+
 It works on any Kustomize fleet tree, generated or hand-written. Exit 0 when
-every overlay passes, 1 when any fails, 2 when DIR has no overlays or a
+every overlay passes and the wiring is right, 1 when any fails, 2 when DIR has no overlays or a
 facts file is malformed.
 
 -l selects overlays by name, arch (from the facts file), type, region and
@@ -127,7 +133,14 @@ func verifyRun(ctx context.Context, o *VerifyOptions) error {
 	if err := writeReport(o.IO, o.Format, rep); err != nil {
 		return err
 	}
-	if !rep.OK() {
+	wiring, err := pipeline.CheckTreeWiring(root)
+	if err != nil {
+		return err
+	}
+	for _, f := range wiring {
+		fmt.Fprintf(o.IO.ErrOut, "%s: %v\n", o.Dir, f)
+	}
+	if !rep.OK() || len(wiring) > 0 {
 		return silentFailure()
 	}
 	return nil

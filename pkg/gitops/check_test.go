@@ -32,6 +32,7 @@ func TestCheckWiring(t *testing.T) {
 		flux  bool
 		edit  func(files map[string][]byte)
 		sites []string // nil: the fleet's sites
+		place gitops.Place
 		want  []string // substrings, one per expected error; nil: no error
 	}{
 		{name: "flux as rendered", flux: true},
@@ -78,6 +79,13 @@ func TestCheckWiring(t *testing.T) {
 		{name: "unknown kind under argocd/", edit: func(f map[string][]byte) {
 			f["argocd/extra.yaml"] = []byte("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: x}\n")
 		}, want: []string{`argoproj.io/v1alpha1 Application is not a wiring kind fleetgen knows`}},
+		{name: "flux: path from the repository root", flux: true, place: gitops.Place{Root: "/repo", Path: "fleet/edge"}},
+		{name: "flux: path not from the repository root", flux: true, place: gitops.Place{Root: "/repo", Path: "deploy/fleet/edge"},
+			want: []string{
+				`clusters/site-airgapped/fleet-sync.yaml (document 2): site "site-airgapped": Kustomization spec.path "./fleet/edge/overlays/site-airgapped" does not resolve to the site's overlay from the root of the repository /repo: the tree is at "deploy/fleet/edge" in it, so the path must be "./deploy/fleet/edge/overlays/site-airgapped"`,
+				`site "site-intermittent": Kustomization spec.path "./fleet/edge/overlays/site-intermittent" does not resolve`,
+				`site "site-online": Kustomization spec.path "./fleet/edge/overlays/site-online" does not resolve`,
+			}},
 		{name: "flux-system from bootstrap is left alone", flux: true, edit: func(f map[string][]byte) {
 			f["clusters/site-online/flux-system/gotk-components.yaml"] = []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: flux-system}\n")
 		}},
@@ -94,7 +102,13 @@ func TestCheckWiring(t *testing.T) {
 			if tc.edit != nil {
 				tc.edit(files)
 			}
-			errs := gitops.CheckWiring(files, sites)
+			errs := gitops.NewChecker().WithPlace(tc.place).Check(files, sites)
+			if tc.place.Root != "" {
+				// CheckPaths finds the same path problems without coverage.
+				if got := gitops.NewChecker().WithPlace(tc.place).CheckPaths(files); fmt.Sprint(got) != fmt.Sprint(errs) {
+					t.Errorf("CheckPaths:\n%v\nCheck:\n%v", got, errs)
+				}
+			}
 			// The same check with every wiring file the edit left alone
 			// known only by its summary from the clean tree gives the
 			// same errors.
@@ -113,7 +127,7 @@ func TestCheckWiring(t *testing.T) {
 					partial[p], known[p] = nil, sum
 				}
 			}
-			summarized, _ := gitops.NewChecker().CheckSummarized(partial, known, sites)
+			summarized, _ := gitops.NewChecker().WithPlace(tc.place).CheckSummarized(partial, known, sites)
 			if fmt.Sprint(summarized) != fmt.Sprint(errs) {
 				t.Errorf("with summaries:\n%v\nfrom content:\n%v", summarized, errs)
 			}

@@ -16,6 +16,9 @@ import (
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	"go.yaml.in/yaml/v3"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/fleetgen/fleetgen/pkg/render"
@@ -39,6 +42,11 @@ var (
 	FluxOCIRepository  = schema.GroupVersionKind{Group: "source.toolkit.fluxcd.io", Version: "v1", Kind: "OCIRepository"}
 	ArgoApplicationSet = schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "ApplicationSet"}
 	ArgoAppProject     = schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "AppProject"}
+	// The objects that enforce a Flux site's maintenance window.
+	CronJob        = schema.GroupVersionKind{Group: "batch", Version: "v1", Kind: "CronJob"}
+	ServiceAccount = schema.GroupVersionKind{Version: "v1", Kind: "ServiceAccount"}
+	Role           = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "Role"}
+	RoleBinding    = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "RoleBinding"}
 )
 
 // Types returns the Go types wiring objects are validated against, for
@@ -50,12 +58,31 @@ func Types() map[schema.GroupVersionKind]reflect.Type {
 		FluxOCIRepository:  reflect.TypeFor[sourcev1.OCIRepository](),
 		ArgoApplicationSet: reflect.TypeFor[ApplicationSet](),
 		ArgoAppProject:     reflect.TypeFor[AppProject](),
+		CronJob:            reflect.TypeFor[batchv1.CronJob](),
+		ServiceAccount:     reflect.TypeFor[corev1.ServiceAccount](),
+		Role:               reflect.TypeFor[rbacv1.Role](),
+		RoleBinding:        reflect.TypeFor[rbacv1.RoleBinding](),
 	}
 }
 
 // Checker validates wiring. It is safe for concurrent use.
 type Checker struct {
 	v *fleetschema.Validator
+	// place, when its Root is set, is where the tree is in its git
+	// repository: Flux paths must then resolve from the repository's
+	// root to the site's overlay.
+	place Place
+}
+
+// WithPlace returns a copy of c that checks Flux paths from the root of
+// the repository the tree is in (see Place): a Kustomization of site s
+// must have spec.path "./<place.Path>/overlays/s" ("./overlays/s" at the
+// root), since Flux resolves it from the root of the source's artifact,
+// which is the repository's root.
+func (c *Checker) WithPlace(p Place) *Checker {
+	cp := *c
+	cp.place = p
+	return &cp
 }
 
 // NewChecker builds the validator for the wiring kinds once.
@@ -198,6 +225,8 @@ func (c *Checker) CheckSummarized(files map[string][]byte, known map[string]Summ
 					continue
 				case site != dir:
 					errs = append(errs, fmt.Errorf("%s: site %q: Kustomization spec.path %q points at the overlay of site %q", where, dir, ref.Path, site))
+				case c.place.InRepo() && ref.Path != c.OverlayPath(site):
+					errs = append(errs, c.misplaced(where, site, ref.Path))
 				case !inInventory[site]:
 					errs = append(errs, fmt.Errorf("%s: site %q: wiring for a site that is not in the inventory", where, site))
 				case !hasOverlay(site):
@@ -248,6 +277,55 @@ func (c *Checker) CheckSummarized(files map[string][]byte, known map[string]Summ
 		return errs, nil
 	}
 	return nil, sums
+}
+
+// OverlayPath is the Flux spec.path of site's overlay: from the root of
+// the repository when the checker knows where the tree is in it (WithPlace),
+// else from the tree's root.
+func (c *Checker) OverlayPath(site string) string {
+	return "./" + c.place.Prefix() + OverlaysDir + "/" + site
+}
+
+func (c *Checker) misplaced(where, site, got string) error {
+	return fmt.Errorf("%s: site %q: Kustomization spec.path %q does not resolve to the site's overlay from the root of the repository %s: the tree is at %q in it, so the path must be %q (set gitops.path to %q or leave it unset, and regenerate)",
+		where, site, got, c.place.Root, c.place.Path, c.OverlayPath(site), c.place.Path)
+}
+
+// CheckPaths validates the given wiring files strictly and checks that
+// each Flux Kustomization in clusters/<site>/ points at that site's
+// overlay (from the repository's root, see WithPlace), without the
+// coverage checks of Check: it is for a few files of a tree, such as the
+// ones that drifted from what the inventory gives.
+func (c *Checker) CheckPaths(files map[string][]byte) []error {
+	var errs []error
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		if isWiringFile(p) {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		r := c.checkFile(p, files[p])
+		errs = append(errs, r.errs...)
+		for _, ref := range r.sum.Refs {
+			if ref.Kind != FluxRef {
+				continue
+			}
+			where := fmt.Sprintf("%s (document %d)", p, ref.Doc)
+			dir := strings.Split(p, "/")[1]
+			site, ok := overlayOf(ref.Path)
+			switch {
+			case !ok:
+				errs = append(errs, fmt.Errorf("%s: site %q: Kustomization spec.path %q does not point at overlays/<site>", where, dir, ref.Path))
+			case site != dir:
+				errs = append(errs, fmt.Errorf("%s: site %q: Kustomization spec.path %q points at the overlay of site %q", where, dir, ref.Path, site))
+			case c.place.InRepo() && ref.Path != c.OverlayPath(site):
+				errs = append(errs, c.misplaced(where, site, ref.Path))
+			}
+		}
+	}
+	return errs
 }
 
 // fileCheck is what one wiring file yields: its problems and the summary
@@ -324,7 +402,12 @@ func (o object) refs() []Ref {
 
 // isWiringFile reports whether p is a YAML file under clusters/<dir>/ or
 // argocd/.
-func isWiringFile(p string) bool {
+func isWiringFile(p string) bool { return IsWiringFile(p) }
+
+// IsWiringFile reports whether p (slash-separated, relative to the tree
+// root) is a YAML file under clusters/<dir>/ (not flux-system/) or
+// argocd/, the files Check looks at.
+func IsWiringFile(p string) bool {
 	if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
 		return false
 	}
@@ -395,4 +478,28 @@ func knownKinds() string {
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
+}
+
+// SparseCheckout returns spec.sparseCheckout of the Flux GitRepository in
+// a wiring file's content, and whether it has one with a non-empty list.
+func SparseCheckout(data []byte) ([]string, bool) {
+	docs, err := decodeAll(data)
+	if err != nil {
+		return nil, false
+	}
+	for _, d := range docs {
+		o := object{obj: d}
+		if apiVersion, kind := o.gvk(); apiVersion != FluxGitRepository.GroupVersion().String() || kind != FluxGitRepository.Kind {
+			continue
+		}
+		list, _ := nested(d, "spec", "sparseCheckout").([]any)
+		var out []string
+		for _, v := range list {
+			if s, ok := v.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out, len(out) > 0
+	}
+	return nil, false
 }

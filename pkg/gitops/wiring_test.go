@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -32,7 +33,7 @@ func renderFixture(t *testing.T, name string, data []byte) (*inventory.Fleet, *r
 }
 
 func isWiring(p string) bool {
-	return p == ".sops.yaml" || strings.HasPrefix(p, "clusters/") || strings.HasPrefix(p, "argocd/")
+	return p == ".sops.yaml" || strings.HasSuffix(p, "/secrets/.sops.yaml") || strings.HasPrefix(p, "clusters/") || strings.HasPrefix(p, "argocd/")
 }
 
 // TestGolden renders each fixture under testdata/ and compares its wiring
@@ -272,30 +273,41 @@ func TestSOPSRules(t *testing.T) {
 	}
 	b.WriteString("  - name: no-key\n")
 	_, tree := renderFixture(t, "sops", []byte(b.String()))
-	f, ok := tree.Lookup(".sops.yaml")
-	if !ok {
-		t.Fatal("no .sops.yaml")
-	}
-	var cfg struct {
+	type config struct {
 		CreationRules []struct {
 			PathRegex string `yaml:"path_regex"`
 			Age       string `yaml:"age"`
 		} `yaml:"creation_rules"`
 	}
-	if err := yaml.Unmarshal(f.Data, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	rulesFor := func(p string) []string {
-		for _, r := range cfg.CreationRules {
-			if regexp.MustCompile(r.PathRegex).MatchString(p) {
-				return strings.Split(r.Age, ",")
+	// rulesFor is what sops picks for file (as given on its command line)
+	// run in cwd (both relative to the tree root): the first .sops.yaml
+	// from cwd upwards, and in it the first rule matching file; nil when
+	// there is none, and sops refuses.
+	rulesFor2 := func(cwd, file string) []string {
+		for dir := cwd; ; dir = path.Dir(dir) {
+			if f, ok := tree.Lookup(path.Join(dir, ".sops.yaml")); ok {
+				var cfg config
+				if err := yaml.Unmarshal(f.Data, &cfg); err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range cfg.CreationRules {
+					if regexp.MustCompile(r.PathRegex).MatchString(file) {
+						return strings.Split(r.Age, ",")
+					}
+				}
+				return nil
+			}
+			if dir == "." {
+				return nil
 			}
 		}
-		return nil
 	}
+	rulesFor := func(p string) []string { return rulesFor2(".", p) }
 	for i, n := range names {
-		for _, p := range []string{"overlays/" + n + "/secrets/db.enc.yaml", "overlays/" + n + "/secrets/x/y.enc.yml"} {
-			got := rulesFor(p)
+		dir := "overlays/" + n + "/secrets"
+		for _, run := range []struct{ cwd, file string }{{dir, "db.enc.yaml"}, {dir, "x/y.enc.yml"}, {dir + "/x", "y.enc.yaml"}} {
+			p := run.cwd + ": " + run.file
+			got := rulesFor2(run.cwd, run.file)
 			want := []string{ids[i].Recipient().String(), admin.Recipient().String()}
 			if !slices.Equal(got, want) {
 				t.Fatalf("%s: recipients %v, want the site's and the admin's %v", p, got, want)
@@ -323,12 +335,25 @@ func TestSOPSRules(t *testing.T) {
 				}
 			}
 		}
-	}
-	// Not a secret path of any site, or a site without a key: admins only.
-	for _, p := range []string{"overlays/no-key/secrets/db.enc.yaml", "shared/x.enc.yaml", "overlays/a-site/db.enc.yaml", "overlays/a-site-2x/secrets/db.enc.yaml"} {
-		if got := rulesFor(p); !slices.Equal(got, []string{admin.Recipient().String()}) {
-			t.Errorf("%s: recipients %v, want the admin only", p, got)
+		// From the tree root, a site's secret matches no rule: sops
+		// refuses rather than encrypting it to the admins alone.
+		if got := rulesFor(dir + "/db.enc.yaml"); got != nil {
+			t.Errorf("from the root, %s/db.enc.yaml matched %v, want no rule", dir, got)
 		}
+	}
+	// A site without a key has no rule; shared secrets are the admins'.
+	if got := rulesFor2("overlays/no-key/secrets", "db.enc.yaml"); got != nil {
+		t.Errorf("site without a key: %v, want no rule", got)
+	}
+	if got := rulesFor("secrets/registry.enc.yaml"); !slices.Equal(got, []string{admin.Recipient().String()}) {
+		t.Errorf("shared secret: recipients %v, want the admin only", got)
+	}
+	// The root file does not grow with the fleet.
+	_, one := renderFixture(t, "sops-one", []byte(strings.Replace(b.String(), "  - name: no-key\n", "", 1)[:strings.Index(b.String(), "  - name: a-site-2")]))
+	root, _ := tree.Lookup(".sops.yaml")
+	rootOne, ok := one.Lookup(".sops.yaml")
+	if !ok || !bytes.Equal(root.Data, rootOne.Data) {
+		t.Errorf(".sops.yaml differs between a 1-site and a 4-site fleet:\n%s\n---\n%s", rootOne.Data, root.Data)
 	}
 	// A plain file matches no rule: sops refuses to pick keys for it.
 	if got := rulesFor("overlays/a-site/secrets/readme.md"); got != nil {

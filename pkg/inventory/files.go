@@ -157,7 +157,7 @@ func ResolveInputs(inputs []Input, opts ResolveOptions) (*Inventory, *Fleet, err
 		delete(src.bad, "sites")
 	}
 
-	c := checker{inv: inv, src: src, ps: ps, policies: opts.Policies}
+	c := checker{inv: inv, src: src, ps: ps, policies: opts.Policies, tree: opts.Tree}
 	fleet := c.run(opts.Components)
 	if err := ps.err(); err != nil {
 		return nil, nil, err

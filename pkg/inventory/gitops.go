@@ -41,6 +41,12 @@ var (
 const (
 	DefaultBranch = "main"
 	DefaultPath   = "."
+	// DefaultKubectlImage runs the jobs that open and close a Flux site's
+	// maintenance window: the official kubectl image (no shell), pinned
+	// by digest. The digest is the one Rancher's system-upgrade-controller
+	// configuration pins for this tag; override it with
+	// gitops.kubectlImage to use your own mirror or a newer release.
+	DefaultKubectlImage = "registry.k8s.io/kubectl:v1.31.2@sha256:d31de5468fb5c0943358671e3dcf8e4d8281108027efd1f211262d09aedd5519"
 )
 
 // GitOps says how sites pull the fleet tree: the top-level gitops block.
@@ -54,11 +60,30 @@ type GitOps struct {
 	// Branch is the branch sites follow.
 	Branch string `json:"branch,omitempty"`
 	// Path is the directory of the repository that holds the tree
-	// (base/, overlays/, ...), "." for its root.
+	// (base/, overlays/, ...), "." for its root. When not set, it is the
+	// output directory's path from the root of the git work tree it is in;
+	// when set, it must be that path.
 	Path string `json:"path,omitempty"`
 	// AdminRecipients are age X25519 public keys that can decrypt every
 	// site's secrets (the fleet's operators).
 	AdminRecipients []string `json:"adminRecipients,omitempty"`
+	// KubectlImage is the image, pinned by digest, of the Flux jobs that
+	// resume and suspend a site's Kustomization at the edges of its
+	// maintenance window (default DefaultKubectlImage).
+	KubectlImage string `json:"kubectlImage,omitempty"`
+}
+
+// TreePlace is where a fleet tree is written: the output directory and,
+// when it is inside a git work tree, that work tree's root and the
+// directory's path from it. Wiring must name paths from the repository's
+// root, so gitops.path is derived from it.
+type TreePlace struct {
+	// Dir is the output directory as the user named it, for messages.
+	Dir string
+	// Root is the work tree's root; "" when Dir is in no git work tree.
+	Root string
+	// Path is Dir's slash-separated path from Root, "." for Root itself.
+	Path string
 }
 
 // MaintenanceWindow is when a site may be changed: from each time the cron
@@ -75,7 +100,7 @@ func (w MaintenanceWindow) IsZero() bool { return w == MaintenanceWindow{} }
 // Fields of the gitops block and of a maintenance window, in documentation
 // order.
 var (
-	gitopsFields = []string{"engine", "repo", "branch", "path", "adminRecipients"}
+	gitopsFields = []string{"engine", "repo", "branch", "path", "adminRecipients", "kubectlImage"}
 	windowFields = []string{"schedule", "duration", "timeZone"}
 )
 
@@ -93,7 +118,7 @@ func (d *decoder) gitops(v *yaml.Node, g *GitOps) {
 		k, val := e.key, e.val
 		field := "gitops." + k.Value
 		switch k.Value {
-		case "engine", "repo", "branch", "path":
+		case "engine", "repo", "branch", "path", "kubectlImage":
 			d.src.paths[field] = nodePos(val)
 			s, ok := d.text(val, field, "a string")
 			if !ok {
@@ -108,6 +133,8 @@ func (d *decoder) gitops(v *yaml.Node, g *GitOps) {
 				g.Branch = s
 			case "path":
 				g.Path = s
+			case "kubectlImage":
+				g.KubectlImage = s
 			}
 		case "adminRecipients":
 			d.src.paths[field] = nodePos(val)
@@ -241,6 +268,20 @@ func (c *checker) checkGitOps() {
 	if g.Path != "" && ok("gitops.path") {
 		if msg := checkRepoPath(g.Path); msg != "" {
 			c.ps.add(at("gitops.path"), "", "gitops.path", "invalid value %s: %s", quote(g.Path), msg)
+		} else if t := c.tree; t != nil && t.Root != "" && g.Path != t.Path && engine != EngineNone {
+			c.ps.add(at("gitops.path"), "", "gitops.path",
+				"is %s, but the output directory %s is at %s in the git work tree %s, so the wiring would point at the wrong directory: remove gitops.path (it is derived from the repository) or set it to %s",
+				quote(g.Path), t.Dir, quote(t.Path), t.Root, quote(t.Path))
+		}
+	}
+	if t := c.tree; g.Path == "" && engine != EngineNone && t != nil && t.Root == "" && ok("gitops.path") && ok("gitops") {
+		c.ps.add(at("gitops.engine"), "", "gitops.path",
+			"is not set and the output directory %s is not inside a git work tree, so the tree's directory in the repository the sites pull cannot be determined: run git init (or clone the repository) first, or set gitops.path to that directory (\".\" when %s is the repository's root)",
+			t.Dir, t.Dir)
+	}
+	if g.KubectlImage != "" && ok("gitops.kubectlImage") {
+		if msg := checkPinnedImage(g.KubectlImage); msg != "" {
+			c.ps.add(at("gitops.kubectlImage"), "", "gitops.kubectlImage", "invalid value %s: %s", quote(g.KubectlImage), msg)
 		}
 	}
 	seen := map[string]int{}
@@ -261,15 +302,23 @@ func (c *checker) checkGitOps() {
 	}
 }
 
-// resolvedGitOps returns the gitops block with defaults filled in.
-func resolvedGitOps(g GitOps) GitOps {
+// resolvedGitOps returns the gitops block with defaults filled in: the
+// path, when not set, is the tree's path in its git work tree (tree), or
+// "." when the tree is not written or in no work tree.
+func resolvedGitOps(g GitOps, tree *TreePlace) GitOps {
 	out := GitOps{Engine: g.Engine, Repo: g.Repo, Branch: g.Branch, Path: g.Path,
-		AdminRecipients: append([]string{}, g.AdminRecipients...)}
+		AdminRecipients: append([]string{}, g.AdminRecipients...), KubectlImage: g.KubectlImage}
+	if out.KubectlImage == "" {
+		out.KubectlImage = DefaultKubectlImage
+	}
 	if out.Engine == "" {
 		out.Engine = EngineNone
 	}
 	if out.Branch == "" {
 		out.Branch = DefaultBranch
+	}
+	if out.Path == "" && tree != nil && tree.Root != "" {
+		out.Path = tree.Path
 	}
 	if out.Path == "" {
 		out.Path = DefaultPath
@@ -341,6 +390,12 @@ func (c *checker) wiringSite(i int, s *Site) {
 				c.ps.add(c.originPos(s, key, m.pos), s.Name, field+".maintenanceWindow."+f.name,
 					"is not set by the site, its groups or defaults: a maintenance window needs a %s (%s)", f.name, f.hint)
 			}
+		}
+	}
+	if w.Schedule != "" && w.Duration != "" && c.inv.GitOps.Engine == EngineFlux && checkCron(w.Schedule) == "" && checkWindowDuration(w.Duration) == "" {
+		if _, err := w.CloseSchedule(); err != nil {
+			c.ps.add(c.originPos(s, "maintenanceWindow.schedule", m.pos), s.Name, field+".maintenanceWindow.schedule",
+				"invalid value %s with duration %s: %v", quote(w.Schedule), quote(w.Duration), err)
 		}
 	}
 	if s.Network == NetworkAirgapped && s.ImageRegistry == "" {
@@ -638,4 +693,104 @@ func finishWiring(s *Site) {
 	if s.MaintenanceWindow.Schedule != "" && s.MaintenanceWindow.TimeZone == "" {
 		s.MaintenanceWindow.TimeZone = "UTC"
 	}
+}
+
+var pinnedImageRE = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:(?::[0-9]+)?/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}$`)
+
+// checkPinnedImage accepts an image reference pinned by digest
+// (name[:tag]@sha256:<64 hex digits>).
+func checkPinnedImage(s string) string {
+	if !pinnedImageRE.MatchString(s) {
+		return "must be an image pinned by digest, name[:tag]@sha256:<64 lowercase hex digits>, such as \"registry.k8s.io/kubectl:v1.31.2@sha256:d31d...\""
+	}
+	return ""
+}
+
+// CloseSchedule returns the cron schedule at which the window closes: its
+// Schedule shifted by its Duration (rounded up to a whole minute). A shift
+// is expressible in cron only when the minute and hour fields are single
+// numbers; a shift across midnight also moves the day-of-week field (every
+// value, ranges and lists included) and needs day of month and month to be
+// "*". Other windows return an error saying so.
+func (w MaintenanceWindow) CloseSchedule() (string, error) {
+	f := strings.Fields(w.Schedule)
+	d, err := time.ParseDuration(w.Duration)
+	if len(f) != 5 || err != nil || d <= 0 {
+		return "", fmt.Errorf("not a valid window")
+	}
+	mins := int((d + time.Minute - 1) / time.Minute)
+	minute, err1 := strconv.Atoi(f[0])
+	hour, err2 := strconv.Atoi(f[1])
+	if err1 != nil || err2 != nil {
+		return "", fmt.Errorf("the window's end cannot be written as a cron schedule, which Flux needs to suspend the site at the window's end: use a single minute and hour (such as \"30 2 * * *\")")
+	}
+	total := hour*60 + minute + mins
+	days := total / (24 * 60)
+	total %= 24 * 60
+	dow := f[4]
+	if days > 0 {
+		if f[2] != "*" || f[3] != "*" {
+			return "", fmt.Errorf("the window ends on a later day, which a cron schedule can only express when day of month and month are \"*\"")
+		}
+		shifted, err := shiftWeekdays(dow, days)
+		if err != nil {
+			return "", err
+		}
+		dow = shifted
+	}
+	return fmt.Sprintf("%d %d %s %s %s", total%60, total/60, f[2], f[3], dow), nil
+}
+
+// shiftWeekdays moves every day of a day-of-week field forward by days.
+func shiftWeekdays(field string, days int) (string, error) {
+	if field == "*" {
+		return field, nil
+	}
+	var set [7]bool
+	for _, item := range strings.Split(field, ",") {
+		rng, step, hasStep := strings.Cut(item, "/")
+		n := 1
+		if hasStep {
+			var err error
+			if n, err = strconv.Atoi(step); err != nil || n < 1 {
+				return "", fmt.Errorf("day of week %q: bad step", item)
+			}
+		}
+		lo, hi := 0, 6
+		if rng != "*" {
+			a, b, isRange := strings.Cut(rng, "-")
+			var ok bool
+			if lo, ok = weekday(a); !ok {
+				return "", fmt.Errorf("day of week %q: not a day", a)
+			}
+			hi = lo
+			if isRange {
+				if hi, ok = weekday(b); !ok {
+					return "", fmt.Errorf("day of week %q: not a day", b)
+				}
+			} else if hasStep {
+				hi = 6
+			}
+		}
+		for d := lo; d <= hi; d += n {
+			set[(d+days)%7] = true
+		}
+	}
+	var out []string
+	for d, on := range set {
+		if on {
+			out = append(out, strconv.Itoa(d))
+		}
+	}
+	return strings.Join(out, ","), nil
+}
+
+func weekday(s string) (int, bool) {
+	if n, err := strconv.Atoi(s); err == nil && n >= 0 && n <= 7 {
+		return n % 7, true
+	}
+	if i := slices.Index(dayNames, strings.ToUpper(s)); i >= 0 {
+		return i, true
+	}
+	return 0, false
 }

@@ -59,7 +59,7 @@ func parse(name string, data []byte, opts ResolveOptions) (*Inventory, *Fleet, e
 	if inv == nil {
 		return nil, nil, ps.err()
 	}
-	c := checker{inv: inv, src: inv.src, ps: ps, policies: opts.Policies}
+	c := checker{inv: inv, src: inv.src, ps: ps, policies: opts.Policies, tree: opts.Tree}
 	fleet := c.run(opts.Components)
 	if err := ps.err(); err != nil {
 		return nil, nil, err

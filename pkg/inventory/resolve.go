@@ -14,6 +14,11 @@ type ResolveOptions struct {
 	// Policies are the known policy ids; a waiver naming another policy is
 	// an error naming file:line:col. nil means: do not check.
 	Policies []string
+	// Tree, when set, is where the tree is written in its git repository:
+	// it fills in gitops.path when the inventory leaves it unset and must
+	// agree with it when set (see TreePlace). nil means the tree is not
+	// written (gitops.path defaults to ".").
+	Tree *TreePlace
 }
 
 // Resolve checks the inventory and merges every site's layers: defaults,
@@ -24,7 +29,7 @@ func (inv *Inventory) Resolve(opts ResolveOptions) (*Fleet, error) {
 		return nil, errors.New("resolving inventory: nil Inventory")
 	}
 	ps := &problems{file: inv.File, order: inv.src.fileOrder()}
-	c := checker{inv: inv, src: inv.src, ps: ps, policies: opts.Policies}
+	c := checker{inv: inv, src: inv.src, ps: ps, policies: opts.Policies, tree: opts.Tree}
 	fleet := c.run(opts.Components)
 	if err := ps.err(); err != nil {
 		return nil, err

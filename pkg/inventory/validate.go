@@ -27,6 +27,9 @@ type checker struct {
 	// policies are the known policy ids waivers may name; nil means they
 	// are not checked.
 	policies []string
+	// tree is where the tree is written in its repository; nil when it
+	// is not written.
+	tree *TreePlace
 }
 
 // run checks everything and returns the merged fleet; the fleet is only
@@ -137,7 +140,7 @@ func (c *checker) run(known []string) *Fleet {
 		c.ps.absorb(ps)
 	}
 	sort.SliceStable(fleet.Sites, func(i, j int) bool { return fleet.Sites[i].Name < fleet.Sites[j].Name })
-	fleet.GitOps = resolvedGitOps(inv.GitOps)
+	fleet.GitOps = resolvedGitOps(inv.GitOps, c.tree)
 	c.wiringFleet(fleet)
 	return fleet
 }

@@ -45,8 +45,9 @@ var descriptions = map[string]string{
 	"GitOps.engine":          "The GitOps engine to generate wiring for: flux, argocd or none (default).",
 	"GitOps.repo":            "The Git URL the fleet tree is pushed to (https:// or ssh://).",
 	"GitOps.branch":          "The branch sites follow (default main).",
-	"GitOps.path":            "The directory of the repository that holds the tree (default \".\", its root).",
+	"GitOps.path":            "The directory of the repository that holds the tree, \".\" for its root; by default derived from where the output directory is in its git work tree, and when set it must match.",
 	"GitOps.adminRecipients": "age X25519 public keys (age1...) that can decrypt every site's secrets: the fleet's operators.",
+	"GitOps.kubectlImage":    "The kubectl image, pinned by digest (name[:tag]@sha256:...), of the Flux CronJobs that open and close a site's maintenance window.",
 
 	"MaintenanceWindow.schedule": "A 5-field cron expression for when the window opens (\"0 2 * * *\").",
 	"MaintenanceWindow.duration": "How long the window stays open (\"2h\").",

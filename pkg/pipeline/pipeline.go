@@ -200,9 +200,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
+	place, err := treePlace(opts.Output)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
 	var digest string
 	if keepsIndex(opts) {
-		if digest, err = inputsDigest(inputs, set, opts.Selector); err != nil {
+		if digest, err = inputsDigest(inputs, set, opts.Selector, place); err != nil {
 			return nil, &InputError{Err: err}
 		}
 	}
@@ -215,7 +219,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	rs := inc.reuser(opts)
-	fleet, tree, wiring, err := renderInputs(inputs, engine, inc.parsed(), rs)
+	fleet, tree, wiring, err := renderInputs(inputs, engine, inc.parsed(), rs, place)
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
@@ -244,10 +248,18 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		progress = func(done, _ int) { opts.Progress(len(reused)+done, total) }
 	}
 	learn := inc.learner(digest, todo, fsys)
+	onResult := learn.learn
+	sparse := sparseDirs(fleet, tree, fsys, todo)
+	if len(sparse) > 0 {
+		onResult = func(r *verify.Result) {
+			checkSparse(r, sparse[r.Site])
+			learn.learn(r)
+		}
+	}
 	report, err := verify.Run(ctx, todo, verify.Options{
 		FS: fsys, Root: memRoot, Workers: opts.Workers,
 		Cache: opts.Cache, CacheSalt: opts.CacheSalt, Progress: progress,
-		DropObjects: opts.DropObjects, RecordAccesses: inc != nil, OnResult: learn.learn,
+		DropObjects: opts.DropObjects, RecordAccesses: inc != nil || len(sparse) > 0, OnResult: onResult,
 	})
 	if err != nil {
 		return nil, err
@@ -287,7 +299,11 @@ func Render(opts Options) (*inventory.Fleet, *render.Tree, error) {
 	if err != nil {
 		return nil, nil, &InputError{Err: err}
 	}
-	fleet, tree, _, err := renderInputs(inputs, engine, nil, nil)
+	place, err := treePlace(opts.Output)
+	if err != nil {
+		return nil, nil, &InputError{Err: err}
+	}
+	fleet, tree, _, err := renderInputs(inputs, engine, nil, nil, place)
 	if err != nil {
 		return nil, nil, &InputError{Err: err}
 	}
@@ -305,10 +321,10 @@ func templateSet(opts Options) fs.FS {
 // tells the render which contents are known to parse back as YAML; rs,
 // when set, hands it the files of sites whose render inputs are those of
 // the last run. It returns the summaries of the wiring files.
-func renderInputs(inputs []inventory.Input, engine *render.Engine, parsed func(string) bool, rs *reuser) (*inventory.Fleet, *render.Tree, map[string]gitops.Summary, error) {
+func renderInputs(inputs []inventory.Input, engine *render.Engine, parsed func(string) bool, rs *reuser, place *inventory.TreePlace) (*inventory.Fleet, *render.Tree, map[string]gitops.Summary, error) {
 	// The template set is loaded first so that unknown components are
 	// reported together with every other problem of the inventory.
-	ropts := inventory.ResolveOptions{Components: engine.Components(), Policies: policyIDs()}
+	ropts := inventory.ResolveOptions{Components: engine.Components(), Policies: policyIDs(), Tree: place}
 	_, fleet, err := inventory.ResolveInputs(inputs, ropts)
 	if err != nil {
 		return nil, nil, nil, err
@@ -317,7 +333,7 @@ func renderInputs(inputs []inventory.Input, engine *render.Engine, parsed func(s
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	wiring, err := checkWiring(fleet, tree, rs.wiring(tree))
+	wiring, err := checkWiring(fleet, tree, rs.wiring(tree), place)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -597,16 +613,35 @@ func readInputs(opts Options) ([]inventory.Input, error) {
 // every wiring object valid for its engine. Bad wiring is bad input.
 // known are the summaries of wiring files known only by their hash; the
 // summaries of every wiring file are returned.
-func checkWiring(fleet *inventory.Fleet, tree *render.Tree, known map[string]gitops.Summary) (map[string]gitops.Summary, error) {
+func checkWiring(fleet *inventory.Fleet, tree *render.Tree, known map[string]gitops.Summary, place *inventory.TreePlace) (map[string]gitops.Summary, error) {
 	names := make([]string, len(fleet.Sites))
 	for i, s := range fleet.Sites {
 		names[i] = s.Name
 	}
-	errs, sums := gitops.NewChecker().CheckSummarized(gitops.Files(tree), known, names)
+	c := gitops.NewChecker()
+	if place != nil && place.Root != "" {
+		// Wiring paths are checked from the repository's root when the
+		// tree is known to be in one.
+		c = c.WithPlace(gitops.Place{Root: place.Root, Path: place.Path})
+	}
+	errs, sums := c.CheckSummarized(gitops.Files(tree), known, names)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("checking GitOps wiring: %w", errors.Join(errs...))
 	}
 	return sums, nil
+}
+
+// treePlace finds where the output directory is in its git work tree;
+// nil when no output directory is given (the tree is not written).
+func treePlace(output string) (*inventory.TreePlace, error) {
+	if output == "" {
+		return nil, nil
+	}
+	p, err := gitops.FindRepo(output)
+	if err != nil {
+		return nil, err
+	}
+	return &inventory.TreePlace{Dir: output, Root: p.Root, Path: p.Path}, nil
 }
 
 // anyFailed reports whether a result is a failure.

@@ -8,6 +8,25 @@ in docs/gitops.md; change them there too.
 {{- if ne .Fleet.GitOps.Path "." }}{{ .Fleet.GitOps.Path }}/{{ end -}}
 {{- end -}}
 
+{{- /* gitops.sparseCheckout (Flux): the directories, from the repository's
+root, that one site's overlay build reads: base/, each component the site
+uses and its own overlay. As JSON {"dirs": [...]}, read with fromJson. */ -}}
+{{- define "gitops.sparseCheckout" -}}
+{{- $root := include "gitops.root" . -}}
+{{- $dirs := list (printf "%sbase" $root) -}}
+{{- range .Site.Components }}{{ $dirs = append $dirs (printf "%scomponents/%s" $root .) }}{{ end -}}
+{{- $dirs = append $dirs (printf "%soverlays/%s" $root .Site.Name) -}}
+{{- dict "dirs" $dirs | toJson -}}
+{{- end -}}
+
+{{- /* gitops.waveRef (Flux): the branch a site's source follows. Wave 0
+follows gitops.branch; wave n follows "<branch>-wave-<n>", fast-forwarded
+from the previous wave's branch once that wave is healthy (docs/gitops.md).
+Airgapped sites use it, with "/" made "-", as their OCI tag. */ -}}
+{{- define "gitops.waveRef" -}}
+{{- .Fleet.GitOps.Branch }}{{ if gt .Site.Wave 0 }}-wave-{{ .Site.Wave }}{{ end -}}
+{{- end -}}
+
 {{- /* gitops.sopsRecipients: the age recipients of one site's secrets
 (the site's own key, then the fleet's admins), comma-separated as SOPS reads
 them. Called with (list $site $.Fleet.GitOps.AdminRecipients). */ -}}
