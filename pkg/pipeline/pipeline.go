@@ -599,9 +599,13 @@ func checkWiring(fleet *inventory.Fleet, tree *render.Tree, known map[string]git
 	for i, s := range fleet.Sites {
 		names[i] = s.Name
 	}
-	errs, sums := gitops.NewChecker().CheckSummarized(gitops.Files(tree), known, names)
+	files := gitops.Files(tree)
+	errs, sums := gitops.NewChecker().CheckSummarized(files, known, names)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("checking GitOps wiring: %w", errors.Join(errs...))
+	}
+	if errs := gitops.CheckSizes(files); len(errs) > 0 {
+		return nil, fmt.Errorf("checking the size bounds (docs/policies.md): %w", errors.Join(errs...))
 	}
 	return sums, nil
 }

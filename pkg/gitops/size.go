@@ -1,0 +1,65 @@
+package gitops
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/fleetgen/fleetgen/pkg/policy"
+)
+
+// sopsConfig is the SOPS configuration at the tree root.
+const sopsConfig = ".sops.yaml"
+
+// CheckSizes enforces the size bounds on a whole rendered tree, fleet-level
+// files included (which are not built as overlays, so the object-size
+// policy of pkg/policy never sees them): every file at most
+// policy.MaxFileBytes (policy file-size) and every object of every YAML
+// file at most policy.MaxObjectBytes as JSON (policy object-size). A file
+// whose content is nil is known by hash from an earlier check and is
+// skipped. The repository-root .sops.yaml is exempt (it holds one creation
+// rule per site with an age key, the documented exception of
+// docs/gitops.md). Errors start with the policy id and name the file (and the
+// document and object); they are sorted.
+func CheckSizes(files map[string][]byte) []error {
+	var errs []error
+	for p, data := range files {
+		if data == nil || p == sopsConfig {
+			continue
+		}
+		if msg := policy.FileTooBig(len(data)); msg != "" {
+			errs = append(errs, fmt.Errorf("%s: %s: %s", policy.FileSize, p, msg))
+		}
+		if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
+			continue
+		}
+		// JSON is at most a few times longer than the YAML it comes from
+		// (quotes, braces, "null" for empty values, \u003c for '<'), so a
+		// file under an eighth of the bound without aliases ('*') cannot
+		// hold an object over it and is not decoded.
+		if len(data) <= policy.MaxObjectBytes/8 && !bytes.ContainsRune(data, '*') {
+			continue
+		}
+		docs, err := decodeAll(data)
+		if err != nil {
+			// Not ours to report: the wiring check and the overlay builds
+			// report broken YAML with more context.
+			continue
+		}
+		for i, d := range docs {
+			n, err := policy.ObjectJSONSize(d)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %s (document %d): cannot be encoded as JSON: %w", policy.ObjectSize, p, i+1, err))
+				continue
+			}
+			if msg := policy.ObjectTooBig(n); msg != "" {
+				o := object{file: p, doc: i + 1, obj: d}
+				errs = append(errs, fmt.Errorf("%s: %s: %s: %s", policy.ObjectSize, o.where(), strings.TrimSpace(o.describe()), msg))
+			}
+		}
+	}
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+	return errs
+}
