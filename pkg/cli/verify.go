@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/fleetgen/fleetgen/pkg/pipeline"
 	"github.com/fleetgen/fleetgen/pkg/report"
 	"github.com/fleetgen/fleetgen/pkg/verify"
 )
@@ -101,7 +102,16 @@ func verifyRun(ctx context.Context, o *VerifyOptions) error {
 	if err := writeReport(o.IO, o.Format, rep); err != nil {
 		return err
 	}
-	if !rep.OK() {
+	// The overlays' objects are bounded by the object-size policy; files
+	// that are not built (argocd/, clusters/, any other) are checked here.
+	sizeErrs, err := pipeline.CheckSizesOnDisk(root)
+	if err != nil {
+		return err
+	}
+	for _, e := range sizeErrs {
+		fmt.Fprintf(o.IO.ErrOut, "FAIL %v\n", e)
+	}
+	if !rep.OK() || len(sizeErrs) > 0 {
 		return silentFailure()
 	}
 	return nil
