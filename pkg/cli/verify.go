@@ -140,7 +140,16 @@ func verifyRun(ctx context.Context, o *VerifyOptions) error {
 	for _, f := range wiring {
 		fmt.Fprintf(o.IO.ErrOut, "%s: %v\n", o.Dir, f)
 	}
-	if !rep.OK() || len(wiring) > 0 {
+	// The overlays' objects are bounded by the object-size policy; files
+	// that are not built (argocd/, clusters/, any other) are checked here.
+	sizeErrs, err := pipeline.CheckSizesOnDisk(root)
+	if err != nil {
+		return err
+	}
+	for _, e := range sizeErrs {
+		fmt.Fprintf(o.IO.ErrOut, "FAIL %v\n", e)
+	}
+	if !rep.OK() || len(wiring) > 0 || len(sizeErrs) > 0 {
 		return silentFailure()
 	}
 	return nil

@@ -26,6 +26,7 @@ func TestCheckWiring(t *testing.T) {
 	const fluxSync = "clusters/site-online/fleet-sync.yaml"
 	const appset = "argocd/applicationset.yaml"
 	const project = "argocd/appproject.yaml"
+	const params = "overlays/store-a/argocd-site.json"
 
 	for _, tc := range []struct {
 		name  string
@@ -68,14 +69,43 @@ func TestCheckWiring(t *testing.T) {
 		}, want: []string{`ApplicationSet argoproj.io/v1alpha1 argocd/waves: spec.template.spec.syncPolicy.automated.selfheal: unknown field`}},
 		{name: "argocd: unknown field in AppProject", edit: func(f map[string][]byte) {
 			f[project] = []byte(strings.Replace(string(f[project]), "    - kind: allow\n", "    - kind: allow\n      timezone: UTC\n", 1))
-		}, want: []string{`AppProject argoproj.io/v1alpha1 argocd/waves: spec.syncWindows[0].timezone: unknown field`}},
+		}, want: []string{`argocd/appproject.yaml (document 1): AppProject argoproj.io/v1alpha1 argocd/waves-mw-563ddaf717: spec.syncWindows[0].timezone: unknown field`}},
+		{name: "argocd: wrong type in AppProject is caught by the CRD schema", edit: func(f map[string][]byte) {
+			f[project] = []byte(strings.Replace(string(f[project]), "  sourceRepos:\n    - \"https://git.example.com/edge/fleet.git\"\n", "  sourceRepos: \"https://git.example.com/edge/fleet.git\"\n", 1))
+		}, want: []string{`argocd/waves-mw-563ddaf717: spec.sourceRepos: Invalid value: "string": spec.sourceRepos in body must be of type array`}},
+		{name: "argocd: wrong type in ApplicationSet is caught by the CRD schema", edit: func(f map[string][]byte) {
+			f[appset] = []byte(strings.Replace(string(f[appset]), "goTemplate: true", "goTemplate: \"yes\"", 1))
+		}, want: []string{`ApplicationSet argoproj.io/v1alpha1 argocd/waves: spec.goTemplate: Invalid value: "string": spec.goTemplate in body must be of type boolean`}},
+		{name: "argocd: bad metadata name", edit: func(f map[string][]byte) {
+			f[project] = []byte(strings.Replace(string(f[project]), `name: "waves-mw-563ddaf717"`, `name: "Waves_MW"`, 1))
+		}, want: []string{`metadata.name: Invalid value: "Waves_MW"`, `overlays/canary/argocd-site.json: site "canary": project "waves-mw-563ddaf717" is not an AppProject`}},
 		{name: "argocd: site without element", sites: []string{"canary", "extra", "laggard", "store-a", "store-b"},
 			want: []string{`site "extra": no Argo CD wiring`}},
-		{name: "argocd: duplicate element", edit: func(f map[string][]byte) {
-			f[appset] = []byte(strings.Replace(string(f[appset]), `- site: "store-a"`, `- site: "store-b"`, 1))
-		}, want: []string{`site "store-a": no Argo CD wiring`, `site "store-b": 2 Argo CD wiring entries`}},
+		{name: "argocd: site without parameter file", edit: func(f map[string][]byte) { delete(f, params) },
+			want: []string{`site "store-a": no Argo CD wiring: expected one parameter file overlays/<site>/argocd-site.json`}},
+		{name: "argocd: parameter file names another site", edit: func(f map[string][]byte) {
+			f[params] = []byte(strings.Replace(string(f[params]), `"site": "store-a"`, `"site": "store-b"`, 1))
+		}, want: []string{`overlays/store-a/argocd-site.json: site "store-a": site: is "store-b", but the file is in the directory of site "store-a"`, `site "store-a": no Argo CD wiring`}},
+		{name: "argocd: parameter file with an unknown field", edit: func(f map[string][]byte) {
+			f[params] = []byte(strings.Replace(string(f[params]), `"site":`, `"sit": "x", "site":`, 1))
+		}, want: []string{`overlays/store-a/argocd-site.json: site "store-a": json: unknown field "sit"`, `site "store-a": no Argo CD wiring`}},
+		{name: "argocd: parameter file with a bad wave and network", edit: func(f map[string][]byte) {
+			s := strings.Replace(string(f[params]), `"wave": "2"`, `"wave": "-1"`, 1)
+			f[params] = []byte(strings.Replace(s, `"network": "online"`, `"network": "satellite"`, 1))
+		}, want: []string{`site "store-a": wave: "-1" is not a wave`, `site "store-a": network: "satellite" has no retry profile`, `site "store-a": no Argo CD wiring`}},
+		{name: "argocd: parameter file names a project that does not exist", edit: func(f map[string][]byte) {
+			f[params] = []byte(strings.Replace(string(f[params]), `"project": "waves-mw-c43f6d546c"`, `"project": "default"`, 1))
+		}, want: []string{`overlays/store-a/argocd-site.json: site "store-a": project "default" is not an AppProject under argocd/`}},
+		{name: "argocd: generator reads other files", edit: func(f map[string][]byte) {
+			f[appset] = []byte(strings.Replace(string(f[appset]), `- path: "overlays/*/argocd-site.json"`, `- path: "sites/*.json"`, 1))
+		}, want: []string{`spec.generators[0].git.files[0].path: "sites/*.json" does not read the sites' parameter files`,
+			`overlays/canary/argocd-site.json: site "canary": parameter file that no ApplicationSet`,
+			`overlays/laggard/argocd-site.json: site "laggard": parameter file that no ApplicationSet`,
+			`overlays/store-a/argocd-site.json: site "store-a": parameter file that no ApplicationSet`,
+			`overlays/store-b/argocd-site.json: site "store-b": parameter file that no ApplicationSet`,
+			`site "canary": no Argo CD wiring`, `site "laggard": no Argo CD wiring`, `site "store-a": no Argo CD wiring`, `site "store-b": no Argo CD wiring`}},
 		{name: "argocd: missing overlay", edit: func(f map[string][]byte) { delete(f, "overlays/laggard/kustomization.yaml") },
-			want: []string{`site "laggard": points at a missing overlay`}},
+			want: []string{`site "laggard": parameter file beside a missing overlay`}},
 		{name: "unknown kind under argocd/", edit: func(f map[string][]byte) {
 			f["argocd/extra.yaml"] = []byte("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: x}\n")
 		}, want: []string{`argoproj.io/v1alpha1 Application is not a wiring kind fleetgen knows`}},

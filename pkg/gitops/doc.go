@@ -1,11 +1,15 @@
 // Package gitops checks the GitOps wiring of a fleet tree: the Flux sync
-// objects under clusters/<site>/ and the Argo CD ApplicationSet and
-// AppProject under argocd/.
+// objects under clusters/<site>/, and the Argo CD ApplicationSet and
+// AppProjects under argocd/ with each site's parameter file
+// overlays/<site>/argocd-site.json.
 //
-// CheckWiring decodes every wiring object strictly (Flux objects against
-// the upstream Go API types of source-controller and kustomize-controller;
-// Argo CD objects against the subset of the ApplicationSet and AppProject
-// types that fleetgen emits, see argocd.go) and checks that every site has
-// exactly one wiring entry and that no wiring points at a missing overlay.
-// It runs after rendering (pkg/pipeline) and on trees read from disk.
+// CheckWiring decodes every wiring object strictly: Flux objects against
+// the upstream Go API types of source-controller and kustomize-controller,
+// Argo CD objects against the OpenAPI schemas of Argo CD's published CRDs
+// of a pinned release (crds/argocd/<version>/, embedded), validated with
+// k8s.io/apiextensions-apiserver as an API server would (pruned fields are
+// unknown fields), see argocd.go. It checks that every site has exactly
+// one wiring entry and that no wiring points at a missing overlay or, for
+// Argo CD, at a project the tree does not define. It runs after rendering
+// (pkg/pipeline) and on trees read from disk.
 package gitops

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/fleetgen/fleetgen/pkg/pipeline"
 	"github.com/fleetgen/fleetgen/pkg/verify"
@@ -38,9 +39,11 @@ sites:
     components: [eu-compliance]
 `
 	fleet, tree := renderFixture(t, "sparse.yaml", []byte(inv))
-	fsys, err := pipeline.MemFS(tree, "")
-	if err != nil {
-		t.Fatal(err)
+	fsys := filesys.MakeFsInMemory()
+	for _, f := range tree.Files {
+		if err := fsys.WriteFile(path.Join("/fleet", f.Path), f.Data); err != nil {
+			t.Fatal(err)
+		}
 	}
 	targets := pipeline.Targets(fleet)
 	rep, err := verify.Run(context.Background(), targets, verify.Options{FS: fsys, Root: "/fleet", RecordAccesses: true})

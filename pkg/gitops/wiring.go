@@ -29,7 +29,7 @@ import (
 const (
 	// ClustersDir holds one directory per site with its Flux sync objects.
 	ClustersDir = "clusters"
-	// ArgoCDDir holds the fleet's ApplicationSet and AppProject.
+	// ArgoCDDir holds the fleet's ApplicationSet and AppProjects.
 	ArgoCDDir = "argocd"
 	// OverlaysDir holds one overlay per site.
 	OverlaysDir = "overlays"
@@ -49,19 +49,18 @@ var (
 	RoleBinding    = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "RoleBinding"}
 )
 
-// Types returns the Go types wiring objects are validated against, for
-// schema.NewWith.
+// Types returns the Go types Flux wiring objects are validated against,
+// for schema.NewWith. Argo CD objects are validated against Argo CD's
+// published CRDs instead (argocd.go).
 func Types() map[schema.GroupVersionKind]reflect.Type {
 	return map[schema.GroupVersionKind]reflect.Type{
-		FluxKustomization:  reflect.TypeFor[kustomizev1.Kustomization](),
-		FluxGitRepository:  reflect.TypeFor[sourcev1.GitRepository](),
-		FluxOCIRepository:  reflect.TypeFor[sourcev1.OCIRepository](),
-		ArgoApplicationSet: reflect.TypeFor[ApplicationSet](),
-		ArgoAppProject:     reflect.TypeFor[AppProject](),
-		CronJob:            reflect.TypeFor[batchv1.CronJob](),
-		ServiceAccount:     reflect.TypeFor[corev1.ServiceAccount](),
-		Role:               reflect.TypeFor[rbacv1.Role](),
-		RoleBinding:        reflect.TypeFor[rbacv1.RoleBinding](),
+		FluxKustomization: reflect.TypeFor[kustomizev1.Kustomization](),
+		FluxGitRepository: reflect.TypeFor[sourcev1.GitRepository](),
+		FluxOCIRepository: reflect.TypeFor[sourcev1.OCIRepository](),
+		CronJob:           reflect.TypeFor[batchv1.CronJob](),
+		ServiceAccount:    reflect.TypeFor[corev1.ServiceAccount](),
+		Role:              reflect.TypeFor[rbacv1.Role](),
+		RoleBinding:       reflect.TypeFor[rbacv1.RoleBinding](),
 	}
 }
 
@@ -85,7 +84,8 @@ func (c *Checker) WithPlace(p Place) *Checker {
 	return &cp
 }
 
-// NewChecker builds the validator for the wiring kinds once.
+// NewChecker builds the validator for the Flux kinds; the Argo CD CRDs
+// are compiled on first use, once per process.
 func NewChecker() *Checker {
 	return &Checker{v: fleetschema.NewWith(Types())}
 }
@@ -111,8 +111,9 @@ func CheckWiring(files map[string][]byte, sites []string) []error {
 var ErrNoContent = errors.New("content not loaded and no summary of it known")
 
 // Summary is what the coverage check needs from one wiring file whose
-// objects all validated: where its Flux Kustomizations point and which
-// sites its ApplicationSets list. It depends on the file's path and
+// objects all validated: where its Flux Kustomizations point, which sites
+// its ApplicationSets list, which parameter files they read, which
+// AppProjects it defines and which site and project a parameter file names. It depends on the file's path and
 // content alone, so a summary of the same path and content from an
 // earlier check stands in for the content (Checker.CheckSummarized).
 type Summary struct {
@@ -130,6 +131,15 @@ const (
 	// ArgoElementRef is one element of an ApplicationSet's list
 	// generator; Ref.Gen and Ref.Elem are its indexes, Ref.Site its site.
 	ArgoElementRef
+	// ArgoFilesRef is one path of an ApplicationSet's git files
+	// generator; Ref.Gen and Ref.Elem are its indexes, Ref.Path the path.
+	ArgoFilesRef
+	// ArgoProjectRef is an AppProject; Ref.Path is its name.
+	ArgoProjectRef
+	// ArgoParamsRef is a site's parameter file
+	// (overlays/<site>/argocd-site.json); Ref.Site is its site, Ref.Path
+	// the project it names.
+	ArgoParamsRef
 )
 
 // Ref is one wiring object (or list element) of a file.
@@ -145,8 +155,10 @@ type Ref struct {
 // Check validates every object under clusters/ and argocd/ strictly and
 // checks coverage: with Flux wiring, each site has exactly one Flux
 // Kustomization, in clusters/<site>/, whose path is its overlay; with Argo
-// CD wiring, each site has exactly one element in the ApplicationSet's list
-// generator. No wiring may name a site that is not in sites or an overlay
+// CD wiring, each site has exactly one parameter file
+// overlays/<site>/argocd-site.json read by the ApplicationSet's git files
+// generator (or one element in a list generator), naming an AppProject the
+// tree defines. No wiring may name a site that is not in sites or an overlay
 // the tree lacks. A tree without wiring (engine none) passes. Errors name
 // the file and, where it applies, the site; they are sorted.
 func (c *Checker) Check(files map[string][]byte, sites []string) []error {
@@ -210,6 +222,10 @@ func (c *Checker) CheckSummarized(files map[string][]byte, known map[string]Summ
 	flux := map[string][]string{} // site -> where its Kustomizations are
 	argo := map[string][]string{}
 	fluxSeen, argoSeen := false, false
+	projects := map[string]bool{}
+	var filesGens []string // where each git files generator path is
+	type params struct{ where, site, project string }
+	var paramFiles []params
 	for i, r := range results {
 		file := paths[i]
 		for _, ref := range r.sum.Refs {
@@ -235,6 +251,17 @@ func (c *Checker) CheckSummarized(files map[string][]byte, known map[string]Summ
 				flux[dir] = append(flux[dir], where)
 			case ArgoSetRef:
 				argoSeen = true
+			case ArgoProjectRef:
+				projects[ref.Path] = true
+			case ArgoFilesRef:
+				where := fmt.Sprintf("%s: spec.generators[%d].git.files[%d].path", where, ref.Gen, ref.Elem)
+				if !strings.HasSuffix("/"+ref.Path, "/"+OverlaysDir+"/*/"+SiteParamsFile) {
+					errs = append(errs, fmt.Errorf("%s: %q does not read the sites' parameter files (<path>/%s/*/%s)", where, ref.Path, OverlaysDir, SiteParamsFile))
+					continue
+				}
+				filesGens = append(filesGens, where)
+			case ArgoParamsRef:
+				paramFiles = append(paramFiles, params{where: file, site: ref.Site, project: ref.Path})
 			case ArgoElementRef:
 				where := fmt.Sprintf("%s: spec.generators[%d].list.elements[%d]", where, ref.Gen, ref.Elem)
 				site := ref.Site
@@ -251,6 +278,22 @@ func (c *Checker) CheckSummarized(files map[string][]byte, known map[string]Summ
 			}
 		}
 	}
+	for _, pf := range paramFiles {
+		switch {
+		case len(filesGens) == 0:
+			errs = append(errs, fmt.Errorf("%s: site %q: parameter file that no ApplicationSet git files generator under %s/ reads", pf.where, pf.site, ArgoCDDir))
+			continue
+		case !inInventory[pf.site]:
+			errs = append(errs, fmt.Errorf("%s: site %q: wiring for a site that is not in the inventory", pf.where, pf.site))
+		case !hasOverlay(pf.site):
+			errs = append(errs, fmt.Errorf("%s: site %q: parameter file beside a missing overlay (no overlays/%s/kustomization.yaml)", pf.where, pf.site, pf.site))
+		case !projects[pf.project]:
+			errs = append(errs, fmt.Errorf("%s: site %q: project %q is not an AppProject under %s/", pf.where, pf.site, pf.project, ArgoCDDir))
+		}
+		for range filesGens {
+			argo[pf.site] = append(argo[pf.site], pf.where)
+		}
+	}
 	for _, engine := range []struct {
 		name string
 		seen bool
@@ -258,7 +301,7 @@ func (c *Checker) CheckSummarized(files map[string][]byte, known map[string]Summ
 		what string
 	}{
 		{"Flux", fluxSeen, flux, "Flux Kustomization under clusters/<site>/"},
-		{"Argo CD", argoSeen, argo, "element in the ApplicationSet's list generator"},
+		{"Argo CD", argoSeen, argo, "parameter file " + OverlaysDir + "/<site>/" + SiteParamsFile + " read by the ApplicationSet (or element in its list generator)"},
 	} {
 		if !engine.seen {
 			continue
@@ -338,6 +381,15 @@ type fileCheck struct {
 // checkFile decodes one wiring file, validates its objects and summarises
 // them.
 func (c *Checker) checkFile(p string, data []byte) (res fileCheck) {
+	if isSiteParams(p) {
+		sp, errs := checkSiteParams(p, data)
+		if len(errs) > 0 {
+			res.errs = errs
+			return res
+		}
+		res.sum.Refs = []Ref{{Kind: ArgoParamsRef, Doc: 1, Site: sp.Site, Path: sp.Project}}
+		return res
+	}
 	docs, err := decodeAll(data)
 	if err != nil {
 		res.errs = append(res.errs, fmt.Errorf("%s: %w", p, err))
@@ -345,6 +397,11 @@ func (c *Checker) checkFile(p string, data []byte) (res fileCheck) {
 	}
 	for i, d := range docs {
 		o := object{file: p, doc: i + 1, obj: d}
+		if apiVersion, kind := o.gvk(); strings.HasPrefix(apiVersion, ArgoApplicationSet.Group+"/") {
+			res.errs = append(res.errs, c.checkArgo(o, apiVersion, kind)...)
+			res.sum.Refs = append(res.sum.Refs, o.refs()...)
+			continue
+		}
 		r := c.v.Validate(d)
 		switch {
 		case r.Skipped:
@@ -359,6 +416,36 @@ func (c *Checker) checkFile(p string, data []byte) (res fileCheck) {
 		res.sum.Refs = append(res.sum.Refs, o.refs()...)
 	}
 	return res
+}
+
+// checkArgo validates an argoproj.io object against the pinned Argo CD
+// CRD of its kind.
+func (c *Checker) checkArgo(o object, apiVersion, kind string) []error {
+	gv, _ := schema.ParseGroupVersion(apiVersion)
+	compiled, ok := argoCRDs[gv.WithKind(kind)]
+	if !ok || (kind != ArgoApplicationSet.Kind && kind != ArgoAppProject.Kind) {
+		return []error{fmt.Errorf("%s: %s %s is not a wiring kind fleetgen knows (%s)", o.where(), apiVersion, kind, knownKinds())}
+	}
+	v, err := compiled()
+	if err != nil {
+		return []error{fmt.Errorf("%s: %w: %w", o.where(), errNoArgoCRDs, err)}
+	}
+	var errs []error
+	for _, fe := range v.validate(o.obj) {
+		errs = append(errs, fmt.Errorf("%s: %s: %w (Argo CD %s CRD)", o.where(), o.describe(), fe, ArgoCDVersion))
+	}
+	return errs
+}
+
+// describe names an object as schema.Result.Object does: Kind apiVersion
+// namespace/name.
+func (o object) describe() string {
+	apiVersion, kind := o.gvk()
+	name, _ := nested(o.obj, "metadata", "name").(string)
+	if ns, _ := nested(o.obj, "metadata", "namespace").(string); ns != "" {
+		name = ns + "/" + name
+	}
+	return kind + " " + apiVersion + " " + name
 }
 
 // object is one decoded YAML document of a wiring file.
@@ -389,6 +476,11 @@ func (o object) refs() []Ref {
 		refs := []Ref{{Kind: ArgoSetRef, Doc: o.doc}}
 		gens, _ := nested(o.obj, "spec", "generators").([]any)
 		for gi, g := range gens {
+			files, _ := nested(g, "git", "files").([]any)
+			for fi, f := range files {
+				p, _ := nested(f, "path").(string)
+				refs = append(refs, Ref{Kind: ArgoFilesRef, Doc: o.doc, Gen: gi, Elem: fi, Path: p})
+			}
 			elems, _ := nested(g, "list", "elements").([]any)
 			for ei, e := range elems {
 				site, _ := nested(e, "site").(string)
@@ -396,18 +488,32 @@ func (o object) refs() []Ref {
 			}
 		}
 		return refs
+	case apiVersion == ArgoAppProject.GroupVersion().String() && kind == ArgoAppProject.Kind:
+		name, _ := nested(o.obj, "metadata", "name").(string)
+		return []Ref{{Kind: ArgoProjectRef, Doc: o.doc, Path: name}}
 	}
 	return nil
 }
 
+// isSiteParams reports whether p is a site's ApplicationSet parameter
+// file, overlays/<site>/argocd-site.json.
+func isSiteParams(p string) bool {
+	parts := strings.Split(p, "/")
+	return len(parts) == 3 && parts[0] == OverlaysDir && parts[2] == SiteParamsFile
+}
+
 // isWiringFile reports whether p is a YAML file under clusters/<dir>/ or
-// argocd/.
+// argocd/, or a site's ApplicationSet parameter file.
 func isWiringFile(p string) bool { return IsWiringFile(p) }
 
 // IsWiringFile reports whether p (slash-separated, relative to the tree
 // root) is a YAML file under clusters/<dir>/ (not flux-system/) or
-// argocd/, the files Check looks at.
+// argocd/, or a site's ApplicationSet parameter file: the files Check
+// looks at.
 func IsWiringFile(p string) bool {
+	if isSiteParams(p) {
+		return true
+	}
 	if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
 		return false
 	}
@@ -472,7 +578,10 @@ func decodeAll(data []byte) ([]map[string]any, error) {
 }
 
 func knownKinds() string {
-	var names []string
+	names := []string{
+		ArgoApplicationSet.GroupVersion().String() + " " + ArgoApplicationSet.Kind,
+		ArgoAppProject.GroupVersion().String() + " " + ArgoAppProject.Kind,
+	}
 	for gvk := range Types() {
 		names = append(names, gvk.GroupVersion().String()+" "+gvk.Kind)
 	}

@@ -33,7 +33,8 @@ func renderFixture(t *testing.T, name string, data []byte) (*inventory.Fleet, *r
 }
 
 func isWiring(p string) bool {
-	return p == ".sops.yaml" || strings.HasSuffix(p, "/secrets/.sops.yaml") || strings.HasPrefix(p, "clusters/") || strings.HasPrefix(p, "argocd/")
+	return p == ".sops.yaml" || strings.HasSuffix(p, "/secrets/.sops.yaml") || strings.HasPrefix(p, "clusters/") || strings.HasPrefix(p, "argocd/") ||
+		(strings.HasPrefix(p, "overlays/") && strings.HasSuffix(p, "/argocd-site.json"))
 }
 
 // TestGolden renders each fixture under testdata/ and compares its wiring
@@ -184,68 +185,6 @@ func TestFluxNetworkProfiles(t *testing.T) {
 				t.Errorf("decryption wired = %v, want %v", hasDecryption, tc.decryption)
 			}
 		})
-	}
-}
-
-func TestArgoWavesAndWindows(t *testing.T) {
-	data, _ := os.ReadFile("testdata/argocd-waves/inventory.yaml")
-	_, tree := renderFixture(t, "argocd-waves", data)
-	if _, ok := tree.Lookup("clusters/canary/fleet-sync.yaml"); ok {
-		t.Error("Flux wiring written for engine argocd")
-	}
-	f, ok := tree.Lookup("argocd/applicationset.yaml")
-	if !ok {
-		t.Fatal("no argocd/applicationset.yaml")
-	}
-	appset := docs(t, f.Data)[0]
-	var steps []string
-	for _, s := range get(appset, "spec", "strategy", "rollingSync", "steps").([]any) {
-		if get(s, "matchExpressions", 0, "key") != "fleetgen.dev/wave" || get(s, "matchExpressions", 0, "operator") != "In" {
-			t.Errorf("step %v", s)
-		}
-		steps = append(steps, get(s, "matchExpressions", 0, "values", 0).(string))
-	}
-	if want := []string{"0", "2", "10"}; !slices.Equal(steps, want) {
-		t.Errorf("steps = %v, want %v (one per wave present, numeric order)", steps, want)
-	}
-	var sites []string
-	for _, e := range get(appset, "spec", "generators", 0, "list", "elements").([]any) {
-		sites = append(sites, get(e, "site").(string))
-		if get(e, "site") == "store-b" && get(e, "retryLimit") != 20 {
-			t.Errorf("intermittent store-b retryLimit = %v, want 20", get(e, "retryLimit"))
-		}
-	}
-	if want := []string{"canary", "laggard", "store-a", "store-b"}; !slices.Equal(sites, want) {
-		t.Errorf("elements = %v, want %v", sites, want)
-	}
-	if get(appset, "spec", "template", "spec", "syncPolicy", "automated", "prune") != true ||
-		get(appset, "spec", "template", "spec", "syncPolicy", "automated", "selfHeal") != true {
-		t.Error("automated prune/selfHeal not set")
-	}
-
-	f, ok = tree.Lookup("argocd/appproject.yaml")
-	if !ok {
-		t.Fatal("no argocd/appproject.yaml")
-	}
-	proj := docs(t, f.Data)[0]
-	type window struct{ schedule, duration, tz, apps string }
-	var got []window
-	for _, w := range get(proj, "spec", "syncWindows").([]any) {
-		var apps []string
-		for _, a := range get(w, "applications").([]any) {
-			apps = append(apps, a.(string))
-		}
-		if get(w, "kind") != "allow" {
-			t.Errorf("window kind %v", get(w, "kind"))
-		}
-		got = append(got, window{get(w, "schedule").(string), get(w, "duration").(string), get(w, "timeZone").(string), strings.Join(apps, ",")})
-	}
-	want := []window{
-		{"0 * * * *", "30m", "America/Chicago", "canary"},
-		{"0 3 * * *", "1h", "UTC", "laggard,store-a,store-b"},
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("syncWindows = %v, want %v", got, want)
 	}
 }
 

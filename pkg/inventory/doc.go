@@ -119,7 +119,8 @@
 //   - ageRecipient: the site's age X25519 public key ("age1" and 58
 //     bech32 characters, lowercase), checked including its checksum. No two
 //     sites may share one, and none may be an admin recipient, so a site's
-//     secrets are readable by that site only.
+//     secrets are readable by that site only. With gitops.engine argocd a
+//     site may not have one: Argo CD does not decrypt SOPS files.
 //   - imageRegistry: a registry mirror host[:port][/path] whose host
 //     contains '.' or ':' or is localhost; every image of the site is
 //     pulled through it (see MirrorImage).

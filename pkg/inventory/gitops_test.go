@@ -114,7 +114,7 @@ func TestGitOpsResolved(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := fleet.GitOps
-	if g.Engine != "argocd" || g.Branch != "main" || g.Path != "." || len(g.AdminRecipients) != 1 {
+	if g.Engine != "flux" || g.Branch != "main" || g.Path != "." || len(g.AdminRecipients) != 1 {
 		t.Errorf("gitops = %+v, want defaults branch main, path .", g)
 	}
 	canary, plant := fleet.Sites[0], fleet.Sites[1]

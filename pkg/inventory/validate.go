@@ -142,6 +142,7 @@ func (c *checker) run(known []string) *Fleet {
 	sort.SliceStable(fleet.Sites, func(i, j int) bool { return fleet.Sites[i].Name < fleet.Sites[j].Name })
 	fleet.GitOps = resolvedGitOps(inv.GitOps, c.tree)
 	c.wiringFleet(fleet)
+	c.argoFleet(fleet)
 	return fleet
 }
 

@@ -618,15 +618,19 @@ func checkWiring(fleet *inventory.Fleet, tree *render.Tree, known map[string]git
 	for i, s := range fleet.Sites {
 		names[i] = s.Name
 	}
+	files := gitops.Files(tree)
 	c := gitops.NewChecker()
 	if place != nil && place.Root != "" {
 		// Wiring paths are checked from the repository's root when the
 		// tree is known to be in one.
 		c = c.WithPlace(gitops.Place{Root: place.Root, Path: place.Path})
 	}
-	errs, sums := c.CheckSummarized(gitops.Files(tree), known, names)
+	errs, sums := c.CheckSummarized(files, known, names)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("checking GitOps wiring: %w", errors.Join(errs...))
+	}
+	if errs := gitops.CheckSizes(files); len(errs) > 0 {
+		return nil, fmt.Errorf("checking the size bounds (docs/policies.md): %w", errors.Join(errs...))
 	}
 	return sums, nil
 }

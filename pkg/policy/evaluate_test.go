@@ -180,8 +180,8 @@ func TestPoliciesRegistry(t *testing.T) {
 	if !slices.IsSortedFunc(ps, func(a, b Policy) int { return strings.Compare(a.ID, b.ID) }) {
 		t.Error("Policies() not sorted by id")
 	}
-	if len(ps) != 13 {
-		t.Errorf("%d policies, want 13", len(ps))
+	if len(ps) != 14 {
+		t.Errorf("%d policies, want 14", len(ps))
 	}
 	for _, p := range ps {
 		if p.Rationale == "" || strings.Contains(p.Rationale, "\n") {

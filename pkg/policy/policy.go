@@ -119,6 +119,7 @@ const (
 	RBACClusterAdmin  = "rbac-cluster-admin"
 	RBACWildcard      = "rbac-wildcard"
 	RBACEscalation    = "rbac-escalation"
+	ObjectSize        = "object-size"
 	siteObjectKind    = "Site"
 	archLabel         = "kubernetes.io/arch"
 	rbacGroup         = "rbac.authorization.k8s.io"
@@ -149,6 +150,7 @@ func registry() []entry {
 		{Policy{ImagePinned, "an untagged or :latest image changes under a site without a change in Git, and flaky links make pulls at odd times", true}, checkImagePinned, nil},
 		{Policy{Limits, "on a small device a memory leak must OOM-kill its own container, not the node; memory limits are required, CPU limits optional", true}, checkLimits, nil},
 		{Policy{NoSecrets, "a v1 Secret in the fleet tree is plain text in Git (base64 is not encryption); use SealedSecret, ExternalSecret or SOPS", true}, checkNoSecrets, nil},
+		{Policy{ObjectSize, "an object over 256 KiB as JSON cannot be applied with client-side kubectl apply (last-applied annotation) and usually grows with the fleet", true}, checkObjectSize, nil},
 		{Policy{PodSecurity, "Pod Security Standard restricted, plus edge hardening beyond it: read-only root filesystems and no automounted service account tokens", true}, checkPodSecurity, nil},
 		{Policy{RBACClusterAdmin, "binding cluster-admin (or admin/edit cluster-wide) gives a workload the whole site", true}, checkClusterAdmin, nil},
 		{Policy{RBACEscalation, "permission to write roles or bindings, or to escalate, bind or impersonate, lets a subject grant itself anything", true}, checkEscalation, nil},

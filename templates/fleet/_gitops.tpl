@@ -35,3 +35,29 @@ them. Called with (list $site $.Fleet.GitOps.AdminRecipients). */ -}}
 {{- $admins := index . 1 -}}
 {{- prepend $admins $site.AgeRecipient | join "," -}}
 {{- end -}}
+
+{{- /* argocd.project: the AppProject of a site's Applications, from the
+fleet name and the site's maintenance window: "<fleet>" for a site without
+a window, "<fleet>-mw-<10 hex digits of the window's SHA-256>" for one with
+a window, so that sites sharing a window share a project. Called with
+(list $.Fleet.Name $site.MaintenanceWindow). */ -}}
+{{- define "argocd.project" -}}
+{{- $fleet := index . 0 -}}
+{{- $w := index . 1 -}}
+{{- if $w.Schedule -}}
+{{- printf "%s-mw-%s" $fleet (printf "%s|%s|%s" $w.Schedule $w.Duration $w.TimeZone | sha256sum | trunc 10) -}}
+{{- else -}}
+{{- $fleet -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* argocd.cluster: the prefix of the Argo CD cluster names of the
+fleet's sites; a site's cluster is registered as "<fleet>--<site>" and the
+AppProjects allow "<fleet>--*". docs/gitops.md explains the registration. */ -}}
+{{- define "argocd.clusterPrefix" -}}
+{{- printf "%s--" . -}}
+{{- end -}}
+
+{{- /* argocd.siteParams: the name, relative to the tree, of the file
+holding one site's ApplicationSet parameters, with "*" for the site. */ -}}
+{{- define "argocd.siteParams" -}}overlays/*/argocd-site.json{{- end -}}
