@@ -69,14 +69,14 @@ func Resolve(s *inventory.Site, needs Needs) (*inventory.K3sResolved, error) {
 			needed bool
 			need   string
 		}{
-			{"traefik", needs.Ingress, "an Ingress or Traefik route"},
-			{"metrics-server", needs.Autoscaler, "a HorizontalPodAutoscaler"},
-			{"servicelb", needs.LoadBalancer || needs.Ingress, "a Service of type LoadBalancer, nor Traefik kept for an Ingress"},
+			{"traefik", needs.Ingress, "Ingress or Traefik route"},
+			{"metrics-server", needs.Autoscaler, "HorizontalPodAutoscaler"},
+			{"servicelb", needs.LoadBalancer || needs.Ingress, "Service of type LoadBalancer and Traefik is off"},
 		} {
 			if _, done := why1[c.name]; done || c.needed {
 				continue
 			}
-			why1[c.name] = fmt.Sprintf("capacity.memory %s < %s and the site's manifests have no %s", mem, SmallMemory, c.need)
+			why1[c.name] = fmt.Sprintf("capacity.memory %s < %s, and the site's manifests have no %s", mem, SmallMemory, c.need)
 		}
 	}
 	r.Disable = sortedKeys(why1)
@@ -101,7 +101,7 @@ func Resolve(s *inventory.Site, needs Needs) (*inventory.K3sResolved, error) {
 		r.NodeLabels = append(r.NodeLabels, key+"="+labels[key])
 		w := lwhy[key]
 		if w == "" {
-			w = "the site's " + strings.TrimPrefix(key, "fleetgen.dev/")
+			w = map[string]string{"fleetgen.dev/site": "the site's name", "fleetgen.dev/region": "the site's region", "fleetgen.dev/type": "the site's type"}[key]
 		}
 		r.Reasons[fmt.Sprintf("k3s.resolved.nodeLabels[%d]", i)] = w
 	}
@@ -117,7 +117,11 @@ func Resolve(s *inventory.Site, needs Needs) (*inventory.K3sResolved, error) {
 	if s.ImageRegistry != "" {
 		r.Mirrors = Mirrors(s)
 		for i := range r.Mirrors {
-			r.Reasons[fmt.Sprintf("k3s.resolved.mirrors[%d].registry", i)] = "imageRegistry " + s.ImageRegistry
+			r.Reasons[fmt.Sprintf("k3s.resolved.mirrors[%d].registry", i)] = "a registry of the site's images, or of K3s's own (docker.io)"
+			r.Reasons[fmt.Sprintf("k3s.resolved.mirrors[%d].endpoint", i)] = "imageRegistry " + s.ImageRegistry
+			for pattern := range r.Mirrors[i].Rewrite {
+				r.Reasons[fmt.Sprintf("k3s.resolved.mirrors[%d].rewrite.%s", i, pattern)] = "the path of imageRegistry " + s.ImageRegistry
+			}
 		}
 	}
 	return r, nil

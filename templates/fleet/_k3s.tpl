@@ -4,10 +4,9 @@ Partials of the K3s bootstrap bundle (bootstrap/<site>/). Values come from
 */ -}}
 
 {{- /* k3s.nodeConfig: the keys every node of the site has, agent flags
-only, merged with the extra keys given. Called with (list $ EXTRA). */ -}}
+only, merged with the extra keys given. Called with (list .Site.K3s EXTRA). */ -}}
 {{- define "k3s.nodeConfig" -}}
-{{- $root := index . 0 -}}
-{{- $k := $root.Site.K3s -}}
+{{- $k := index . 0 -}}
 {{- $cfg := index . 1 -}}
 {{- $_ := set $cfg "token-file" $k.TokenFile -}}
 {{- $_ := set $cfg "node-label" $k.Resolved.NodeLabels -}}
@@ -18,12 +17,11 @@ only, merged with the extra keys given. Called with (list $ EXTRA). */ -}}
 {{- toYaml $cfg -}}
 {{- end -}}
 
-{{- /* k3s.serverConfig: a server's config. Called with (list $ FIRST),
-FIRST true for the first server. */ -}}
+{{- /* k3s.serverConfig: a server's config. Called with (list .Site.K3s
+FIRST), FIRST true for the first server. */ -}}
 {{- define "k3s.serverConfig" -}}
-{{- $root := index . 0 -}}
+{{- $k := index . 0 -}}
 {{- $first := index . 1 -}}
-{{- $k := $root.Site.K3s -}}
 {{- $r := $k.Resolved -}}
 {{- $cfg := dict "write-kubeconfig-mode" "0600" "secrets-encryption" true -}}
 {{- if $r.Disable }}{{ $_ := set $cfg "disable" $r.Disable }}{{ end -}}
@@ -31,5 +29,5 @@ FIRST true for the first server. */ -}}
 {{- if not $first }}{{ $_ := set $cfg "server" $k.JoinAddress }}{{ end -}}
 {{- $_ := set $cfg "kube-apiserver-arg" (list "audit-log-path=/var/lib/rancher/k3s/server/logs/audit.log" "audit-policy-file=/var/lib/rancher/k3s/server/audit-policy.yaml" "audit-log-maxage=30" "audit-log-maxbackup=10" "audit-log-maxsize=100" "service-account-lookup=true") -}}
 {{- $_ := set $cfg "kube-controller-manager-arg" (list "terminated-pod-gc-threshold=10") -}}
-{{- include "k3s.nodeConfig" (list $root $cfg) -}}
+{{- include "k3s.nodeConfig" (list $k $cfg) -}}
 {{- end -}}
