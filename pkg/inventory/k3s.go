@@ -140,11 +140,11 @@ func (d *decoder) k3sField(l *Layer, v *yaml.Node, field string) {
 		d.cur.bad["k3s"] = true
 		return
 	}
+	if !present {
+		return // null: not set in this layer, like every other field
+	}
 	k := &K3s{}
 	l.K3s = k
-	if !present {
-		return
-	}
 	for _, e := range d.entries(v, field) {
 		name := "k3s." + e.key.Value
 		f := join(field, e.key.Value)
@@ -494,7 +494,11 @@ func (c *checker) k3sSite(i int, s *Site) {
 		c.ps.add(pos("k3s.datastoreEndpointFile"), s.Name, field+"datastoreEndpointFile", "is only used with datastore external, the datastore is %s", quote(t.Datastore))
 	}
 	if t.JoinAddress == "" && (t.Servers > 1 || t.Agents > 0) {
-		c.ps.add(pos("k3s.servers", "k3s.agents"), s.Name, field+"joinAddress",
+		why := pos("k3s.servers", "k3s.agents")
+		if t.Servers == 1 {
+			why = pos("k3s.agents")
+		}
+		c.ps.add(why, s.Name, field+"joinAddress",
 			"is required when a site has more than one server or any agent (servers %d, agents %d): the URL of the first server, https://HOST:6443, that the other nodes join", t.Servers, t.Agents)
 	}
 }
