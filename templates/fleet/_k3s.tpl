@@ -7,6 +7,7 @@ Partials of the K3s bootstrap bundle (bootstrap/<site>/). Values come from
 only, merged with the extra keys given. Called with (list .Site.K3s EXTRA). */ -}}
 {{- define "k3s.nodeConfig" -}}
 {{- $k := index . 0 -}}
+{{- $_ := required "the K3s bootstrap values are not computed (.Site.K3s.Resolved is nil): render through the fleetgen pipeline" $k.Resolved -}}
 {{- $cfg := index . 1 -}}
 {{- $_ := set $cfg "token-file" $k.TokenFile -}}
 {{- $_ := set $cfg "node-label" $k.Resolved.NodeLabels -}}
