@@ -96,9 +96,12 @@ func TestGeneratedBundlesPass(t *testing.T) {
 	for _, s := range fleet.Sites {
 		files := map[string][]byte{}
 		for _, f := range tree.Files {
-			if dir, name := path.Split(f.Path); dir == "bootstrap/"+s.Name+"/" {
-				files[name] = f.Data
+			if rel, ok := strings.CutPrefix(f.Path, "bootstrap/"+s.Name+"/"); ok {
+				files[rel] = f.Data
 			}
+		}
+		if _, ok := files["manifests/fleet-sync.yaml"]; !ok {
+			t.Errorf("site %s has no first-boot manifest", s.Name)
 		}
 		facts, _ := pipeline.SiteFacts(s)
 		if fs := k3s.Check(s.Name, files, nil, facts); len(fs) > 0 {

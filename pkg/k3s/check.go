@@ -6,14 +6,26 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/inventory"
 	"github.com/fleetgen/fleetgen/pkg/policy"
+	"github.com/fleetgen/fleetgen/pkg/schema"
 )
+
+// ManifestsDir is the bundle directory of first-boot manifests, copied to
+// K3s's auto-deploy directory /var/lib/rancher/k3s/server/manifests/.
+const ManifestsDir = "manifests"
+
+// fluxValidator validates first-boot manifests against the Flux API types
+// the wiring is checked with; built once, read-only afterwards.
+var fluxValidator = sync.OnceValue(func() *schema.Validator { return schema.NewWith(gitops.Types()) })
 
 // PolicyID names the findings of Check in reports.
 const PolicyID = "k3s-bootstrap"
@@ -105,6 +117,8 @@ func Check(site string, files map[string][]byte, objs []policy.Object, facts pol
 		c.node(n.file, n.cfg, reserve)
 	}
 
+	c.manifests(files)
+
 	// Node labels against the built overlay's node selectors.
 	labelsOf := func(cfg map[string]any) map[string]string {
 		l := map[string]string{"kubernetes.io/os": "linux"}
@@ -179,6 +193,51 @@ type checker struct {
 
 func (c *checker) add(file, key, format string, args ...any) {
 	c.out = append(c.out, policy.Finding{Policy: PolicyID, Object: "Bootstrap/" + c.site + "/" + file, Field: key, Message: fmt.Sprintf(format, args...)})
+}
+
+// manifests validates every object of the first-boot manifests
+// (manifests/*.yaml) against the Flux API types, and checks that a Flux
+// Kustomization there applies the site's own wiring directory.
+func (c *checker) manifests(files map[string][]byte) {
+	var names []string
+	for n := range files {
+		if strings.HasPrefix(n, ManifestsDir+"/") {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	v := fluxValidator()
+	for _, n := range names {
+		dec := yaml.NewDecoder(bytes.NewReader(files[n]))
+		for i := 0; ; i++ {
+			var obj map[string]any
+			err := dec.Decode(&obj)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				c.add(n, "", "is not YAML: %v", err)
+				break
+			}
+			if obj == nil {
+				continue
+			}
+			id := objectID(obj)
+			r := v.Validate(obj)
+			if r.Skipped {
+				continue // not a Flux kind: K3s applies it as it is
+			}
+			for _, fe := range r.Errors {
+				c.add(n, fe.Path, "%s: %s", id, fe.Msg)
+			}
+			if kind, _ := obj["kind"].(string); kind == "Kustomization" {
+				p, _ := get(obj, "spec", "path").(string)
+				if want := "clusters/" + c.site; !strings.HasSuffix(strings.TrimSuffix(p, "/"), want) {
+					c.add(n, "spec.path", "%s applies %q, not the site's wiring directory %s/", id, p, want)
+				}
+			}
+		}
+	}
 }
 
 // bundle decodes fleetgen-k3s.yaml.

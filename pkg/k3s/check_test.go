@@ -28,6 +28,9 @@ func goldenBundle(t *testing.T, site string) map[string][]byte {
 		}
 		files[n.Name()] = data
 	}
+	if data, err := os.ReadFile(filepath.Join(dir, ManifestsDir, "fleet-sync.yaml")); err == nil {
+		files[ManifestsDir+"/fleet-sync.yaml"] = data
+	}
 	return files
 }
 
@@ -124,6 +127,12 @@ func TestCheck(t *testing.T) {
 		{"hpa with metrics-server off", "small", smallFacts, nil,
 			[]policy.Object{{"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": map[string]any{"name": "web", "namespace": "edge"}}},
 			[]string{`metrics-server is disabled but HorizontalPodAutoscaler/edge/web needs resource metrics`}},
+		{"flux field mistyped", "ha", haFacts, replace("manifests/fleet-sync.yaml", "  prune: true", "  prune: \"yes\""), nil,
+			[]string{`Bootstrap/ha/manifests/fleet-sync.yaml spec.prune: Kustomization/flux-system/fleet-wiring: `}},
+		{"flux unknown field", "ha", haFacts, replace("manifests/fleet-sync.yaml", "  prune: true", "  prunne: true"), nil,
+			[]string{`manifests/fleet-sync.yaml spec.prunne: Kustomization/flux-system/fleet-wiring: `}},
+		{"flux path of another site", "ha", haFacts, replace("manifests/fleet-sync.yaml", "./clusters/ha", "./clusters/other"), nil,
+			[]string{`manifests/fleet-sync.yaml spec.path: Kustomization/flux-system/fleet-wiring applies "./clusters/other", not the site's wiring directory clusters/ha/`}},
 		{"description missing", "ha", haFacts, func(f map[string][]byte) { delete(f, BundleFile) }, nil,
 			[]string{`fleetgen-k3s.yaml: is missing`}},
 		{"not yaml", "ha", haFacts, func(f map[string][]byte) { f[ServerConfig] = []byte("a: [\n") }, nil,

@@ -11,9 +11,9 @@ import (
 
 func TestResolve(t *testing.T) {
 	set := fstest.MapFS{
-		"base/deployment.yaml": {Data: []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    spec:\n      nodeSelector:\n        kubernetes.io/os: linux\n        acme.example/zone: front\n")},
-		"components/web/ingress.yaml": {Data: []byte("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: w}\n")},
-		"components/scale/hpa.yaml": {Data: []byte("apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\nspec:\n  template:\n    spec:\n      affinity:\n        nodeAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms:\n              - matchExpressions:\n                  - {key: acme.example/tier, operator: In, values: [gold]}\n")},
+		"base/deployment.yaml":                  {Data: []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    spec:\n      nodeSelector:\n        kubernetes.io/os: linux\n        acme.example/zone: front\n")},
+		"components/web/ingress.yaml":           {Data: []byte("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: w}\n")},
+		"components/scale/hpa.yaml":             {Data: []byte("apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\nspec:\n  template:\n    spec:\n      affinity:\n        nodeAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms:\n              - matchExpressions:\n                  - {key: acme.example/tier, operator: In, values: [gold]}\n")},
 		"overlays/{{ .Site.Name }}/x.yaml.tmpl": {Data: []byte("{{ not yaml")},
 	}
 	sc, err := ScanTemplates(set)

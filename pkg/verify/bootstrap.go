@@ -31,16 +31,32 @@ func checkBootstrap(opts Options, t Target, objs []policy.Object, rec *recorder)
 	}
 	slices.Sort(names)
 	files := map[string][]byte{}
-	for _, n := range names {
-		p := filepath.Join(dir, n)
-		if !strings.HasSuffix(n, ".yaml") || g.IsDir(p) {
-			continue
+	read := func(dir, prefix string, names []string) error {
+		for _, n := range names {
+			p := filepath.Join(dir, n)
+			if !strings.HasSuffix(n, ".yaml") || g.IsDir(p) {
+				continue
+			}
+			data, err := g.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			files[prefix+n] = data
 		}
-		data, err := g.ReadFile(p)
+		return nil
+	}
+	if err := read(dir, "", names); err != nil {
+		return nil, err
+	}
+	if m := filepath.Join(dir, k3s.ManifestsDir); g.IsDir(m) {
+		sub, err := g.ReadDir(m)
 		if err != nil {
 			return nil, err
 		}
-		files[n] = data
+		slices.Sort(sub)
+		if err := read(m, k3s.ManifestsDir+"/", sub); err != nil {
+			return nil, err
+		}
 	}
 	if err := g.err(); err != nil {
 		return nil, err
