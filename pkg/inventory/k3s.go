@@ -194,7 +194,7 @@ func (d *decoder) k3sField(l *Layer, v *yaml.Node, field string) {
 			} else {
 				k.NodeTaints = list
 			}
-		case "token", "agentToken", "agent-token", "token-file", "secret":
+		case "token", "agentToken", "agent-token":
 			d.cur.val[name] = nodePos(e.val)
 			d.fail(e.key, f, "a K3s token must never be in the inventory (it would be in Git in plain text): put it on the device and name the file with tokenFile (default %s)", DefaultK3sTokenFile)
 		default:

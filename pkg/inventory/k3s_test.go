@@ -126,3 +126,10 @@ sites:
 		t.Errorf("a site without any k3s block has %+v", f.Sites[0].K3s)
 	}
 }
+
+func TestK3sTokenFileKeyIsATypo(t *testing.T) {
+	_, err := loadK3s(t, "sites:\n  - name: s\n    k3s:\n      token-file: /etc/k3s-token\n")
+	if err == nil || !strings.Contains(err.Error(), `unknown field "token-file" (did you mean "tokenFile"?)`) {
+		t.Fatalf("err = %v", err)
+	}
+}
