@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/fleetgen/fleetgen/pkg/inventory"
+	"github.com/fleetgen/fleetgen/pkg/pipeline"
 )
 
 // ExplainOptions are the inputs of `fleetgen explain`.
@@ -33,7 +34,10 @@ func NewCmdExplain(streams IOStreams, runF func(*ExplainOptions) error) *cobra.C
 		Long: `explain prints each merged value of SITE with the layer that set it (defaults,
 group/<name> or site) and where it is written (file:line:column). Values no
 layer sets but that have a built-in default (wave, network) show the layer
-(default).
+(default). The K3s values fleetgen derives for the site's bootstrap bundle
+(k3s.resolved: datastore, packaged components disabled by capacity, node
+labels, kubelet reserve, registry mirrors) show the layer (derived) and the
+rule behind them (docs/k3s.md).
 
 KEY limits the output to one value (config.LOG_LEVEL, arch) or to every value
 under a prefix (config, labels, capacity, groups).`,
@@ -123,6 +127,9 @@ func explainRun(o *ExplainOptions) error {
 	if site == nil {
 		return usageError(fmt.Errorf("unknown site %q%s", o.Site, didYouMean(o.Site, names)))
 	}
+	if err := pipeline.CompleteK3s(fleet, nil); err != nil {
+		return err
+	}
 	rows, err := explainRows(site)
 	if err != nil {
 		return err
@@ -198,6 +205,8 @@ func explainRows(s *inventory.Site) ([]explainRow, error) {
 			if o, ok := s.Origins[key]; ok {
 				r.layer = o.Layer
 				r.source = originString(o)
+			} else if why := k3sReason(s, key); why != "" {
+				r.layer, r.source = "(derived)", why
 			} else {
 				if value == "" {
 					return
@@ -209,6 +218,14 @@ func explainRows(s *inventory.Site) ([]explainRow, error) {
 	}
 	walk(&doc, "")
 	return rows, nil
+}
+
+// k3sReason says why a derived K3s value (k3s.resolved...) has its value.
+func k3sReason(s *inventory.Site, key string) string {
+	if s.K3s == nil || s.K3s.Resolved == nil {
+		return ""
+	}
+	return s.K3s.Resolved.Reasons[key]
 }
 
 func originString(o inventory.Origin) string {

@@ -124,6 +124,19 @@
 //   - imageRegistry: a registry mirror host[:port][/path] whose host
 //     contains '.' or ':' or is localhost; every image of the site is
 //     pulled through it (see MirrorImage).
+//   - k3s: the site's K3s cluster (type K3s; see docs/k3s.md): version
+//     (a release tag vX.Y.Z+k3sN, default K3sVersion), servers (1-99,
+//     default 1), agents (0-1000, default 0), disable (K3s packaged
+//     components, see K3sPackagedComponents), datastore (auto, sqlite,
+//     etcd, external; default auto), joinAddress (https://HOST:PORT),
+//     datastoreEndpointFile (a drop-in under /etc/rancher/k3s/config.yaml.d/),
+//     tokenFile (an absolute path, default DefaultK3sTokenFile) and
+//     nodeTaints (KEY[=VALUE]:EFFECT). A token value (token, agentToken)
+//     is rejected. After merging: sqlite needs one server, etcd an odd
+//     number, auto refuses an even number above one, external needs
+//     datastoreEndpointFile, and joinAddress is required when servers > 1
+//     or agents > 0 (see K3sDatastore). A site whose layers set no k3s
+//     block has Site.K3s nil.
 //
 // After merging, every site must have a type, a region and an arch, from
 // itself, its groups or defaults.
@@ -171,6 +184,9 @@
 //     maintenanceWindow's schedule, duration and timeZone: the last layer
 //     that sets it wins (a window's fields merge independently, so
 //     defaults can set the schedule and a group the zone).
+//   - k3s: each field on its own, the last layer that sets it winning;
+//     disable lists are unioned in order of first appearance, and
+//     nodeTaints is replaced as a whole.
 //   - config, images, labels: key by key; a key given in a later layer
 //     wins, even with an empty value.
 //   - components: the ordered union, without duplicates, in order of first

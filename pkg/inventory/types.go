@@ -54,6 +54,8 @@ type Layer struct {
 	Network           string            `json:"network,omitempty"`
 	AgeRecipient      string            `json:"ageRecipient,omitempty"`
 	ImageRegistry     string            `json:"imageRegistry,omitempty"`
+	// K3s is the k3s block (see k3s.go); nil when the layer has none.
+	K3s *K3s `json:"k3s,omitempty"`
 }
 
 // Capacity is what a site's device offers to workloads, as Kubernetes
@@ -131,6 +133,9 @@ type Site struct {
 	Network       string `json:"network"`
 	AgeRecipient  string `json:"ageRecipient"`
 	ImageRegistry string `json:"imageRegistry"`
+	// K3s is the merged k3s block, nil when no layer sets one (the site
+	// then gets no K3s bootstrap bundle).
+	K3s *SiteK3s `json:"k3s,omitempty"`
 
 	// Origins records, per merged value, which layer set it and where. Keys
 	// are field paths: "type", "capacity.cpu", "config.LOG_LEVEL",

@@ -28,6 +28,17 @@ var descriptions = map[string]string{
 	"Layer.network":           "The site's network profile: online (default), intermittent or airgapped (needs imageRegistry).",
 	"Layer.ageRecipient":      "The site's age X25519 public key (age1...): its secrets are encrypted to it.",
 	"Layer.imageRegistry":     "A registry mirror the site pulls images from, host[:port][/path]; required for airgapped sites.",
+	"Layer.k3s":               "The site's K3s cluster: fleetgen writes its bootstrap bundle to bootstrap/<site>/. Sites whose layers set no k3s block get no bundle. See docs/k3s.md.",
+
+	"K3s.version":               "The pinned K3s release, a tag vX.Y.Z+k3sN (default v1.33.5+k3s1).",
+	"K3s.servers":               "Server nodes, 1 to 99 (default 1): one with SQLite, an odd number with embedded etcd, any with an external datastore.",
+	"K3s.agents":                "Agent nodes, 0 to 1000 (default 0).",
+	"K3s.disable":               "Extra K3s packaged components to switch off (coredns, local-storage, metrics-server, runtimes, servicelb, traefik); fleetgen adds its own by capacity. Unioned across layers.",
+	"K3s.datastore":             "auto (default: SQLite for 1 server, etcd for an odd number), sqlite, etcd or external.",
+	"K3s.joinAddress":           "The first server's URL, https://HOST:PORT, that the other servers and agents join; required when servers > 1 or agents > 0.",
+	"K3s.datastoreEndpointFile": "With datastore external: the K3s config drop-in on the device (/etc/rancher/k3s/config.yaml.d/NAME.yaml) that sets datastore-endpoint. The endpoint and its credentials never go in Git.",
+	"K3s.tokenFile":             "Where the cluster token is on each node (default /etc/rancher/k3s/token); the token itself never goes in the inventory.",
+	"K3s.nodeTaints":            "Taints KEY[=VALUE]:EFFECT every node registers with; the last layer that sets the list wins.",
 
 	"Capacity.cpu":     "CPU the device offers, a Kubernetes quantity greater than zero (\"2\", \"500m\").",
 	"Capacity.memory":  "Memory the device offers, a Kubernetes quantity greater than zero (\"2Gi\").",

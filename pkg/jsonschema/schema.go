@@ -227,6 +227,13 @@ var constraints = map[string]Schema{
 	"SiteSpec.groups": {Type: []string{"array", "null"}, UniqueItems: true,
 		Items: &Schema{Type: "string", Pattern: dns1123, MaxLength: 63}},
 	"GitOps.engine": {Type: "string", Enum: inventory.Engines},
+	"K3s.datastore": {Type: "string", Enum: inventory.Datastores},
+	"K3s.version":   {Type: "string", Pattern: `^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\+k3s[1-9][0-9]*$`},
+	"K3s.servers":   {Type: "integer", Minimum: intp(1), Maximum: intp(99)},
+	"K3s.agents":    {Type: "integer", Minimum: intp(0), Maximum: intp(1000)},
+	"K3s.disable": {Type: []string{"array", "null"}, UniqueItems: true,
+		Items: &Schema{Type: "string", Enum: inventory.K3sPackagedComponents}},
+	"K3s.joinAddress": {Type: "string", Pattern: `^https://[^/@?#]+:[0-9]+/?$`},
 }
 
 // describe returns the description of a field (or, with name "", of a type).

@@ -219,7 +219,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	rs := inc.reuser(opts)
-	fleet, tree, wiring, err := renderInputs(inputs, engine, inc.parsed(), rs, place)
+	fleet, tree, wiring, err := renderInputs(inputs, engine, templateSet(opts), inc.parsed(), rs, place)
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
@@ -303,7 +303,7 @@ func Render(opts Options) (*inventory.Fleet, *render.Tree, error) {
 	if err != nil {
 		return nil, nil, &InputError{Err: err}
 	}
-	fleet, tree, _, err := renderInputs(inputs, engine, nil, nil, place)
+	fleet, tree, _, err := renderInputs(inputs, engine, templateSet(opts), nil, nil, place)
 	if err != nil {
 		return nil, nil, &InputError{Err: err}
 	}
@@ -321,12 +321,15 @@ func templateSet(opts Options) fs.FS {
 // tells the render which contents are known to parse back as YAML; rs,
 // when set, hands it the files of sites whose render inputs are those of
 // the last run. It returns the summaries of the wiring files.
-func renderInputs(inputs []inventory.Input, engine *render.Engine, parsed func(string) bool, rs *reuser, place *inventory.TreePlace) (*inventory.Fleet, *render.Tree, map[string]gitops.Summary, error) {
+func renderInputs(inputs []inventory.Input, engine *render.Engine, set fs.FS, parsed func(string) bool, rs *reuser, place *inventory.TreePlace) (*inventory.Fleet, *render.Tree, map[string]gitops.Summary, error) {
 	// The template set is loaded first so that unknown components are
 	// reported together with every other problem of the inventory.
 	ropts := inventory.ResolveOptions{Components: engine.Components(), Policies: policyIDs(), Tree: place}
 	_, fleet, err := inventory.ResolveInputs(inputs, ropts)
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := CompleteK3s(fleet, set); err != nil {
 		return nil, nil, nil, err
 	}
 	tree, err := engine.RenderWith(fleet, render.RenderOptions{Parsed: parsed, Reuse: rs.options()})

@@ -47,13 +47,10 @@ func newEnv(objs []Object, facts Facts) (*env, error) {
 	}
 	e.capCPU = parse("capacity cpu", facts.CPU, "")
 	e.capMemory = parse("capacity memory", facts.Memory, "")
-	if q := parse("reserve cpu", facts.ReserveCPU, DefaultReserveCPU); q != nil {
-		e.reserveCPU = *q
-	}
-	if q := parse("reserve memory", facts.ReserveMemory, DefaultReserveMemory); q != nil {
-		e.reserveMemory = *q
-	}
 	if err != nil {
+		return nil, err
+	}
+	if e.reserveCPU, e.reserveMemory, err = Reserve(facts); err != nil {
 		return nil, err
 	}
 	for _, o := range objs {
@@ -62,6 +59,29 @@ func newEnv(objs []Object, facts Facts) (*env, error) {
 		}
 	}
 	return e, nil
+}
+
+// Reserve returns what the capacity policy keeps back for K3s itself at
+// the site: facts.ReserveCPU and facts.ReserveMemory, or DefaultReserveCPU
+// and DefaultReserveMemory when empty. The K3s bootstrap bundle's kubelet
+// reservation is made from the same numbers.
+func Reserve(facts Facts) (cpu, memory resource.Quantity, err error) {
+	parse := func(name, s, def string) resource.Quantity {
+		if s == "" {
+			s = def
+		}
+		q, perr := resource.ParseQuantity(s)
+		switch {
+		case perr != nil && err == nil:
+			err = fmt.Errorf("site %q: %s %q: not a Kubernetes quantity (like 500m, 2, 768Mi, 4Gi)", facts.Site, name, s)
+		case perr == nil && q.Sign() < 0 && err == nil:
+			err = fmt.Errorf("site %q: %s %q: must not be negative", facts.Site, name, s)
+		}
+		return q
+	}
+	cpu = parse("reserve cpu", facts.ReserveCPU, DefaultReserveCPU)
+	memory = parse("reserve memory", facts.ReserveMemory, DefaultReserveMemory)
+	return cpu, memory, err
 }
 
 // podTemplate is one pod spec found in an object.

@@ -479,6 +479,7 @@ var siteEdits = []struct {
 	{"Network", func(s *inventory.Site) { s.Network = "airgapped" }},
 	{"AgeRecipient", func(s *inventory.Site) { s.AgeRecipient = "age1x" }},
 	{"ImageRegistry", func(s *inventory.Site) { s.ImageRegistry = "mirror.example" }},
+	{"K3s", func(s *inventory.Site) { s.K3s = &inventory.SiteK3s{Version: "v1.33.5+k3s1", Servers: 1} }},
 	{"Origins", func(s *inventory.Site) { s.Origins = nil }},
 	{"Origins", func(s *inventory.Site) {
 		s.Origins["type"] = inventory.Origin{Layer: "site", File: "f", Line: 2, Column: 1}

@@ -428,6 +428,12 @@ func checkTarget(t Target, opts Options, v *schema.Validator, rec *recorder) Res
 		return res
 	}
 	res.Findings = findings
+	bundle, err := checkBootstrap(opts, t, objs, rec)
+	if err != nil {
+		res.Errors = append(res.Errors, fmt.Errorf("K3s bootstrap bundle: %w", err))
+		return res
+	}
+	res.Findings = append(res.Findings, bundle...)
 	return res
 }
 
