@@ -42,7 +42,15 @@ writes anything.
 
 Exit 0 when DIR is exactly what generate would produce and every site
 verifies; 1 listing drift (stale, missing, hand-edited or extra generated
-files) and failing sites; 2 for bad input.`,
+files) and failing sites, with what to do about it; 2 for bad input.
+
+A hand-edited generated file is not fixed by regenerating: check says where
+the change belongs (the site's overlays/<site>/local/ Component, or the
+inventory) and that generate --force then restores the generated file.
+Run by pre-commit (PRE_COMMIT=1 in the environment), which checks the
+staged files only, check also says what to stage (the tree, or its
+.fleetgen/ ledger) when generate has already written it. See
+docs/pre-commit.md.`,
 		Example: `  # In CI, after the inventory or templates changed
   fleetgen check -i inventory.yaml -o fleet/
 

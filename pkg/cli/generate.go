@@ -44,13 +44,13 @@ both cases nothing is written and DIR is not created. Files are written
 atomically; unchanged files are left alone.
 
 --plan (alias --dry-run) prints the change set grouped by site and writes
-nothing.
+nothing. -o is the tree directory; the report format is --format (see
+"Report format flags" in docs/report.md).
 
 DIR may not lie inside another fleet tree (a parent directory holding
 .fleetgen/): that is refused with exit 2, so that running from inside the
 tree fleet/ with -o fleet does not write fleet/fleet. To regenerate the
-tree you are in, use -o . (check and diff refuse the same way). -o is the tree directory; the report format is --format (see
-"Report format flags" in docs/report.md).`,
+tree you are in, use -o . (check and diff refuse the same way).`,
 		Example: `  # Generate the fleet tree from inventory.yaml into fleet/
   fleetgen generate -i inventory.yaml -o fleet/
 

@@ -57,10 +57,13 @@ It works on any Kustomize fleet tree, generated or hand-written. Exit 0 when
 every overlay passes and the wiring is right, 1 when any fails, 2 when DIR has no overlays or a
 facts file is malformed.
 
--l selects overlays by name, arch (from the facts file), type, region and
-the labels the overlay's kustomization sets. To select by group, wave or
-network, which a tree does not record, give the inventory with -i: -l then
-selects exactly the sites generate and sites select.
+-l selects overlays by the site fields the facts file records (arch, type,
+region, group, wave, network), the overlay's name and the labels its
+kustomization sets: the same sites sites -l selects on the inventory. A
+hand-written overlay, or one generated before the facts file recorded
+group, wave and network, has only name, type, region, arch and labels;
+give the inventory with -i and -l selects exactly what generate and sites
+select.
 
 With --format json (or -o json) the report (kind VerifyReport, see
 docs/report.md) goes to standard output and the text report to standard
@@ -74,7 +77,10 @@ error.`,
   # Machine-readable report for CI annotations or dashboards
   fleetgen verify fleet/ --format json > report.json
 
-  # Only the sites of the eu group (groups are in the inventory, not the tree)
+  # Only the sites of the eu group
+  fleetgen verify fleet/ -l group=eu
+
+  # The same, matched against the inventory (also for hand-written overlays)
   fleetgen verify fleet/ -i inventory.yaml -l group=eu`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

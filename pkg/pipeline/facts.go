@@ -65,6 +65,13 @@ func siteFactsFile(s inventory.Site) ([]byte, error) {
 		Reserve:        verify.Resources{CPU: s.Capacity.Reserve.CPU, Memory: s.Capacity.Reserve.Memory},
 		RequireDigests: s.RequireDigests,
 		ConfigMapName:  ConfigMapName,
+		Fields: &verify.SiteFields{
+			Type:    s.Type,
+			Region:  s.Region,
+			Groups:  s.Groups,
+			Wave:    s.Wave,
+			Network: s.Network,
+		},
 	}
 	for i, w := range s.Waivers {
 		f.Waivers = append(f.Waivers, verify.SiteWaiver{Policy: w.Policy, Reason: w.Reason, From: s.Origins[fmt.Sprintf("waivers[%d]", i)].Layer})

@@ -139,9 +139,10 @@ func Filter(fleet *inventory.Fleet, sel Selector) *inventory.Fleet {
 	return &out
 }
 
-// OverlayFields are the site fields ForOverlay can know from a tree on
-// disk (arch from the site's facts file, which the caller adds); the
-// others (group, wave, network) are only in the inventory.
+// OverlayFields are the site fields every overlay on disk offers: name
+// from its directory, type and region from its labels, arch from its facts
+// file (which the caller adds). group, wave and network come from the
+// fields a current generate records in the facts file, or the inventory.
 var OverlayFields = []string{"name", "type", "region", "arch"}
 
 // Fleet labels the default template set writes into each overlay.

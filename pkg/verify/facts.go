@@ -44,6 +44,21 @@ type SiteFacts struct {
 	ConfigMapName string `yaml:"configMapName,omitempty"`
 	// Waivers are the site's waivers, in merge order.
 	Waivers []SiteWaiver `yaml:"waivers,omitempty"`
+	// Fields are the site's inventory fields a selector matches, so that
+	// `fleetgen verify -l` selects on a tree as generate and sites do on
+	// the inventory. nil in facts files written before they were recorded.
+	Fields *SiteFields `yaml:"fields,omitempty"`
+}
+
+// SiteFields are the selectable fields of a site (see package selector)
+// that a tree does not otherwise record. The name is the overlay's
+// directory, arch is SiteFacts.Arch and labels are in the kustomization.
+type SiteFields struct {
+	Type    string   `yaml:"type,omitempty"`
+	Region  string   `yaml:"region,omitempty"`
+	Groups  []string `yaml:"groups,omitempty"`
+	Wave    int      `yaml:"wave"`
+	Network string   `yaml:"network,omitempty"`
 }
 
 // Resources are cpu and memory as Kubernetes quantities.
