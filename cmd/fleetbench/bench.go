@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fleetgen/fleetgen/pkg/benchfleet"
+	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/index"
 	"github.com/fleetgen/fleetgen/pkg/verify"
 	"github.com/fleetgen/fleetgen/templates"
@@ -118,7 +119,17 @@ func Bench(cfg Config) (*Result, error) {
 	if err := benchfleet.Inventory(&inv, cfg.Sites); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(b.inv, inv.Bytes(), 0o644); err != nil {
+	data := inv.Bytes()
+	place, err := gitops.FindRepo(b.out)
+	if err != nil {
+		return nil, err
+	}
+	if !place.InRepo() {
+		// Outside a git work tree the fleet is taken as the root of its
+		// repository; inside one, fleetgen derives gitops.path.
+		data = bytes.Replace(data, []byte("\n  engine: flux\n"), []byte("\n  engine: flux\n  path: .\n"), 1)
+	}
+	if err := os.WriteFile(b.inv, data, 0o644); err != nil {
 		return nil, err
 	}
 	if err := os.CopyFS(b.tmpl, templates.FS()); err != nil {
@@ -140,7 +151,7 @@ func Bench(cfg Config) (*Result, error) {
 	if err := b.fleetgen(CheckSealed, "check"); err != nil {
 		return nil, err
 	}
-	edited := benchfleet.EditSite(inv.Bytes(), cfg.Sites/2, 1)
+	edited := benchfleet.EditSite(data, cfg.Sites/2, 1)
 	if err := os.WriteFile(b.inv, edited, 0o644); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@
 //
 // CheckWiring decodes every wiring object strictly: Flux objects against
 // the upstream Go API types of source-controller and kustomize-controller,
+// the objects that enforce a Flux site's maintenance window (CronJob,
+// ServiceAccount, Role, RoleBinding) against the k8s.io/api types, and
 // Argo CD objects against the OpenAPI schemas of Argo CD's published CRDs
 // of a pinned release (crds/argocd/<version>/, embedded), validated with
 // k8s.io/apiextensions-apiserver as an API server would (pruned fields are
@@ -12,4 +14,8 @@
 // one wiring entry and that no wiring points at a missing overlay or, for
 // Argo CD, at a project the tree does not define. It runs after rendering
 // (pkg/pipeline) and on trees read from disk.
+//
+// FindRepo finds the git work tree a directory is in, without running git;
+// Checker.WithPlace then checks Flux paths from the repository's root,
+// where Flux resolves them.
 package gitops
