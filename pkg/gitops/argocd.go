@@ -50,7 +50,6 @@ const SiteParamsFile = "argocd-site.json"
 // ObjectMeta validation.
 type crdValidator struct {
 	gvk        schema.GroupVersionKind
-	source     string // file the CRD came from, for messages
 	structural *structuralschema.Structural
 	validator  apiservervalidation.SchemaValidator
 	namespaced bool
@@ -109,7 +108,6 @@ func compileCRD(fsys embed.FS, name, version string) (*crdValidator, error) {
 		}
 		return &crdValidator{
 			gvk:        schema.GroupVersionKind{Group: crd.Spec.Group, Version: v.Name, Kind: crd.Spec.Names.Kind},
-			source:     name,
 			structural: structural,
 			validator:  validator,
 			namespaced: crd.Spec.Scope == apiextensionsv1.NamespaceScoped,
