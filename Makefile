@@ -26,7 +26,7 @@ DEADCODE_TESTONLY := \
 # Packages whose tests take -update (rewrite golden files, CLI script
 # outputs, docs/reference, docs/inventory.schema.json). test/arch checks
 # that this list names exactly the packages that define the flag.
-GOLDEN_PKGS := ./cmd/fleetgen ./pkg/cli ./pkg/gitops ./pkg/inventory ./pkg/jsonschema ./pkg/pipeline ./pkg/render ./pkg/report ./pkg/tree
+GOLDEN_PKGS := ./cmd/fleetgen ./pkg/cli ./pkg/gitops ./pkg/inventory ./pkg/jsonschema ./pkg/k3s ./pkg/pipeline ./pkg/render ./pkg/report ./pkg/tree
 
 .PHONY: all build test test-race fuzz bench lint verify golden demo docs clean tools
 

@@ -12,7 +12,7 @@ import (
 // so in one line on standard error (naming the directory, the cause and
 // --no-cache); --no-cache runs without the warning.
 func TestUnusableCacheIsReportedOnce(t *testing.T) {
-	tmp := t.TempDir()
+	tmp := inRepo(t, t.TempDir())
 	blocker := filepath.Join(tmp, "not-a-dir")
 	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
 		t.Fatal(err)

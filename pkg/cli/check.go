@@ -111,9 +111,6 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 	if err := tree.ValidateRoot(o.Output); err != nil {
 		return usageError(err)
 	}
-	if err := refuseNestedTree(o.Output); err != nil {
-		return err
-	}
 	res, plan, err := runPipeline(ctx, &o.IO, &o.InputOptions, &o.RunOptions, o.Output, o.Format, tree.PlanOptions{})
 	if err != nil {
 		return err

@@ -90,9 +90,6 @@ func diffRun(ctx context.Context, o *DiffOptions) error {
 	if err := tree.ValidateRoot(o.Output); err != nil {
 		return usageError(err)
 	}
-	if err := refuseNestedTree(o.Output); err != nil {
-		return err
-	}
 	popts, err := o.pipelineOptions(o.IO)
 	if err != nil {
 		return err

@@ -112,9 +112,6 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 	if err := tree.ValidateRoot(o.Output); err != nil {
 		return usageError(err)
 	}
-	if err := refuseNestedTree(o.Output); err != nil {
-		return err
-	}
 	// Lock an existing tree before rendering, so a second run fails fast.
 	// A tree that does not exist yet is locked (and so created) only once
 	// everything has verified: bad input must not leave a directory behind.

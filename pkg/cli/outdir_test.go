@@ -49,7 +49,7 @@ func TestOutputDirectoryProblemsExit2(t *testing.T) {
 // would plan a nested fleet/fleet; it is refused with exit 2 and a hint,
 // nothing is created, and `-o .` regenerates the tree in place.
 func TestGenerateFromInsideTheTree(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "fleet")
+	dir := filepath.Join(inRepo(t, t.TempDir()), "fleet")
 	if code, _, stderr := run(t, "generate", "--sample", "-o", dir); code != 0 {
 		t.Fatalf("first generate: exit %d: %s", code, stderr)
 	}

@@ -113,6 +113,9 @@ func newPropertyWorld(t *testing.T, seed uint64) *propertyWorld {
 		sites: 6, revs: map[int]int{}, goodTemplates: map[string][]byte{},
 	}
 	t.Setenv(cacheDirEnv, filepath.Join(dir, "cache"))
+	// Both trees sit at fleet/ of a repository of their own (the full
+	// run's is made by compare), so their wiring is the same.
+	inRepo(t, filepath.Join(dir, "inc"))
 	if err := os.CopyFS(w.set, templates.FS()); err != nil {
 		t.Fatal(err)
 	}
@@ -356,6 +359,7 @@ func (w *propertyWorld) compare(args []string) (int, string) {
 		w.t.Fatal(err)
 	}
 	copyTree(w.t, w.out, full)
+	inRepo(w.t, filepath.Dir(full))
 
 	icode, iout, ierr := w.run(w.incremental(), append(slices.Clone(args), "-o", w.out)...)
 	fcode, fout, ferr := w.run(context.Background(), append(slices.Clone(args), "-o", full, "--no-cache")...)

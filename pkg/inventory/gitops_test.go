@@ -124,7 +124,7 @@ func TestGitOpsResolved(t *testing.T) {
 	if w := canary.MaintenanceWindow; w != (MaintenanceWindow{"0 2 * * MON-FRI", "2h", "Europe/Berlin"}) {
 		t.Errorf("canary window = %+v: schedule and duration from defaults, zone from the group", w)
 	}
-	if w := plant.MaintenanceWindow; w != (MaintenanceWindow{"*/15 1-3 1,15 JAN-MAR 0", "45m", "UTC"}) {
+	if w := plant.MaintenanceWindow; w != (MaintenanceWindow{"15 1 1,15 JAN-MAR 0", "45m", "UTC"}) {
 		t.Errorf("plant window = %+v, want its own with zone UTC", w)
 	}
 	if canary.Network != "online" || plant.Network != "airgapped" || plant.ImageRegistry != "localhost:5000" {

@@ -144,13 +144,18 @@ func TestCrashDuringApply(t *testing.T) {
 	deleted := firstAfter("deleted", journal)
 	synced := firstAfter("synced", journal)
 	mid := firstAfter("synced", synced+(deleted-synced)/2-1)
+	// Each write is synced, checked again against the plan (verify) and
+	// renamed into place (written); each delete renames the file aside,
+	// checks it and removes it; each changed ledger file is written before
+	// the journal goes.
 	kills := []int{
 		journal, synced, firstAfter("written", journal),
-		mid, mid + 1,
-		deleted, last("deleted"), last("written"),
+		mid, mid + 1, mid + 2,
+		firstAfter("aside", journal), deleted, last("deleted"), last("written"),
+		firstAfter("ledger-file", journal), last("ledger-file"),
 		last("ledger"),
 	}
-	if steps[mid+1] != "written" || last("ledger") != len(steps)-1 {
+	if steps[mid+1] != "verify" || steps[mid+2] != "written" || last("ledger") != len(steps)-1 {
 		t.Fatalf("unexpected order of Apply steps: %v", steps)
 	}
 

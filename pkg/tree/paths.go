@@ -119,12 +119,16 @@ func checkNotNested(root, abs string) error {
 			if _, err := os.Lstat(filepath.Join(d, filepath.FromSlash(l))); err == nil {
 				name := d
 				if wd, err := os.Getwd(); err == nil {
-					if rel, err := filepath.Rel(wd, d); err == nil && !strings.HasPrefix(rel, "..") {
+					if rel, err := filepath.Rel(wd, d); err == nil {
 						name = rel
 					}
 				}
-				return fmt.Errorf("output directory %s: inside the fleet tree %s (it has %s); to regenerate that tree, give -o %s",
-					root, name, l, name)
+				where := "in " + name
+				if name == "." {
+					where = "in the current directory"
+				}
+				return fmt.Errorf("output directory %s is inside the fleet tree %s (it has %s): this would write a second tree nested in it; to regenerate that tree, use -o %s",
+					root, where, path.Dir(l)+"/", name)
 			}
 		}
 		if filepath.Dir(d) == d {

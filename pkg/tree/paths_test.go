@@ -215,7 +215,7 @@ func TestValidateRootRefusesNestedTree(t *testing.T) {
 		if err := ValidateRoot("."); err != nil {
 			t.Errorf("legacy %v: -o . inside the tree: %v", legacy, err)
 		}
-		if err := ValidateRoot("fleet"); err == nil || !strings.Contains(err.Error(), "give -o .") {
+		if err := ValidateRoot("fleet"); err == nil || !strings.Contains(err.Error(), "use -o .") {
 			t.Errorf("legacy %v: -o fleet inside the tree: %v, want a hint at -o .", legacy, err)
 		}
 		if err := ValidateRoot(filepath.Join(tmp, "other")); err != nil {

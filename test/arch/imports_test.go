@@ -38,18 +38,18 @@ var allowed = map[string][]string{
 
 	// model: the inventory and what reads it
 	"pkg/inventory":  {"pkg/secretlike", "pkg/suggest"},
-	"pkg/selector":   {"pkg/inventory"},
+	"pkg/selector":   {"pkg/inventory", "pkg/suggest"},
 	"pkg/jsonschema": {"pkg/inventory"},
-	"pkg/k3s":        {"pkg/inventory"},
 
 	// render: templates to an in-memory tree
-	"pkg/render": {"pkg/inventory", "pkg/k3s"},
+	"pkg/render": {"pkg/inventory"},
 
 	// checks: schema, policies, krusty builds, GitOps wiring, report
 	"pkg/schema": {"pkg/suggest"},
 	"pkg/policy": {"pkg/secretlike"},
 	"pkg/verify": {"pkg/cache", "pkg/policy", "pkg/schema", "pkg/k3s"},
-	"pkg/gitops": {"pkg/render", "pkg/schema"},
+	"pkg/gitops": {"pkg/render", "pkg/schema", "pkg/policy"},
+	"pkg/k3s":    {"pkg/inventory", "pkg/gitops", "pkg/policy", "pkg/schema"},
 	"pkg/report": {"pkg/verify"},
 
 	// disk: planning and writing a rendered tree
@@ -74,7 +74,7 @@ var allowed = map[string][]string{
 
 	// tools: the fleet benchmark reads the cache entries and index a run
 	// wrote to count the overlays it built
-	"cmd/fleetbench": {"pkg/benchfleet", "pkg/index", "pkg/verify", "templates"},
+	"cmd/fleetbench": {"pkg/benchfleet", "pkg/gitops", "pkg/index", "pkg/verify", "templates"},
 
 	// tests of the repository as a whole
 	"test/e2e":  nil,
