@@ -17,7 +17,6 @@ DEADCODE    := $(TOOLS)/deadcode@$(DEADCODE_VERSION)/deadcode
 # reworked; delete a line when its function goes. make lint fails on any
 # other function unreachable from main.
 DEADCODE_TESTONLY := \
-	pkg/gitops.CheckWiring \
 	pkg/gitops.Checker.Check \
 	pkg/pipeline.Render \
 	pkg/tree.LedgerState.String \

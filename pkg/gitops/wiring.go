@@ -99,13 +99,6 @@ func Files(t *render.Tree) map[string][]byte {
 	return m
 }
 
-// CheckWiring checks the wiring of a fleet tree given as files by
-// slash-separated path relative to the tree root; sites are the fleet's
-// site names. See Checker.Check.
-func CheckWiring(files map[string][]byte, sites []string) []error {
-	return NewChecker().Check(files, sites)
-}
-
 // ErrNoContent is wrapped by the error for a wiring file given with no
 // content and no summary.
 var ErrNoContent = errors.New("content not loaded and no summary of it known")

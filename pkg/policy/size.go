@@ -24,12 +24,6 @@ const (
 // fleet.
 const FileSize = "file-size"
 
-// FileSizePolicy describes FileSize for listings; it is not in Policies,
-// which lists the policies run on built overlays.
-func FileSizePolicy() Policy {
-	return Policy{FileSize, fmt.Sprintf("a generated file over %d bytes (1 MiB) grows with the fleet or carries data Git and reviewers handle badly; no file may hold one entry per site", MaxFileBytes), true}
-}
-
 // ObjectJSONSize returns the size of o's JSON encoding, as kubectl stores
 // it in the last-applied annotation.
 func ObjectJSONSize(o any) (int, error) {

@@ -241,3 +241,11 @@ func describe(cs []Change) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// deltaJournal is the v2 journal (still read by recovery) of an apply from the ledger file with digest
+// ledger (whose entries are base) to the ledger with digest next.
+func deltaJournal(base, target []Entry, ledger, next string) *journal {
+	j := &journal{ledger: ledger, next: next}
+	j.base, j.target = diffEntries(base, target)
+	return j
+}

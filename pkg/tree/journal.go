@@ -69,14 +69,6 @@ func filesJournal(base, target []Entry, sums map[string]string, next map[string]
 	return j
 }
 
-// deltaJournal is the journal of an apply from the ledger file with digest
-// ledger (whose entries are base) to the ledger with digest next.
-func deltaJournal(base, target []Entry, ledger, next string) *journal {
-	j := &journal{ledger: ledger, next: next}
-	j.base, j.target = diffEntries(base, target)
-	return j
-}
-
 // diffEntries returns the entries of a that are not in b exactly alike, and
 // those of b not in a; both lists are sorted by path.
 func diffEntries(a, b []Entry) (onlyA, onlyB []Entry) {
