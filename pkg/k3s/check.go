@@ -305,6 +305,9 @@ func (c *checker) config(file string, role Role, data []byte) (map[string]any, b
 			if _, server := Flag(Server, name); server && role == Agent {
 				msg = fmt.Sprintf("line %d: %q is a server flag; an agent's config cannot set it", k.Line, key)
 			}
+			if _, agent := Flag(Agent, name); agent && role == Server {
+				msg = fmt.Sprintf("line %d: %q is an agent-only flag; a server's config cannot set it", k.Line, key)
+			}
 			c.add(file, key, "%s", msg)
 			continue
 		}

@@ -3,9 +3,11 @@ package k3s
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/fleetgen/fleetgen/pkg/inventory"
 	"github.com/fleetgen/fleetgen/pkg/policy"
 )
 
@@ -83,6 +85,11 @@ func TestCheck(t *testing.T) {
 			[]string{`agent.yaml kube-proxy-arg`, `want a list of strings, got a mapping`}},
 		{"server flag in agent", "ha", haFacts, appendTo(AgentConfig, "cluster-init: true\n"), nil,
 			[]string{`agent.yaml cluster-init: line `, `"cluster-init" is a server flag; an agent's config cannot set it`}},
+		{"agent flag in server", "ha", haFacts, appendTo(ServerConfig, "disable-apiserver-lb: true\n"), nil,
+			[]string{`config.yaml disable-apiserver-lb: line `, `"disable-apiserver-lb" is an agent-only flag; a server's config cannot set it`}},
+		{"removed flag name", "ha", haFacts, appendTo(AgentConfig, "flannel-cni-conf-file: /etc/cni.conf\n"), nil,
+			[]string{`agent.yaml flannel-cni-conf-file: line `, `unknown K3s agent flag "flannel-cni-conf-file" in K3s v1.33.5+k3s1 (did you mean "flannel-cni-conf"?)`}},
+		{"duration flag", "ha", haFacts, appendTo(ServerConfig, "etcd-snapshot-reconcile-interval: 10m\n"), nil, nil},
 		{"etcd without cluster-init", "ha", haFacts, replace(ServerConfig, "cluster-init: true\n", ""), nil,
 			[]string{`config.yaml cluster-init: the first server of an embedded etcd cluster needs cluster-init: true`}},
 		{"sqlite with cluster-init", "small", smallFacts, appendTo(ServerConfig, "cluster-init: true\n"), nil,
@@ -190,11 +197,112 @@ func TestFlagTable(t *testing.T) {
 			t.Errorf("Flag(%s, %q) = %s, %v; want %s, %v", tc.role, tc.key, k, ok, tc.kind, tc.ok)
 		}
 	}
-	// No flag is both agent and server-only.
-	for k := range serverOnlyFlags {
-		if _, dup := agentFlags[k]; dup {
-			t.Errorf("flag %q is listed as agent and server-only", k)
+	// The three tables are disjoint: a flag is either on every node, or
+	// on agents only, or on servers only.
+	for name, only := range map[string]map[string]Kind{"agent-only": agentOnlyFlags, "server-only": serverOnlyFlags} {
+		for k := range only {
+			if _, dup := nodeFlags[k]; dup {
+				t.Errorf("flag %q is listed as a node flag and %s", k, name)
+			}
 		}
+	}
+	for k := range agentOnlyFlags {
+		if _, dup := serverOnlyFlags[k]; dup {
+			t.Errorf("flag %q is listed as agent-only and server-only", k)
+		}
+	}
+}
+
+// TestFlagTablePinned pins flags whose name, type and roles were checked
+// against the K3s v1.33 flag set (see the sources in flags.go): the flags
+// the bundle writes, flags whose type is easy to get wrong, the flags the
+// table gained when it was checked, and names that do not exist. An edit of
+// the table that drops, retypes or moves one of them fails here.
+func TestFlagTablePinned(t *testing.T) {
+	const none Kind = 0
+	for _, tc := range []struct {
+		key           string
+		server, agent Kind // none: not a flag of that role
+	}{
+		// Written by the bundle.
+		{"cluster-init", Bool, none},
+		{"server", String, String},
+		{"token-file", String, String},
+		{"datastore-endpoint", String, none},
+		{"write-kubeconfig-mode", String, none},
+		{"secrets-encryption", Bool, none},
+		{"protect-kernel-defaults", Bool, Bool},
+		{"kube-apiserver-arg", StringSlice, none},
+		{"kubelet-arg", StringSlice, StringSlice},
+		{"node-label", StringSlice, StringSlice},
+		{"node-taint", StringSlice, StringSlice},
+		{"disable", StringSlice, none},
+		{"embedded-registry", Bool, none},
+		// Types easy to get wrong.
+		{"tls-san", StringSlice, none},
+		{"cluster-cidr", StringSlice, none},
+		{"cluster-dns", StringSlice, none},
+		{"node-ip", StringSlice, StringSlice},
+		{"v", Int, Int},
+		{"lb-server-port", Int, Int},
+		{"https-listen-port", Int, none},
+		{"etcd-snapshot-retention", Int, none},
+		{"etcd-s3-timeout", Duration, none},
+		{"secrets-encryption-provider", String, none},
+		{"agent-token-file", String, none},
+		// Gained when the table was checked against K3s v1.33.
+		{"etcd-snapshot-reconcile-interval", Duration, none},
+		{"etcd-s3-retention", Int, none},
+		{"etcd-s3-session-token", String, none},
+		{"kine-tls", Bool, none},
+		{"flannel-cni-conf", String, String},
+		{"disable-apiserver-lb", none, Bool},
+		// Not flags of K3s v1.33.
+		{"flannel-cni-conf-file", none, none},
+		{"no-deploy", none, none},
+		{"no-flannel", none, none},
+		{"cluster-secret", none, none},
+		{"disable-servicelb", none, none},
+		{"kube-controller-arg", none, none},
+		{"config", none, none},
+	} {
+		for _, r := range []struct {
+			role Role
+			want Kind
+		}{{Server, tc.server}, {Agent, tc.agent}} {
+			k, ok := Flag(r.role, tc.key)
+			if ok != (r.want != none) || k != r.want {
+				t.Errorf("Flag(%s, %q) = %s, %v; want %s, %v", r.role, tc.key, k, ok, r.want, r.want != none)
+			}
+		}
+	}
+	// The listing agrees with the lookup.
+	for _, role := range []Role{Server, Agent} {
+		names := Flags(role)
+		seen := map[string]bool{}
+		for _, n := range names {
+			if seen[n] {
+				t.Errorf("Flags(%s) lists %q twice", role, n)
+			}
+			seen[n] = true
+			if _, ok := Flag(role, n); !ok {
+				t.Errorf("Flags(%s) lists %q, which Flag does not know", role, n)
+			}
+		}
+	}
+	if n, want := len(Flags(Server)), len(nodeFlags)+len(serverOnlyFlags); n != want {
+		t.Errorf("len(Flags(server)) = %d, want %d", n, want)
+	}
+}
+
+// TestPackagedComponents pins the valid items of K3s v1.33's --disable
+// ("coredns, servicelb, traefik, local-storage, metrics-server, runtimes").
+func TestPackagedComponents(t *testing.T) {
+	got := slices.Clone(inventory.K3sPackagedComponents)
+	slices.Sort(got)
+	want := []string{"coredns", "local-storage", "metrics-server", "runtimes", "servicelb", "traefik"}
+	if !slices.Equal(got, want) {
+		t.Errorf("K3sPackagedComponents = %v, want %v", got, want)
 	}
 }
 

@@ -33,17 +33,59 @@ func (k Kind) String() string {
 }
 
 // Source of the flag table: the K3s release it describes and where its
-// flags are defined and documented.
+// flags were checked. FlagTableSources says which flag was checked against
+// which source; docs/k3s.md repeats it.
 const (
 	FlagTableVersion = inventory.K3sVersion
-	FlagTableSource  = "k3s-io/k3s " + FlagTableVersion + " pkg/cli/cmds/server.go and pkg/cli/cmds/agent.go, " +
-		"as documented at https://docs.k3s.io/cli/server and https://docs.k3s.io/cli/agent"
+	FlagTableSource  = "K3s " + FlagTableVersion + " `k3s server --help` and `k3s agent --help` " +
+		"(pkg/cli/cmds/server.go, agent.go, log.go), checked against the flag set of rke2 v1.33.5+rke2r1, " +
+		"the docs.k3s.io CLI reference (k3s-io/docs docs/cli/server.md and docs/cli/agent.md) and " +
+		"k3s-io/k3s pkg/cli/cmds sources"
 )
 
-// agentFlags are the flags of `k3s agent` (pkg/cli/cmds/agent.go). Servers
-// run an agent too, so a server's config file may hold them as well.
-var agentFlags = map[string]Kind{
-	// Logging
+// The table was checked against these sources (nothing here was typed from
+// memory):
+//
+//  1. `rke2 server --help` and `rke2 agent --help` of rke2 v1.33.5+rke2r1
+//     (commit d1092839cf08cb901b1d40461b0fa6e7ae6f8fc4), as recorded in
+//     github.com/lanzhiwang/rancher_rke2_docs README.md. rke2 builds its
+//     server and agent commands from K3s's pkg/cli/cmds flag definitions of
+//     the same minor release, with urfave/cli v2, whose help marks a list
+//     flag as "--x value [ --x value ]". This is the only source of the
+//     exact minor release: it settles the name and type of every flag rke2
+//     keeps (the etcd-s3-*, etcd-snapshot-*, node-*, *-arg, disable,
+//     embedded-registry, supervisor-metrics, nonroot-devices,
+//     secrets-encryption-provider, protect-kernel-defaults, token-file,
+//     server, datastore-endpoint, write-kubeconfig-mode ... flags).
+//  2. The "K3s Server CLI Help" and "K3s Agent CLI Help" of
+//     https://docs.k3s.io/cli/server and https://docs.k3s.io/cli/agent
+//     (k3s-io/docs docs/cli/server.md at 02434960d6d5881e47ae8a1c857c4b51f23deec6,
+//     docs/cli/agent.md at 1f023c058c5f999a8857644625779e7298d13936), for the
+//     flags rke2 drops or hides: cluster-init, https-listen-port,
+//     advertise-port, flannel-*, vpn-auth*, default-local-storage-path,
+//     disable-network-policy, disable-helm-controller, secrets-encryption,
+//     rootless, prefer-bundled-bin, docker, image-service-endpoint,
+//     pause-image, v, vmodule, log, alsologtostderr, disable-apiserver-lb,
+//     and the valid items of --disable.
+//  3. k3s-io/k3s pkg/cli/cmds/server.go and agent.go (v1.30/v1.31-era
+//     revisions), for the Go type of each flag (BoolFlag, IntFlag,
+//     DurationFlag, StringSliceFlag) and for the hidden flags no help text
+//     shows: supervisor-port, apiserver-port, apiserver-bind-address,
+//     disable-agent, disable-apiserver, disable-controller-manager,
+//     disable-etcd, kine-tls, airgap-extra-registry.
+//
+// Flags of sources 2 and 3 only (not shown by rke2 v1.33.5) are not
+// verified against the exact v1.33.5 release; they are the ones listed under
+// 2 and 3 above. Deliberately left out: "config" (names the config file
+// itself), and the hidden, deprecated aliases kube-controller-arg and
+// kube-cloud-controller-arg (use kube-controller-manager-arg and
+// kube-cloud-controller-manager-arg).
+
+// nodeFlags are the flags both `k3s agent` and `k3s server` take: servers
+// run an agent too (pkg/cli/cmds/agent.go, log.go; server.go lists the
+// same flag variables).
+var nodeFlags = map[string]Kind{
+	// Logging (log.go)
 	"v":               Int,
 	"vmodule":         String,
 	"log":             String,
@@ -81,19 +123,25 @@ var agentFlags = map[string]Kind{
 	"private-registry":                  String,
 	"airgap-extra-registry":             StringSlice,
 	// Networking
-	"node-ip":               StringSlice,
-	"node-external-ip":      StringSlice,
-	"node-internal-dns":     StringSlice,
-	"node-external-dns":     StringSlice,
-	"resolv-conf":           String,
-	"flannel-iface":         String,
-	"flannel-conf":          String,
-	"flannel-cni-conf-file": String,
-	"vpn-auth":              String,
-	"vpn-auth-file":         String,
+	"node-ip":           StringSlice,
+	"node-external-ip":  StringSlice,
+	"node-internal-dns": StringSlice,
+	"node-external-dns": StringSlice,
+	"resolv-conf":       String,
+	"flannel-iface":     String,
+	"flannel-conf":      String,
+	"flannel-cni-conf":  String,
+	"vpn-auth":          String,
+	"vpn-auth-file":     String,
 	// Customized flags for components
 	"kubelet-arg":    StringSlice,
 	"kube-proxy-arg": StringSlice,
+}
+
+// agentOnlyFlags are the flags of `k3s agent` that `k3s server` does not
+// take (agent.go).
+var agentOnlyFlags = map[string]Kind{
+	"disable-apiserver-lb": Bool,
 }
 
 // serverOnlyFlags are the flags `k3s server` adds to the agent's
@@ -136,31 +184,35 @@ var serverOnlyFlags = map[string]Kind{
 	"kube-controller-manager-arg":       StringSlice,
 	"kube-cloud-controller-manager-arg": StringSlice,
 	// Database
-	"datastore-endpoint":          String,
-	"datastore-cafile":            String,
-	"datastore-certfile":          String,
-	"datastore-keyfile":           String,
-	"etcd-expose-metrics":         Bool,
-	"etcd-disable-snapshots":      Bool,
-	"etcd-snapshot-name":          String,
-	"etcd-snapshot-schedule-cron": String,
-	"etcd-snapshot-retention":     Int,
-	"etcd-snapshot-dir":           String,
-	"etcd-snapshot-compress":      Bool,
-	"etcd-s3":                     Bool,
-	"etcd-s3-endpoint":            String,
-	"etcd-s3-endpoint-ca":         String,
-	"etcd-s3-skip-ssl-verify":     Bool,
-	"etcd-s3-access-key":          String,
-	"etcd-s3-secret-key":          String,
-	"etcd-s3-bucket":              String,
-	"etcd-s3-bucket-lookup-type":  String,
-	"etcd-s3-region":              String,
-	"etcd-s3-folder":              String,
-	"etcd-s3-proxy":               String,
-	"etcd-s3-config-secret":       String,
-	"etcd-s3-insecure":            Bool,
-	"etcd-s3-timeout":             Duration,
+	"kine-tls":                         Bool,
+	"datastore-endpoint":               String,
+	"datastore-cafile":                 String,
+	"datastore-certfile":               String,
+	"datastore-keyfile":                String,
+	"etcd-expose-metrics":              Bool,
+	"etcd-disable-snapshots":           Bool,
+	"etcd-snapshot-name":               String,
+	"etcd-snapshot-schedule-cron":      String,
+	"etcd-snapshot-reconcile-interval": Duration,
+	"etcd-snapshot-retention":          Int,
+	"etcd-snapshot-dir":                String,
+	"etcd-snapshot-compress":           Bool,
+	"etcd-s3":                          Bool,
+	"etcd-s3-endpoint":                 String,
+	"etcd-s3-endpoint-ca":              String,
+	"etcd-s3-skip-ssl-verify":          Bool,
+	"etcd-s3-access-key":               String,
+	"etcd-s3-secret-key":               String,
+	"etcd-s3-session-token":            String,
+	"etcd-s3-bucket":                   String,
+	"etcd-s3-bucket-lookup-type":       String,
+	"etcd-s3-region":                   String,
+	"etcd-s3-folder":                   String,
+	"etcd-s3-retention":                Int,
+	"etcd-s3-proxy":                    String,
+	"etcd-s3-config-secret":            String,
+	"etcd-s3-insecure":                 Bool,
+	"etcd-s3-timeout":                  Duration,
 	// Storage
 	"default-local-storage-path": String,
 	// Components
@@ -202,27 +254,30 @@ func (r Role) String() string {
 // Flag returns the kind of the config-file key for a node of role, and
 // whether K3s FlagTableVersion has such a flag.
 func Flag(role Role, key string) (Kind, bool) {
-	if k, ok := agentFlags[key]; ok {
+	if k, ok := nodeFlags[key]; ok {
 		return k, true
 	}
+	only := agentOnlyFlags
 	if role == Server {
-		k, ok := serverOnlyFlags[key]
-		return k, ok
+		only = serverOnlyFlags
 	}
-	return 0, false
+	k, ok := only[key]
+	return k, ok
 }
 
 // Flags returns the names of every flag a config file of role may hold,
 // unsorted.
 func Flags(role Role) []string {
-	out := make([]string, 0, len(agentFlags)+len(serverOnlyFlags))
-	for k := range agentFlags {
+	only := agentOnlyFlags
+	if role == Server {
+		only = serverOnlyFlags
+	}
+	out := make([]string, 0, len(nodeFlags)+len(only))
+	for k := range nodeFlags {
 		out = append(out, k)
 	}
-	if role == Server {
-		for k := range serverOnlyFlags {
-			out = append(out, k)
-		}
+	for k := range only {
+		out = append(out, k)
 	}
 	return out
 }
