@@ -40,7 +40,8 @@ var (
 	Datastores = []string{DatastoreAuto, DatastoreEtcd, DatastoreExternal, DatastoreSQLite}
 	// K3sPackagedComponents are the names K3s v1.33's --disable flag
 	// accepts ("valid items" of the flag's help text in
-	// pkg/cli/cmds/server.go).
+	// pkg/cli/cmds/server.go, as the K3s CLI reference at
+	// https://docs.k3s.io/cli/server prints it; see docs/k3s.md).
 	K3sPackagedComponents = []string{"coredns", "local-storage", "metrics-server", "runtimes", "servicelb", "traefik"}
 	// TaintEffects are the effects a node taint may have.
 	TaintEffects = []string{"NoExecute", "NoSchedule", "PreferNoSchedule"}
