@@ -47,6 +47,11 @@ var (
 	ServiceAccount = schema.GroupVersionKind{Version: "v1", Kind: "ServiceAccount"}
 	Role           = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "Role"}
 	RoleBinding    = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "RoleBinding"}
+	// The least-privilege applier of a site (applier.yaml): the fleet's
+	// namespace, created at bootstrap, and the applier's cluster rights.
+	Namespace          = schema.GroupVersionKind{Version: "v1", Kind: "Namespace"}
+	ClusterRole        = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRole"}
+	ClusterRoleBinding = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRoleBinding"}
 )
 
 // Types returns the Go types Flux wiring objects are validated against,
@@ -54,13 +59,16 @@ var (
 // published CRDs instead (argocd.go).
 func Types() map[schema.GroupVersionKind]reflect.Type {
 	return map[schema.GroupVersionKind]reflect.Type{
-		FluxKustomization: reflect.TypeFor[kustomizev1.Kustomization](),
-		FluxGitRepository: reflect.TypeFor[sourcev1.GitRepository](),
-		FluxOCIRepository: reflect.TypeFor[sourcev1.OCIRepository](),
-		CronJob:           reflect.TypeFor[batchv1.CronJob](),
-		ServiceAccount:    reflect.TypeFor[corev1.ServiceAccount](),
-		Role:              reflect.TypeFor[rbacv1.Role](),
-		RoleBinding:       reflect.TypeFor[rbacv1.RoleBinding](),
+		FluxKustomization:  reflect.TypeFor[kustomizev1.Kustomization](),
+		FluxGitRepository:  reflect.TypeFor[sourcev1.GitRepository](),
+		FluxOCIRepository:  reflect.TypeFor[sourcev1.OCIRepository](),
+		CronJob:            reflect.TypeFor[batchv1.CronJob](),
+		ServiceAccount:     reflect.TypeFor[corev1.ServiceAccount](),
+		Role:               reflect.TypeFor[rbacv1.Role](),
+		RoleBinding:        reflect.TypeFor[rbacv1.RoleBinding](),
+		Namespace:          reflect.TypeFor[corev1.Namespace](),
+		ClusterRole:        reflect.TypeFor[rbacv1.ClusterRole](),
+		ClusterRoleBinding: reflect.TypeFor[rbacv1.ClusterRoleBinding](),
 	}
 }
 
