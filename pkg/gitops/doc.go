@@ -1,5 +1,7 @@
 // Package gitops checks the GitOps wiring of a fleet tree: the Flux sync
-// objects under clusters/<site>/, and the Argo CD ApplicationSet and
+// objects under clusters/<site>/ and each site's least-privilege applier
+// (clusters/<site>/applier.yaml: its service account, roles and bindings,
+// validated with the k8s.io/api types), and the Argo CD ApplicationSet and
 // AppProjects under argocd/ with each site's parameter file
 // overlays/<site>/argocd-site.json.
 //
