@@ -10,6 +10,12 @@ import (
 // ApplierRBAC names the findings of ApplierCoverage.
 const ApplierRBAC = "applier-rbac"
 
+// ApplierOptionalAnnotation, on a Role of an applier file, lists
+// (comma-separated, "resource" for the core group, else "resource.group")
+// the resources the Role may grant in its namespace before the overlay
+// has objects of them, such as the Secrets a site adds by hand.
+const ApplierOptionalAnnotation = "fleetgen.dev/applier-optional-resources"
+
 // ApplierVerbs are what a least-privilege applier may do with each kind it
 // applies, and all it may do: server-side apply and its dry run (get,
 // create, patch, update), health checks (list, watch) and pruning (delete).
@@ -135,6 +141,9 @@ type grant struct {
 	groups, resources, names, verbs []string
 	// where names the rule: Kind/[namespace/]name rules[i].
 	where string
+	// optional are the resources ("resource[.group]") the rule's Role
+	// may grant without a built object (ApplierOptionalAnnotation).
+	optional []string
 }
 
 // ApplierCoverage checks a site's least-privilege applier against the
@@ -171,6 +180,7 @@ func ApplierCoverage(site string, built, applier []Object) []Finding {
 	sa := saNS + "/" + saName
 
 	roles := map[string][]any{} // "Role/ns/name" or "ClusterRole/name" -> rules
+	optional := map[string][]string{}
 	for _, o := range applier {
 		if str(o, "apiVersion") != rbacGroup+"/v1" {
 			continue
@@ -178,7 +188,11 @@ func ApplierCoverage(site string, built, applier []Object) []Finding {
 		rules, _ := o["rules"].([]any)
 		switch str(o, "kind") {
 		case "Role":
-			roles["Role/"+meta(o, "namespace")+"/"+meta(o, "name")] = rules
+			key := "Role/" + meta(o, "namespace") + "/" + meta(o, "name")
+			roles[key] = rules
+			if v := str(o, "metadata", "annotations", ApplierOptionalAnnotation); v != "" {
+				optional[key] = strings.Split(v, ",")
+			}
 		case "ClusterRole":
 			roles["ClusterRole/"+meta(o, "name")] = rules
 		}
@@ -213,7 +227,7 @@ func ApplierCoverage(site string, built, applier []Object) []Finding {
 			grants = append(grants, grant{
 				ns: ns, groups: strs(rm["apiGroups"]), resources: strs(rm["resources"]),
 				names: strs(rm["resourceNames"]), verbs: strs(rm["verbs"]),
-				where: fmt.Sprintf("%s rules[%d]", key, i),
+				where: fmt.Sprintf("%s rules[%d]", key, i), optional: optional[key],
 			})
 		}
 	}
@@ -307,6 +321,8 @@ func extra(g grant, grp, res string, needs map[need][]string) string {
 		return fmt.Sprintf("grants %s in every namespace; the overlay has it only in %s: grant it with a Role there", gr, strings.Join(inNS, ", "))
 	case g.ns == "" && !cluster && len(inNS) == 0:
 		return fmt.Sprintf("grants %s, which the overlay does not contain", gr)
+	case g.ns != "" && !slices.Contains(inNS, g.ns) && slices.Contains(g.optional, gr):
+		return ""
 	case g.ns != "" && !slices.Contains(inNS, g.ns):
 		return fmt.Sprintf("grants %s in namespace %s, where the overlay has none", gr, g.ns)
 	}

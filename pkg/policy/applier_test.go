@@ -148,6 +148,22 @@ func TestApplierCoverage(t *testing.T) {
 			want:    []string{`Site/s1 Role/edge-app/fleet-applier rules[0]: site "s1": grants secrets in namespace edge-app, where the overlay has none`},
 		},
 		{
+			name:    "optional resource without objects",
+			built:   builtYAML,
+			applier: strings.Replace(strings.Replace(applierYAML, "[configmaps, serviceaccounts, services]", "[configmaps, secrets, serviceaccounts, services]", 1), "metadata: {name: fleet-applier, namespace: edge-app}\nrules:", "metadata: {name: fleet-applier, namespace: edge-app, annotations: {fleetgen.dev/applier-optional-resources: secrets}}\nrules:", 1),
+		},
+		{
+			name:    "optional resource with objects",
+			built:   builtYAML + "---\napiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: edge-app}\n",
+			applier: strings.Replace(strings.Replace(applierYAML, "[configmaps, serviceaccounts, services]", "[configmaps, secrets, serviceaccounts, services]", 1), "metadata: {name: fleet-applier, namespace: edge-app}\nrules:", "metadata: {name: fleet-applier, namespace: edge-app, annotations: {fleetgen.dev/applier-optional-resources: secrets}}\nrules:", 1),
+		},
+		{
+			name:    "optional names another resource",
+			built:   builtYAML,
+			applier: strings.Replace(strings.Replace(applierYAML, "[configmaps, serviceaccounts, services]", "[configmaps, secrets, serviceaccounts, services]", 1), "metadata: {name: fleet-applier, namespace: edge-app}\nrules:", "metadata: {name: fleet-applier, namespace: edge-app, annotations: {fleetgen.dev/applier-optional-resources: pods}}\nrules:", 1),
+			want:    []string{`grants secrets in namespace edge-app, where the overlay has none`},
+		},
+		{
 			name:    "every namespace",
 			built:   builtYAML,
 			applier: strings.Replace(applierYAML, "    resourceNames: [edge-app]\n", "", 1),

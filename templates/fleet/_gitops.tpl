@@ -64,8 +64,10 @@ holding one site's ApplicationSet parameters, with "*" for the site. */ -}}
 
 {{- /* gitops.applier: what a site's applier (the service account its
 GitOps engine applies the overlay as, see docs/gitops.md, "Least-privilege
-applier") may touch, as JSON {"namespaced": [rule...], "cluster": [rule...]}
-with rule {"group", "resources"}, read with fromJson. It lists exactly the
+applier") may touch, as JSON {"namespaced": [rule...], "cluster": [rule...],
+"optional": [resource...]} with rule {"group", "resources"}, read with
+fromJson; "optional" are namespaced resources granted before the overlay
+has objects of them. It lists exactly the
 kinds the site's overlay builds: the base's kinds, the ResourceQuota of a
 site with capacity, and the cluster-scoped kinds of the components the site
 uses. fleetgen verify compares it with the built objects (policy
@@ -78,9 +80,18 @@ here is a finding that names the site and the kind. */ -}}
   (dict "group" "networking.k8s.io" "resources" (list "networkpolicies"))
   (dict "group" "rbac.authorization.k8s.io" "resources" (list "rolebindings" "roles"))
 -}}
-{{- if include "fleet.hasCapacity" . -}}
 {{- $core := index $ns 0 -}}
+{{- if include "fleet.hasCapacity" . -}}
 {{- $_ := set $core "resources" (append $core.resources "resourcequotas" | sortAlpha) -}}
+{{- end -}}
+{{- /* A site with an age key keeps SOPS-encrypted Secrets in
+overlays/<site>/secrets/, hand-written and referenced from local/: the
+applier may apply Secrets, and the coverage check accepts the rule while
+the site has none yet (listed in "optional"). */ -}}
+{{- $optional := list -}}
+{{- if .Site.AgeRecipient -}}
+{{- $_ := set $core "resources" (append $core.resources "secrets" | sortAlpha) -}}
+{{- $optional = append $optional "secrets" -}}
 {{- end -}}
 {{- /* Cluster-scoped objects a component adds, by component. */ -}}
 {{- $componentKinds := dict
@@ -94,7 +105,7 @@ here is a finding that names the site and the kind. */ -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
-{{- dict "namespaced" $ns "cluster" $cluster | toJson -}}
+{{- dict "namespaced" $ns "cluster" $cluster "optional" $optional | toJson -}}
 {{- end -}}
 
 {{- /* gitops.applierVerbs: what the applier may do with each kind it
