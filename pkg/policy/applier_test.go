@@ -241,3 +241,44 @@ func TestResourceOf(t *testing.T) {
 		}
 	}
 }
+
+// FuzzApplierCoverage feeds arbitrary applier files (and built objects)
+// to the coverage check: it must never panic, and an applier file without
+// a ServiceAccount is always a finding.
+func FuzzApplierCoverage(f *testing.F) {
+	f.Add(applierYAML, builtYAML)
+	f.Add("kind: ServiceAccount\napiVersion: v1\n", "kind: Pod\napiVersion: v1\n")
+	f.Add("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nroleRef: 7\nsubjects: [1, {kind: ServiceAccount}]\n", "metadata: []\n")
+	f.Fuzz(func(t *testing.T, applier, built string) {
+		decode := func(s string) ([]Object, bool) {
+			dec := yaml.NewDecoder(strings.NewReader(s))
+			var out []Object
+			for {
+				var m map[string]any
+				err := dec.Decode(&m)
+				if errors.Is(err, io.EOF) {
+					return out, true
+				}
+				if err != nil {
+					return nil, false
+				}
+				if m != nil {
+					out = append(out, m)
+				}
+			}
+		}
+		a, ok1 := decode(applier)
+		b, ok2 := decode(built)
+		if !ok1 || !ok2 {
+			return
+		}
+		got := ApplierCoverage("s", b, a)
+		hasSA := false
+		for _, o := range a {
+			hasSA = hasSA || (str(o, "apiVersion") == "v1" && str(o, "kind") == "ServiceAccount")
+		}
+		if !hasSA && len(got) == 0 {
+			t.Fatalf("no ServiceAccount and no finding")
+		}
+	})
+}
