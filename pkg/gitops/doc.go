@@ -12,6 +12,8 @@
 // k8s.io/apiextensions-apiserver as an API server would (pruned fields are
 // unknown fields), see argocd.go. It checks that every site has exactly
 // one wiring entry and that no wiring points at a missing overlay or, for
-// Argo CD, at a project the tree does not define. It runs after rendering
+// Argo CD, at a project the tree does not define, and that a Flux
+// Kustomization's spec.serviceAccountName is the service account its
+// site's applier file defines. It runs after rendering
 // (pkg/pipeline) and on trees read from disk.
 package gitops

@@ -22,6 +22,7 @@ func TestSignedWiringValidates(t *testing.T) {
 		{"flux-networks", "clusters/site-online/fleet-sync.yaml", "  serviceAccountName: fleet-applier\n", "  serviceAccount: fleet-applier\n", "serviceAccount"},
 		{"flux-networks", "clusters/site-online/applier.yaml", "    resourceNames: [\"edge-app\"]\n", "    resourceName: [\"edge-app\"]\n", "clusters/site-online/applier.yaml"},
 		{"flux-networks", "clusters/site-online/applier.yaml", "kind: ClusterRoleBinding\n", "kind: ClusterRoleBinding\nrules: []\n", "clusters/site-online/applier.yaml"},
+		{"flux-networks", "clusters/site-online/fleet-sync.yaml", "  serviceAccountName: fleet-applier\n", "  serviceAccountName: other\n", "applies as service account flux-system/other, which clusters/site-online/applier.yaml does not define"},
 	} {
 		t.Run(tc.fixture+"/"+tc.want, func(t *testing.T) {
 			inv := "testdata/" + tc.fixture + "/inventory.yaml"
