@@ -1,5 +1,7 @@
 // Package gitops checks the GitOps wiring of a fleet tree: the Flux sync
-// objects under clusters/<site>/, and the Argo CD ApplicationSet and
+// objects under clusters/<site>/ and each site's least-privilege applier
+// (clusters/<site>/applier.yaml: its service account, roles and bindings,
+// validated with the k8s.io/api types), and the Argo CD ApplicationSet and
 // AppProjects under argocd/ with each site's parameter file
 // overlays/<site>/argocd-site.json.
 //
@@ -12,7 +14,9 @@
 // k8s.io/apiextensions-apiserver as an API server would (pruned fields are
 // unknown fields), see argocd.go. It checks that every site has exactly
 // one wiring entry and that no wiring points at a missing overlay or, for
-// Argo CD, at a project the tree does not define. It runs after rendering
+// Argo CD, at a project the tree does not define, and that a Flux
+// Kustomization's spec.serviceAccountName is the service account its
+// site's applier file defines. It runs after rendering
 // (pkg/pipeline) and on trees read from disk.
 //
 // FindRepo finds the git work tree a directory is in, without running git;

@@ -8,6 +8,7 @@ import (
 	"path"
 	"reflect"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -47,6 +48,11 @@ var (
 	ServiceAccount = schema.GroupVersionKind{Version: "v1", Kind: "ServiceAccount"}
 	Role           = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "Role"}
 	RoleBinding    = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "RoleBinding"}
+	// The least-privilege applier of a site (applier.yaml): the fleet's
+	// namespace, created at bootstrap, and the applier's cluster rights.
+	Namespace          = schema.GroupVersionKind{Version: "v1", Kind: "Namespace"}
+	ClusterRole        = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRole"}
+	ClusterRoleBinding = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRoleBinding"}
 )
 
 // Types returns the Go types Flux wiring objects are validated against,
@@ -54,13 +60,16 @@ var (
 // published CRDs instead (argocd.go).
 func Types() map[schema.GroupVersionKind]reflect.Type {
 	return map[schema.GroupVersionKind]reflect.Type{
-		FluxKustomization: reflect.TypeFor[kustomizev1.Kustomization](),
-		FluxGitRepository: reflect.TypeFor[sourcev1.GitRepository](),
-		FluxOCIRepository: reflect.TypeFor[sourcev1.OCIRepository](),
-		CronJob:           reflect.TypeFor[batchv1.CronJob](),
-		ServiceAccount:    reflect.TypeFor[corev1.ServiceAccount](),
-		Role:              reflect.TypeFor[rbacv1.Role](),
-		RoleBinding:       reflect.TypeFor[rbacv1.RoleBinding](),
+		FluxKustomization:  reflect.TypeFor[kustomizev1.Kustomization](),
+		FluxGitRepository:  reflect.TypeFor[sourcev1.GitRepository](),
+		FluxOCIRepository:  reflect.TypeFor[sourcev1.OCIRepository](),
+		CronJob:            reflect.TypeFor[batchv1.CronJob](),
+		ServiceAccount:     reflect.TypeFor[corev1.ServiceAccount](),
+		Role:               reflect.TypeFor[rbacv1.Role](),
+		RoleBinding:        reflect.TypeFor[rbacv1.RoleBinding](),
+		Namespace:          reflect.TypeFor[corev1.Namespace](),
+		ClusterRole:        reflect.TypeFor[rbacv1.ClusterRole](),
+		ClusterRoleBinding: reflect.TypeFor[rbacv1.ClusterRoleBinding](),
 	}
 }
 
@@ -133,6 +142,9 @@ const (
 	// (overlays/<site>/argocd-site.json); Ref.Site is its site, Ref.Path
 	// the project it names.
 	ArgoParamsRef
+	// ApplierRef is the ServiceAccount of a site's applier file
+	// (clusters/<site>/applier.yaml); Ref.Path is its namespace/name.
+	ApplierRef
 )
 
 // Ref is one wiring object (or list element) of a file.
@@ -143,6 +155,9 @@ type Ref struct {
 	Path      string
 	Gen, Elem int
 	Site      string
+	// Account is a Flux Kustomization's spec.serviceAccountName as
+	// namespace/name, "" when it has none.
+	Account string
 }
 
 // Check validates every object under clusters/ and argocd/ strictly and
@@ -212,7 +227,10 @@ func (c *Checker) CheckSummarized(files map[string][]byte, known map[string]Summ
 		return ok
 	}
 
-	flux := map[string][]string{} // site -> where its Kustomizations are
+	flux := map[string][]string{}     // site -> where its Kustomizations are
+	appliers := map[string][]string{} // site -> its applier's service accounts
+	type account struct{ where, site, account string }
+	var accounts []account
 	argo := map[string][]string{}
 	fluxSeen, argoSeen := false, false
 	projects := map[string]bool{}
@@ -242,6 +260,12 @@ func (c *Checker) CheckSummarized(files map[string][]byte, known map[string]Summ
 					errs = append(errs, fmt.Errorf("%s: site %q: Kustomization spec.path %q points at a missing overlay (no overlays/%s/kustomization.yaml)", where, site, ref.Path, site))
 				}
 				flux[dir] = append(flux[dir], where)
+				if ref.Account != "" {
+					accounts = append(accounts, account{where, dir, ref.Account})
+				}
+			case ApplierRef:
+				dir := strings.Split(file, "/")[1]
+				appliers[dir] = append(appliers[dir], ref.Path)
 			case ArgoSetRef:
 				argoSeen = true
 			case ArgoProjectRef:
@@ -269,6 +293,11 @@ func (c *Checker) CheckSummarized(files map[string][]byte, known map[string]Summ
 				}
 				argo[site] = append(argo[site], where)
 			}
+		}
+	}
+	for _, a := range accounts {
+		if !slices.Contains(appliers[a.site], a.account) {
+			errs = append(errs, fmt.Errorf("%s: site %q: Kustomization applies as service account %s, which %s/%s/%s does not define: the site could not apply its overlay", a.where, a.site, a.account, ClustersDir, a.site, ApplierFile))
 		}
 	}
 	for _, pf := range paramFiles {
@@ -464,7 +493,16 @@ func (o object) refs() []Ref {
 	switch {
 	case apiVersion == FluxKustomization.GroupVersion().String() && kind == FluxKustomization.Kind:
 		p, _ := nested(o.obj, "spec", "path").(string)
-		return []Ref{{Kind: FluxRef, Doc: o.doc, Path: p}}
+		ref := Ref{Kind: FluxRef, Doc: o.doc, Path: p}
+		if sa, _ := nested(o.obj, "spec", "serviceAccountName").(string); sa != "" {
+			ns, _ := nested(o.obj, "metadata", "namespace").(string)
+			ref.Account = ns + "/" + sa
+		}
+		return []Ref{ref}
+	case apiVersion == "v1" && kind == ServiceAccount.Kind && isApplierFile(o.file):
+		ns, _ := nested(o.obj, "metadata", "namespace").(string)
+		name, _ := nested(o.obj, "metadata", "name").(string)
+		return []Ref{{Kind: ApplierRef, Doc: o.doc, Path: ns + "/" + name}}
 	case apiVersion == ArgoApplicationSet.GroupVersion().String() && kind == ArgoApplicationSet.Kind:
 		refs := []Ref{{Kind: ArgoSetRef, Doc: o.doc}}
 		gens, _ := nested(o.obj, "spec", "generators").([]any)
@@ -486,6 +524,17 @@ func (o object) refs() []Ref {
 		return []Ref{{Kind: ArgoProjectRef, Doc: o.doc, Path: name}}
 	}
 	return nil
+}
+
+// ApplierFile is the name, in clusters/<site>/, of a site's
+// least-privilege applier: the service account its engine applies the
+// overlay as, with that account's roles and bindings.
+const ApplierFile = "applier.yaml"
+
+// isApplierFile reports whether p is clusters/<site>/applier.yaml.
+func isApplierFile(p string) bool {
+	parts := strings.Split(p, "/")
+	return len(parts) == 3 && parts[0] == ClustersDir && parts[2] == ApplierFile
 }
 
 // isSiteParams reports whether p is a site's ApplicationSet parameter

@@ -71,6 +71,9 @@ type GitOps struct {
 	// resume and suspend a site's Kustomization at the edges of its
 	// maintenance window (default DefaultKubectlImage).
 	KubectlImage string `json:"kubectlImage,omitempty"`
+	// Verify, when set, makes sites apply only signed changes (see
+	// verify.go); nil means no signature check.
+	Verify *Verify `json:"verify,omitempty"`
 }
 
 // TreePlace is where a fleet tree is written: the output directory and,
@@ -100,7 +103,7 @@ func (w MaintenanceWindow) IsZero() bool { return w == MaintenanceWindow{} }
 // Fields of the gitops block and of a maintenance window, in documentation
 // order.
 var (
-	gitopsFields = []string{"engine", "repo", "branch", "path", "adminRecipients", "kubectlImage"}
+	gitopsFields = []string{"engine", "repo", "branch", "path", "adminRecipients", "kubectlImage", "verify"}
 	windowFields = []string{"schedule", "duration", "timeZone"}
 )
 
@@ -155,6 +158,8 @@ func (d *decoder) gitops(v *yaml.Node, g *GitOps) {
 				}
 				g.AdminRecipients = append(g.AdminRecipients, s)
 			}
+		case "verify":
+			d.verify(val, g)
 		default:
 			d.unknownField(k, "gitops", "gitops", gitopsFields)
 		}
@@ -284,6 +289,7 @@ func (c *checker) checkGitOps() {
 			c.ps.add(at("gitops.kubectlImage"), "", "gitops.kubectlImage", "invalid value %s: %s", quote(g.KubectlImage), msg)
 		}
 	}
+	c.checkVerify(engine)
 	seen := map[string]int{}
 	for i, r := range g.AdminRecipients {
 		f := index("gitops.adminRecipients", i)
@@ -308,6 +314,11 @@ func (c *checker) checkGitOps() {
 func resolvedGitOps(g GitOps, tree *TreePlace) GitOps {
 	out := GitOps{Engine: g.Engine, Repo: g.Repo, Branch: g.Branch, Path: g.Path,
 		AdminRecipients: append([]string{}, g.AdminRecipients...), KubectlImage: g.KubectlImage}
+	if g.Verify != nil {
+		v := *g.Verify
+		v.KeyIDs = append([]string{}, g.Verify.KeyIDs...)
+		out.Verify = &v
+	}
 	if out.KubectlImage == "" {
 		out.KubectlImage = DefaultKubectlImage
 	}
@@ -432,6 +443,7 @@ func (c *checker) wiringFleet(f *Fleet) {
 		}
 		first[r] = s.Name
 	}
+	c.verifyFleet(f)
 }
 
 // checkAgeRecipient checks an age X25519 recipient ("age1" and 58 bech32

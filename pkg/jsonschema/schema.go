@@ -87,6 +87,9 @@ var textTypes = []string{"string", "number", "boolean", "null"}
 
 const dns1123 = `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 
+// dns1123Subdomain is the rule for Secret names.
+const dns1123Subdomain = `^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+
 // Inventory returns the schema of an inventory document.
 func Inventory() *Schema {
 	r := &reflector{defs: map[string]bool{}}
@@ -227,10 +230,14 @@ var constraints = map[string]Schema{
 	"SiteSpec.groups": {Type: []string{"array", "null"}, UniqueItems: true,
 		Items: &Schema{Type: "string", Pattern: dns1123, MaxLength: 63}},
 	"GitOps.engine": {Type: "string", Enum: inventory.Engines},
-	"K3s.datastore": {Type: "string", Enum: inventory.Datastores},
-	"K3s.version":   {Type: "string", Pattern: `^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\+k3s[1-9][0-9]*$`},
-	"K3s.servers":   {Type: "integer", Minimum: intp(1), Maximum: intp(99)},
-	"K3s.agents":    {Type: "integer", Minimum: intp(0), Maximum: intp(1000)},
+	"Verify.keyIDs": {Type: []string{"array", "null"},
+		Items: &Schema{Type: "string", Pattern: `^([0-9A-Fa-f]{16}|[0-9A-Fa-f]{40})$`}},
+	"Verify.publicKeysSecret": {Type: "string", Pattern: dns1123Subdomain, MaxLength: 253},
+	"Verify.cosignKeySecret":  {Type: "string", Pattern: dns1123Subdomain, MaxLength: 253},
+	"K3s.datastore":           {Type: "string", Enum: inventory.Datastores},
+	"K3s.version":             {Type: "string", Pattern: `^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\+k3s[1-9][0-9]*$`},
+	"K3s.servers":             {Type: "integer", Minimum: intp(1), Maximum: intp(99)},
+	"K3s.agents":              {Type: "integer", Minimum: intp(0), Maximum: intp(1000)},
 	"K3s.disable": {Type: []string{"array", "null"}, UniqueItems: true,
 		Items: &Schema{Type: "string", Enum: inventory.K3sPackagedComponents}},
 	"K3s.joinAddress": {Type: "string", Pattern: `^https://[^/@?#]+:[0-9]+/?$`},

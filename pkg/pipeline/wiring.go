@@ -173,6 +173,11 @@ func checkSparse(r *verify.Result, dirs []string) {
 		if !ok {
 			continue
 		}
+		if rel == verify.ApplierPath(r.Site) {
+			// The applier is read by fleetgen's coverage check; an
+			// administrator applies it at bootstrap, not the site's source.
+			continue
+		}
 		if strings.HasPrefix(rel, k3s.BundleDir+"/"+r.Site+"/") {
 			// The K3s bootstrap bundle is read by fleetgen's own bundle
 			// check, not by the build Flux runs: it reaches the device by

@@ -9,4 +9,10 @@
 // for the site, applies the site's waivers, and returns the findings in a
 // deterministic order. A waived finding is still returned, marked Waived, so
 // reports can list what was waived and why.
+//
+// ApplierCoverage (policy applier-rbac) compares the built objects with the
+// roles of the site's least-privilege applier, the service account its
+// GitOps engine applies the overlay as: the roles must allow every built
+// object and nothing more. It takes the applier's objects besides the
+// built ones, so it runs apart from Evaluate.
 package policy

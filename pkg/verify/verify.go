@@ -434,6 +434,12 @@ func checkTarget(t Target, opts Options, v *schema.Validator, rec *recorder) Res
 		return res
 	}
 	res.Findings = append(res.Findings, bundle...)
+	applier, err := checkApplier(opts, t, objs, rec)
+	if err != nil {
+		res.Errors = append(res.Errors, fmt.Errorf("applier: %w", err))
+		return res
+	}
+	res.Findings = append(res.Findings, applier...)
 	return res
 }
 

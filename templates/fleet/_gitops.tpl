@@ -61,3 +61,53 @@ AppProjects allow "<fleet>--*". docs/gitops.md explains the registration. */ -}}
 {{- /* argocd.siteParams: the name, relative to the tree, of the file
 holding one site's ApplicationSet parameters, with "*" for the site. */ -}}
 {{- define "argocd.siteParams" -}}overlays/*/argocd-site.json{{- end -}}
+
+{{- /* gitops.applier: what a site's applier (the service account its
+GitOps engine applies the overlay as, see docs/gitops.md, "Least-privilege
+applier") may touch, as JSON {"namespaced": [rule...], "cluster": [rule...],
+"optional": [resource...]} with rule {"group", "resources"}, read with
+fromJson; "optional" are namespaced resources granted before the overlay
+has objects of them. It lists exactly the
+kinds the site's overlay builds: the base's kinds, the ResourceQuota of a
+site with capacity, and the cluster-scoped kinds of the components the site
+uses. fleetgen verify compares it with the built objects (policy
+applier-rbac), so a kind added to base/ or a component without a change
+here is a finding that names the site and the kind. */ -}}
+{{- define "gitops.applier" -}}
+{{- $ns := list
+  (dict "group" "" "resources" (list "configmaps" "serviceaccounts" "services"))
+  (dict "group" "apps" "resources" (list "deployments"))
+  (dict "group" "networking.k8s.io" "resources" (list "networkpolicies"))
+  (dict "group" "rbac.authorization.k8s.io" "resources" (list "rolebindings" "roles"))
+-}}
+{{- $core := index $ns 0 -}}
+{{- if include "fleet.hasCapacity" . -}}
+{{- $_ := set $core "resources" (append $core.resources "resourcequotas" | sortAlpha) -}}
+{{- end -}}
+{{- /* A site with an age key keeps SOPS-encrypted Secrets in
+overlays/<site>/secrets/, hand-written and referenced from local/: the
+applier may apply Secrets, and the coverage check accepts the rule while
+the site has none yet (listed in "optional"). */ -}}
+{{- $optional := list -}}
+{{- if .Site.AgeRecipient -}}
+{{- $_ := set $core "resources" (append $core.resources "secrets" | sortAlpha) -}}
+{{- $optional = append $optional "secrets" -}}
+{{- end -}}
+{{- /* Cluster-scoped objects a component adds, by component. */ -}}
+{{- $componentKinds := dict
+  "wasm" (list (dict "group" "node.k8s.io" "resources" (list "runtimeclasses")))
+-}}
+{{- $cluster := list -}}
+{{- range .Site.Components -}}
+{{- if hasKey $componentKinds . -}}
+{{- range (get $componentKinds .) -}}
+{{- $cluster = append $cluster . -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- dict "namespaced" $ns "cluster" $cluster "optional" $optional | toJson -}}
+{{- end -}}
+
+{{- /* gitops.applierVerbs: what the applier may do with each kind it
+applies: what server-side apply, health checks and pruning need. */ -}}
+{{- define "gitops.applierVerbs" -}}["get", "list", "watch", "create", "update", "patch", "delete"]{{- end -}}
