@@ -95,7 +95,6 @@ func checkCommandLine(args []string) error {
 	return cmd.ValidateArgs(cmd.Flags().Args())
 }
 
-
 var (
 	githubExpr = regexp.MustCompile(`\$\{\{[^}]*\}\}`)
 	shellVar   = regexp.MustCompile(`\$\{?[A-Za-z_][A-Za-z0-9_]*\}?`)
