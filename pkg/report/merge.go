@@ -98,8 +98,13 @@ func Merge(in []Input) (Merged, error) {
 	if len(errs) > 0 {
 		return Merged{}, errors.Join(errs...)
 	}
+	if count < 1 {
+		return Merged{}, fmt.Errorf("%s: shard count %d: must be at least 1", first.Name, count)
+	}
 	var missing []string
-	for i := 1; i <= count; i++ {
+	// Only the first few missing shards are named: a count far above the
+	// number of reports must not make a long list.
+	for i := 1; i <= count && len(missing) < 10; i++ {
 		switch names := byIndex[i]; {
 		case len(names) == 0:
 			missing = append(missing, fmt.Sprintf("%d/%d", i, count))
@@ -107,7 +112,7 @@ func Merge(in []Input) (Merged, error) {
 			errs = append(errs, fmt.Errorf("shard %d/%d given more than once: %s", i, count, strings.Join(names, ", ")))
 		}
 	}
-	if len(missing) > 0 {
+	if len(missing) > 0 || len(byIndex) < count {
 		errs = append(errs, fmt.Errorf("missing shard %s (have %d of %d reports)", strings.Join(missing, ", "), len(in), count))
 	}
 	if len(errs) > 0 {
