@@ -71,7 +71,7 @@ func TestMergeErrors(t *testing.T) {
 		{"checks twice", []Input{shardReport(1, 2, "f", true, 0), shardReport(2, 2, "f", true, 0)}, "2 of the 2 reports ran the fleet-wide checks"},
 		{"unsharded", []Input{unsharded}, "r1.json: not the report of a shard"},
 		{"range", []Input{shardReport(3, 2, "f", true, 0)}, "out of range"},
-		{"huge count", []Input{shardReport(1, 1 << 62, "f", true, 0)}, "missing shard 2/4611686018427387904"},
+		{"huge count", []Input{shardReport(1, 1<<62, "f", true, 0)}, "missing shard 2/4611686018427387904"},
 	} {
 		_, err := Merge(tc.in)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
