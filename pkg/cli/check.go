@@ -33,6 +33,7 @@ type CheckOptions struct {
 func NewCmdCheck(streams IOStreams, runF func(context.Context, *CheckOptions) error) *cobra.Command {
 	opts := &CheckOptions{IO: streams}
 	var format formatFlag
+	var shard shardFlag
 	cmd := &cobra.Command{
 		Use:   "check -i INVENTORY -o DIR",
 		Short: "Fail when DIR is not exactly what generate would write, or an overlay fails verification",
@@ -42,7 +43,15 @@ writes anything.
 
 Exit 0 when DIR is exactly what generate would produce and every site
 verifies; 1 listing drift (stale, missing, hand-edited or extra generated
-files) and failing sites; 2 for bad input.`,
+files) and failing sites; 2 for bad input.
+
+--shard I/N checks only the I-th of N shards of the selected sites (by a
+hash of the site name): their files and their verification. Shard 1 also
+checks the fleet-level files (base/, components/, the ledger) and GitOps
+wiring. Each shard renders the whole fleet. The JSON reports of the N
+shards merge with 'fleetgen report merge' into the report of an unsharded
+check, and count the drift each shard found so that the merge fails when
+any shard drifted; see docs/ci.md.`,
 		Example: `  # In CI, after the inventory or templates changed
   fleetgen check -i inventory.yaml -o fleet/
 
@@ -50,11 +59,15 @@ files) and failing sites; 2 for bad input.`,
   fleetgen check -i inventory.yaml -o fleet/ --diff
 
   # Machine-readable verification report for CI (drift stays on stderr)
-  fleetgen check -i inventory.yaml -o fleet/ --format json > report.json`,
+  fleetgen check -i inventory.yaml -o fleet/ --format json > report.json
+
+  # The first of three CI jobs
+  fleetgen check -i inventory.yaml -o fleet/ --shard 1/3 --format json > report-1.json`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Format = format.format()
 			opts.InHook = inPreCommit()
+			opts.Shard = shard.s
 			if err := opts.validate(); err != nil {
 				return usageError(err)
 			}
@@ -70,6 +83,7 @@ files) and failing sites; 2 for bad input.`,
 	f.StringVarP(&opts.Output, "output", "o", "", "the fleet tree to check")
 	f.BoolVar(&opts.Diff, "diff", false, "print a unified diff of each drifted file")
 	addFormatFlags(cmd, &format, false)
+	cmd.Flags().Var(&shard, "shard", "check only shard I of N (1-based: 1/3 is the first of three) of the sites -l selects, split by a hash of the site name; shard 1 also checks the fleet-level files and wiring. Merge their JSON reports with 'fleetgen report merge' (see docs/ci.md)")
 	return cmd
 }
 
@@ -118,7 +132,31 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 	}
 	drift := plan.Pending()
 	staleLedger := len(drift) == 0 && !plan.InSync()
-	if plan.InSync() && len(plan.Notes) == 0 && res.Report.OK() {
+	sharded := o.Shard.Count > 0
+	if sharded && !o.Shard.FleetWide() {
+		// Fleet-level files and the ledger are shard 1's.
+		kept := drift[:0:0]
+		for _, c := range drift {
+			if c.Site != "" {
+				kept = append(kept, c)
+			}
+		}
+		drift, staleLedger = kept, false
+	}
+	if sharded && o.Format == report.JSON {
+		r := report.FromVerify(res.Report)
+		problems := len(drift)
+		if staleLedger {
+			problems++
+		}
+		r.Shard = &report.Shard{Index: o.Shard.Index, Count: o.Shard.Count, Fleet: res.SelectionDigest,
+			FleetChecks: o.Shard.FleetWide(), FleetProblems: problems}
+		if err := r.Write(o.IO.Out, report.JSON); err != nil {
+			return err
+		}
+		o.IO.Out = o.IO.ErrOut
+	}
+	if !sharded && plan.InSync() && len(plan.Notes) == 0 && res.Report.OK() {
 		// A clean check: the next one with the same inputs can take its
 		// verdict if nothing it looked at changes.
 		_ = res.Seal()
@@ -129,6 +167,9 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 		}
 	}
 	for _, g := range plan.BySite() {
+		if sharded && !o.Shard.FleetWide() && g.Site == "" {
+			continue
+		}
 		fmt.Fprintf(o.IO.ErrOut, "%s:\n", siteLabel(g.Site))
 		for _, c := range g.Changes {
 			fmt.Fprintf(o.IO.ErrOut, "  %-8s %s\n", driftLabel(c), c.Path)

@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/fleetgen/fleetgen/pkg/report"
 	"github.com/fleetgen/fleetgen/pkg/selector"
 	"github.com/fleetgen/fleetgen/pkg/verify"
 )
@@ -39,7 +38,7 @@ func shardTargets(targets []verify.Target, s selector.Shard) ([]verify.Target, s
 	for i, t := range targets {
 		names[i] = t.Site
 	}
-	digest := report.FleetDigest(names)
+	digest := selector.Digest(names)
 	if s.Whole() && s.Count == 0 {
 		return targets, digest
 	}

@@ -153,3 +153,67 @@ func TestReportMergeErrors(t *testing.T) {
 		t.Errorf("merge of a failing run: exit %d, want %d with the report", code, ExitFailed)
 	}
 }
+
+// TestCheckShardMergeEqualsUnsharded checks check --shard: the merged
+// reports of shards 1..N are the unsharded check's report, and the merge
+// fails as the unsharded check does when one site's files drifted.
+func TestCheckShardMergeEqualsUnsharded(t *testing.T) {
+	dir := shardFleet(t) // store-berlin-001's kustomization is hand-edited
+	code, whole, stderr := run(t, "check", "--sample", "-o", dir, "--format", "json")
+	if code != ExitFailed || !strings.Contains(stderr, "store-berlin-001") {
+		t.Fatalf("unsharded check: exit %d, want %d naming the edited site: %s", code, ExitFailed, stderr)
+	}
+	for n := 1; n <= 4; n++ {
+		var files []string
+		for i := 1; i <= n; i++ {
+			shard := fmt.Sprintf("%d/%d", i, n)
+			code, out, stderr := run(t, "check", "--sample", "-o", dir, "--shard", shard, "--format", "json")
+			var r report.Report
+			if err := json.Unmarshal([]byte(out), &r); err != nil || r.Shard == nil {
+				t.Fatalf("shard %s: %v (exit %d, stderr %s)", shard, err, code, stderr)
+			}
+			owns := false
+			for _, s := range r.Sites {
+				owns = owns || s.Name == "store-berlin-001"
+			}
+			if wantCode := map[bool]int{true: ExitFailed, false: ExitOK}[owns]; code != wantCode || (r.Shard.FleetProblems > 0) != owns {
+				t.Errorf("shard %s (has the edited site: %v): exit %d, fleetProblems %d", shard, owns, code, r.Shard.FleetProblems)
+			}
+			if !owns && strings.Contains(stderr, "store-berlin-001") {
+				t.Errorf("shard %s reports another shard's site: %s", shard, stderr)
+			}
+			f := filepath.Join(t.TempDir(), fmt.Sprintf("check-%d.json", i))
+			os.WriteFile(f, []byte(out), 0o644)
+			files = append(files, f)
+		}
+		code, merged, stderr := run(t, append([]string{"report", "merge"}, files...)...)
+		if code != ExitFailed {
+			t.Errorf("N=%d: merge exit %d, want %d like the unsharded check: %s", n, code, ExitFailed, stderr)
+		}
+		if merged != whole {
+			t.Errorf("N=%d: merged check report differs from the unsharded one:\n%s\nwant:\n%s", n, merged, whole)
+		}
+	}
+}
+
+// TestCheckShardFleetLevel checks that drift in a fleet-level file is
+// reported by shard 1 only, once across the shards.
+func TestCheckShardFleetLevel(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
+		t.Skipf("git init: %v: %s", err, out)
+	}
+	fleet := filepath.Join(dir, "fleet")
+	if code, _, stderr := run(t, "generate", "--sample", "-o", fleet); code != 0 {
+		t.Fatalf("generate: exit %d: %s", code, stderr)
+	}
+	base := filepath.Join(fleet, "base", "kustomization.yaml")
+	data, _ := os.ReadFile(base)
+	os.WriteFile(base, append(data, []byte("# edited\n")...), 0o644)
+	for i, want := range []int{ExitFailed, ExitOK, ExitOK} {
+		code, _, stderr := run(t, "check", "--sample", "-o", fleet, "--shard", fmt.Sprintf("%d/3", i+1))
+		if code != want || strings.Contains(stderr, "base/kustomization.yaml") != (i == 0) {
+			t.Errorf("shard %d/3: exit %d (want %d), stderr %q", i+1, code, want, stderr)
+		}
+	}
+}

@@ -2,27 +2,12 @@ package report
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
 )
-
-// FleetDigest identifies a fleet by the names of its sites, in any order:
-// the shards of one run record the same digest.
-func FleetDigest(names []string) string {
-	sorted := append([]string(nil), names...)
-	sort.Strings(sorted)
-	h := sha256.New()
-	for _, n := range sorted {
-		h.Write([]byte(n))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
-}
 
 // Input is a report read from a file, for Merge.
 type Input struct {

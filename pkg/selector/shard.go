@@ -3,9 +3,13 @@ package selector
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/fleetgen/fleetgen/pkg/inventory"
 )
 
 // Shard is one of Count parts of a fleet: --shard Index/Count, 1-based.
@@ -72,4 +76,34 @@ func Of(name string, count int) int {
 // Has reports whether the site named name is in the shard.
 func (s Shard) Has(name string) bool {
 	return s.Whole() || Of(name, s.Count) == s.Index
+}
+
+// Apply keeps the sites of fleet in shard s (all of them for the whole
+// fleet).
+func (s Shard) Apply(fleet *inventory.Fleet) *inventory.Fleet {
+	if s.Whole() || fleet == nil {
+		return fleet
+	}
+	out := *fleet
+	out.Sites = make([]inventory.Site, 0, len(fleet.Sites)/s.Count+1)
+	for i := range fleet.Sites {
+		if s.Has(fleet.Sites[i].Name) {
+			out.Sites = append(out.Sites, fleet.Sites[i])
+		}
+	}
+	return &out
+}
+
+// Digest identifies a selection by its site names, in any order: the
+// shards of one run record the same digest, and their reports merge only
+// when they agree.
+func Digest(names []string) string {
+	sorted := append([]string(nil), names...)
+	sort.Strings(sorted)
+	h := sha256.New()
+	for _, n := range sorted {
+		h.Write([]byte(n))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
