@@ -8,8 +8,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // magic starts every entry; a change of entry format changes it.
@@ -90,11 +92,27 @@ func (d *Dir) GetSum(key string) (data []byte, sum string, ok bool) {
 	if !validKey(key) {
 		return nil, "", false
 	}
-	raw, err := os.ReadFile(d.file(key))
+	name := d.file(key)
+	f, err := os.Open(name)
 	if err != nil {
 		return nil, "", false
 	}
-	return decode(raw)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, "", false
+	}
+	raw := make([]byte, st.Size())
+	if _, err := io.ReadFull(f, raw); err != nil {
+		return nil, "", false
+	}
+	data, sum, ok = decode(raw)
+	if ok && time.Since(st.ModTime()) > touchAfter {
+		// A hit is a use: Prune removes the least recently used first.
+		now := time.Now()
+		_ = os.Chtimes(name, now, now)
+	}
+	return data, sum, ok
 }
 
 // Sum is the checksum GetSum returns for data.
@@ -150,3 +168,7 @@ func (d *Dir) Put(key string, payload []byte) error {
 	}
 	return nil
 }
+
+// New returns the cache in dir without creating or probing it, for
+// listing and pruning.
+func New(dir string) *Dir { return &Dir{path: dir} }

@@ -33,6 +33,7 @@ type CheckOptions struct {
 func NewCmdCheck(streams IOStreams, runF func(context.Context, *CheckOptions) error) *cobra.Command {
 	opts := &CheckOptions{IO: streams}
 	var format formatFlag
+	var shard shardFlag
 	cmd := &cobra.Command{
 		Use:   "check -i INVENTORY -o DIR",
 		Short: "Fail when DIR is not exactly what generate would write, or an overlay fails verification",
@@ -50,7 +51,15 @@ inventory) and that generate --force then restores the generated file.
 Run by pre-commit (PRE_COMMIT=1 in the environment), which checks the
 staged files only, check also says what to stage (the tree, or its
 .fleetgen/ ledger) when generate has already written it. See
-docs/pre-commit.md.`,
+docs/pre-commit.md.
+
+--shard I/N checks only the I-th of N shards of the selected sites (by a
+hash of the site name): their files and their verification. Shard 1 also
+checks the fleet-level files (base/, components/, the ledger) and GitOps
+wiring. Each shard renders the whole fleet. The JSON reports of the N
+shards merge with 'fleetgen report merge' into the report of an unsharded
+check, and count the drift each shard found so that the merge fails when
+any shard drifted; see docs/ci.md.`,
 		Example: `  # In CI, after the inventory or templates changed
   fleetgen check -i inventory.yaml -o fleet/
 
@@ -58,11 +67,15 @@ docs/pre-commit.md.`,
   fleetgen check -i inventory.yaml -o fleet/ --diff
 
   # Machine-readable verification report for CI (drift stays on stderr)
-  fleetgen check -i inventory.yaml -o fleet/ --format json > report.json`,
+  fleetgen check -i inventory.yaml -o fleet/ --format json > report.json
+
+  # The first of three CI jobs
+  fleetgen check -i inventory.yaml -o fleet/ --shard 1/3 --format json > report-1.json`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Format = format.format()
 			opts.InHook = inPreCommit()
+			opts.Shard = shard.s
 			if err := opts.validate(); err != nil {
 				return usageError(err)
 			}
@@ -78,6 +91,7 @@ docs/pre-commit.md.`,
 	f.StringVarP(&opts.Output, "output", "o", "", "the fleet tree to check")
 	f.BoolVar(&opts.Diff, "diff", false, "print a unified diff of each drifted file")
 	addFormatFlags(cmd, &format, false)
+	cmd.Flags().Var(&shard, "shard", "check only shard I of N (1-based: 1/3 is the first of three) of the sites -l selects, split by a hash of the site name; shard 1 also checks the fleet-level files and wiring. Merge their JSON reports with 'fleetgen report merge' (see docs/ci.md)")
 	return cmd
 }
 
@@ -123,7 +137,31 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 	}
 	drift := plan.Pending()
 	staleLedger := len(drift) == 0 && !plan.InSync()
-	if plan.InSync() && len(plan.Notes) == 0 && res.Report.OK() {
+	sharded := o.Shard.Count > 0
+	if sharded && !o.Shard.FleetWide() {
+		// Fleet-level files and the ledger are shard 1's.
+		kept := drift[:0:0]
+		for _, c := range drift {
+			if c.Site != "" {
+				kept = append(kept, c)
+			}
+		}
+		drift, staleLedger = kept, false
+	}
+	if sharded && o.Format == report.JSON {
+		r := report.FromVerify(res.Report)
+		problems := len(drift)
+		if staleLedger {
+			problems++
+		}
+		r.Shard = &report.Shard{Index: o.Shard.Index, Count: o.Shard.Count, Fleet: res.SelectionDigest,
+			FleetChecks: o.Shard.FleetWide(), FleetProblems: problems}
+		if err := r.Write(o.IO.Out, report.JSON); err != nil {
+			return err
+		}
+		o.IO.Out = o.IO.ErrOut
+	}
+	if !sharded && plan.InSync() && len(plan.Notes) == 0 && res.Report.OK() {
 		// A clean check: the next one with the same inputs can take its
 		// verdict if nothing it looked at changes.
 		_ = res.Seal()
@@ -134,6 +172,9 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 		}
 	}
 	for _, g := range plan.BySite() {
+		if sharded && !o.Shard.FleetWide() && g.Site == "" {
+			continue
+		}
 		fmt.Fprintf(o.IO.ErrOut, "%s:\n", siteLabel(g.Site))
 		for _, c := range g.Changes {
 			fmt.Fprintf(o.IO.ErrOut, "  %-8s %s\n", driftLabel(c), c.Path)

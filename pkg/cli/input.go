@@ -10,6 +10,7 @@ import (
 
 	"github.com/fleetgen/fleetgen/pkg/pipeline"
 	"github.com/fleetgen/fleetgen/pkg/report"
+	"github.com/fleetgen/fleetgen/pkg/selector"
 	"github.com/fleetgen/fleetgen/pkg/tree"
 	"github.com/fleetgen/fleetgen/templates"
 )
@@ -22,6 +23,8 @@ type InputOptions struct {
 	Sample      bool
 	Templates   string
 	Selector    string
+	// Shard, set by check's --shard, keeps one shard of the selected sites.
+	Shard selector.Shard
 }
 
 // addInputFlags registers -i, --sample, --templates and -l on cmd.
@@ -59,6 +62,7 @@ func (in *InputOptions) pipelineOptions(io IOStreams) (pipeline.Options, error) 
 		return opts, err
 	}
 	opts.Selector = sel
+	opts.Shard = in.Shard
 	if in.Templates != "" {
 		st, err := os.Stat(in.Templates)
 		if err != nil {
@@ -87,6 +91,9 @@ func planScope(selector string, res *pipeline.Result) func(string) bool {
 // sites alone can differ from the last clean plan.
 func makePlan(output, selector string, res *pipeline.Result, popts tree.PlanOptions) (*tree.Plan, error) {
 	popts.Only = planScope(selector, res)
+	if res.SelectionDigest != "" {
+		popts.Only = res.Selects // the shard's sites
+	}
 	if scope, only := res.Scope, popts.Only; scope != nil {
 		popts.Only = func(site string) bool { return scope[site] && (only == nil || only(site)) }
 	}
@@ -115,6 +122,11 @@ func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf
 	opts.Incremental = true
 	opts.DropObjects = true // generate and check need the verdicts only
 	opts.Seal = true        // take what the seal of the last clean check vouches for
+	if in.Shard.Count > 0 {
+		// A shard's run is always rendered in full and never sealed: its
+		// report and its drift cover its sites only.
+		opts.Seal, opts.NoShortcut = false, true
+	}
 	var endProgress func()
 	opts.Progress, endProgress = perf.progress(streams.ErrOut, "verifying")
 	res, err := pipeline.Run(ctx, opts)
@@ -146,7 +158,9 @@ func runPipeline(ctx context.Context, streams *IOStreams, in *InputOptions, perf
 	if err != nil {
 		return nil, nil, err
 	}
-	if format == report.JSON {
+	if format == report.JSON && in.Shard.Count == 0 {
+		// A shard's report (check --shard) is written by the caller,
+		// which knows the shard's drift.
 		if err := report.FromVerify(res.Report).Write(streams.Out, report.JSON); err != nil {
 			_ = res.SaveIndex()
 			return nil, nil, err

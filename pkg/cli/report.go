@@ -65,7 +65,11 @@ func (v *formatFlag) format() report.Format {
 // text, the report goes to standard error when a site failed and to
 // standard output otherwise.
 func writeReport(streams IOStreams, format report.Format, rep *verify.Report) error {
-	r := report.FromVerify(rep)
+	return writeReportOf(streams, format, report.FromVerify(rep))
+}
+
+// writeReportOf is writeReport for a converted report.
+func writeReportOf(streams IOStreams, format report.Format, r report.Report) error {
 	if format == report.JSON {
 		if err := r.Write(streams.Out, report.JSON); err != nil {
 			return err

@@ -144,6 +144,8 @@ Exit codes: 0 ok, 1 verification failed (or drift, conflicts, locked tree),
 		NewCmdSchema(streams),
 		NewCmdCompletion(streams),
 		NewCmdDocs(streams),
+		NewCmdReport(streams),
+		NewCmdCache(streams),
 	)
 	prof := &profiler{}
 	addProfileFlags(root, prof)

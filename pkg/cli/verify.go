@@ -13,6 +13,7 @@ import (
 	"github.com/fleetgen/fleetgen/pkg/inventory"
 	"github.com/fleetgen/fleetgen/pkg/pipeline"
 	"github.com/fleetgen/fleetgen/pkg/report"
+	"github.com/fleetgen/fleetgen/pkg/selector"
 	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
@@ -27,6 +28,8 @@ type VerifyOptions struct {
 	// Input, when given, is the inventory the selector is matched against,
 	// so that -l sees every site field (group, wave, network too).
 	Input inventoryInput
+	// Shard, when set, limits verify to one shard of the selected sites.
+	Shard selector.Shard
 	RunOptions
 }
 
@@ -34,6 +37,7 @@ type VerifyOptions struct {
 func NewCmdVerify(streams IOStreams, runF func(context.Context, *VerifyOptions) error) *cobra.Command {
 	opts := &VerifyOptions{IO: streams}
 	format := &formatFlag{}
+	shard := &shardFlag{}
 	cmd := &cobra.Command{
 		Use:   "verify DIR",
 		Short: "Build every overlay under DIR/overlays with the kustomize API and report per site",
@@ -65,6 +69,12 @@ group, wave and network, has only name, type, region, arch and labels;
 give the inventory with -i and -l selects exactly what generate and sites
 select.
 
+--shard I/N verifies only the I-th of N shards of the selected sites (by a
+hash of the site name; a shard may be empty), and only shard 1 runs the
+fleet-wide checks (GitOps wiring, file sizes). The JSON reports of the N
+shards merge with 'fleetgen report merge' into the report of an unsharded
+run; see docs/ci.md.
+
 With --format json (or -o json) the report (kind VerifyReport, see
 docs/report.md) goes to standard output and the text report to standard
 error.`,
@@ -81,11 +91,16 @@ error.`,
   fleetgen verify fleet/ -l group=eu
 
   # The same, matched against the inventory (also for hand-written overlays)
-  fleetgen verify fleet/ -i inventory.yaml -l group=eu`,
+  fleetgen verify fleet/ -i inventory.yaml -l group=eu
+
+  # The second of four CI jobs, then the merged report
+  fleetgen verify fleet/ --shard 2/4 -o json > report-2.json
+  fleetgen report merge report-*.json > report.json`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Dir = args[0]
 			opts.Format = format.format()
+			opts.Shard = shard.s
 			if len(opts.Input.Files) > 0 || opts.Input.Sample {
 				if err := opts.Input.validate(); err != nil {
 					return usageError(err)
@@ -99,6 +114,7 @@ error.`,
 	}
 	addFormatFlags(cmd, format, true)
 	addSelectorFlag(cmd, &opts.Selector)
+	addShardFlag(cmd, shard)
 	opts.Input.addFlags(cmd)
 	cmd.Flags().Lookup("inventory").Usage = "inventory the tree was generated from, for -l over every site field (- for standard input); repeat to merge files in order"
 	addRunFlags(cmd, &opts.RunOptions)
@@ -127,30 +143,43 @@ func verifyRun(ctx context.Context, o *VerifyOptions) error {
 	if targets, err = selectOverlays(fsys, root, targets, o.Selector, fleet); err != nil {
 		return err
 	}
+	targets, fleetDigest := shardTargets(targets, o.Shard)
 	vopts := verify.Options{FS: fsys, Root: root, Workers: o.Workers}
 	vopts.Cache, vopts.CacheSalt = o.cache(o.IO.ErrOut)
 	var endProgress func()
 	vopts.Progress, endProgress = o.progress(o.IO.ErrOut, "verifying")
-	rep, err := verify.Run(ctx, targets, vopts)
+	rep := &verify.Report{}
+	if len(targets) > 0 {
+		rep, err = verify.Run(ctx, targets, vopts)
+	}
 	endProgress()
 	if err != nil {
 		return err
 	}
-	if err := writeReport(o.IO, o.Format, rep); err != nil {
-		return err
+	// The fleet-wide checks run once across the shards: on shard 1.
+	var wiring []error
+	var sizeErrs []error
+	if o.Shard.FleetWide() {
+		if wiring, err = pipeline.CheckTreeWiring(root); err != nil {
+			return err
+		}
+		// The overlays' objects are bounded by the object-size policy;
+		// files that are not built (argocd/, clusters/, any other) are
+		// checked here.
+		if sizeErrs, err = pipeline.CheckSizesOnDisk(root); err != nil {
+			return err
+		}
 	}
-	wiring, err := pipeline.CheckTreeWiring(root)
-	if err != nil {
+	r := report.FromVerify(rep)
+	if o.Shard.Count > 0 {
+		r.Shard = &report.Shard{Index: o.Shard.Index, Count: o.Shard.Count, Fleet: fleetDigest,
+			FleetChecks: o.Shard.FleetWide(), FleetProblems: len(wiring) + len(sizeErrs)}
+	}
+	if err := writeReportOf(o.IO, o.Format, r); err != nil {
 		return err
 	}
 	for _, f := range wiring {
 		fmt.Fprintf(o.IO.ErrOut, "%s: %v\n", o.Dir, f)
-	}
-	// The overlays' objects are bounded by the object-size policy; files
-	// that are not built (argocd/, clusters/, any other) are checked here.
-	sizeErrs, err := pipeline.CheckSizesOnDisk(root)
-	if err != nil {
-		return err
 	}
 	for _, e := range sizeErrs {
 		fmt.Fprintf(o.IO.ErrOut, "FAIL %v\n", e)

@@ -161,8 +161,11 @@ func (inc *incremental) parsed() func(string) bool {
 
 // inputsDigest fingerprints everything the render reads: each inventory
 // file's name and bytes, every file of the template set, and the selector.
-func inputsDigest(inputs []inventory.Input, set fs.FS, sel selector.Selector, place *inventory.TreePlace) (string, error) {
+func inputsDigest(inputs []inventory.Input, set fs.FS, sel selector.Selector, shard selector.Shard, place *inventory.TreePlace) (string, error) {
 	parts := [][]byte{[]byte(sel.String())}
+	if shard.Count > 0 {
+		parts = append(parts, []byte("shard"), []byte(shard.String()))
+	}
 	// Where the tree is in its repository decides gitops.path when the
 	// inventory leaves it unset, so it is an input of the render.
 	if place != nil {

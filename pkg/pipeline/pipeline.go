@@ -50,6 +50,9 @@ type Options struct {
 	// fleet is still rendered, so fleet-level files stay whole. The empty
 	// selector selects every site.
 	Selector selector.Selector
+	// Shard, when set, keeps the sites of one shard of those Selector
+	// selects (see selector.Shard); an empty shard is no error.
+	Shard selector.Shard
 	// Templates is the template set; nil means the embedded default set.
 	Templates fs.FS
 	// Workers bounds parallel overlay builds; 0 means GOMAXPROCS.
@@ -115,6 +118,9 @@ type Result struct {
 	// Selected are the sites Options.Selector selected (every site for the
 	// empty selector); only they were verified.
 	Selected *inventory.Fleet
+	// SelectionDigest, with Options.Shard, is selector.Digest of the sites
+	// selected before sharding: the same in every shard of a run.
+	SelectionDigest string
 	// Partial is true when an incremental run skipped the render because
 	// its inputs were those of the last run: Fleet and Selected are then
 	// nil, and Tree's files carry their content hash but no Data. Callers
@@ -206,7 +212,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	var digest string
 	if keepsIndex(opts) {
-		if digest, err = inputsDigest(inputs, set, opts.Selector, place); err != nil {
+		if digest, err = inputsDigest(inputs, set, opts.Selector, opts.Shard, place); err != nil {
 			return nil, &InputError{Err: err}
 		}
 	}
@@ -229,6 +235,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if len(selected.Sites) == 0 {
 		return nil, &InputError{Err: fmt.Errorf("selector %q matches no site of the inventory", opts.Selector.String())}
+	}
+	var selectionDigest string
+	if opts.Shard.Count > 0 {
+		names := make([]string, len(selected.Sites))
+		for i, s := range selected.Sites {
+			names[i] = s.Name
+		}
+		selectionDigest = selector.Digest(names)
+		selected = opts.Shard.Apply(selected)
 	}
 	var snap *fstree.Snapshot
 	if inc != nil {
@@ -273,7 +288,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	report.Results = append(append(make([]verify.Result, 0, len(targets)), reused...), fresh...)
 	sort.Slice(report.Results, func(i, j int) bool { return report.Results[i].Site < report.Results[j].Site })
-	res := &Result{Fleet: fleet, Tree: tree, Report: report, Selected: selected, HashOnly: rs.any(), Snapshot: snap, selected: map[string]bool{}, inc: inc}
+	res := &Result{Fleet: fleet, Tree: tree, Report: report, Selected: selected, SelectionDigest: selectionDigest, HashOnly: rs.any(), Snapshot: snap, selected: map[string]bool{}, inc: inc}
 	for _, r := range reused {
 		res.Reused = append(res.Reused, r.Site)
 	}

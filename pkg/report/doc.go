@@ -7,4 +7,7 @@
 // are only ever added; every list is present (possibly empty, never null),
 // sites are sorted by name, and each site's lists keep verify's order, so
 // the same tree always gives the same bytes.
+//
+// Merge combines the reports of the N shards of one run (--shard I/N) into
+// the report of the whole run, refusing reports of different runs.
 package report

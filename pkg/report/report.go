@@ -47,6 +47,23 @@ type Report struct {
 	Summary    Summary `json:"summary"`
 	// Sites are sorted by name.
 	Sites []Site `json:"sites"`
+	// Shard is set on the report of one shard of a sharded run (--shard
+	// I/N); Merge combines the reports of all N into the report of the
+	// whole run, which has none.
+	Shard *Shard `json:"shard,omitempty"`
+}
+
+// Shard says which part of a fleet a report covers.
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+	// Fleet identifies the fleet the shards split: a digest of the names
+	// of every site of the run before sharding. Reports of one run agree.
+	Fleet string `json:"fleet"`
+	// FleetChecks is true on the one shard that ran the fleet-wide checks
+	// (GitOps wiring, file sizes); FleetProblems counts what they found.
+	FleetChecks   bool `json:"fleetChecks"`
+	FleetProblems int  `json:"fleetProblems"`
 }
 
 // Summary counts sites and problems over the whole report.

@@ -10,4 +10,8 @@
 // known key. group holds several values: =, ==,
 // in and exists match when any of the site's groups matches; !=, notin
 // and !group match when none does.
+//
+// Shard splits what a selector selects into N parts by a hash of the site
+// name (--shard I/N), so that N CI jobs share a fleet's verification; a
+// site's shard depends on its name and N only.
 package selector
