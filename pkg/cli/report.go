@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fleetgen/fleetgen/pkg/report"
-	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
 // formatFlag is a --format/--output value: text or json.
@@ -60,15 +59,10 @@ func (v *formatFlag) format() report.Format {
 	return v.f
 }
 
-// writeReport writes a verification report. With json, the JSON report
-// goes to standard output and the text report to standard error. With
-// text, the report goes to standard error when a site failed and to
-// standard output otherwise.
-func writeReport(streams IOStreams, format report.Format, rep *verify.Report) error {
-	return writeReportOf(streams, format, report.FromVerify(rep))
-}
-
-// writeReportOf is writeReport for a converted report.
+// writeReportOf writes a report. With json, the JSON report goes to
+// standard output and the text report to standard error. With text, the
+// report goes to standard error when a site failed and to standard output
+// otherwise.
 func writeReportOf(streams IOStreams, format report.Format, r report.Report) error {
 	if format == report.JSON {
 		if err := r.Write(streams.Out, report.JSON); err != nil {
