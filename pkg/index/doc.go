@@ -26,13 +26,13 @@
 //     still matches; so any change to a file, a name or a directory
 //     listing the build looked at, or to the site's own config, facts or
 //     waivers, makes the site verify again. Failures are never recorded.
-//   - Stats, the stat cache of the tree (tree.StatCache), so unchanged files
+//   - Stats, the stat cache of the tree (changes.StatCache), so unchanged files
 //     are not read again. It is stored under its own key (SaveStats).
 //
 // The stored index begins with a line of the salt and a line of Inputs, so
 // that a run learns whether its inputs are the index's before decoding the
 // rest (Open, Stored.Decode). Beside the index, a Seal records what a clean
-// check of the tree looked at (tree.Seal) for the index it was made with;
+// check of the tree looked at (changes.Seal) for the index it was made with;
 // it is stored as a small header and an entry of paths, so that a clean
 // generate carries it over to its new index by rewriting the header only
 // (CarrySeal).

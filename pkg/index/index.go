@@ -45,7 +45,7 @@ type Index struct {
 	// Wiring are the summaries of the GitOps wiring files of the run, by
 	// path and content hash, sorted by path.
 	Wiring WiringList
-	// Stats is the tree's stat cache (tree.StatCache's binary form). It is
+	// Stats is the tree's stat cache (changes.StatCache's binary form). It is
 	// stored apart (SaveStats), so a run that learnt nothing else rewrites
 	// only it.
 	Stats []byte
@@ -237,7 +237,7 @@ func (x *Index) Store(c *cache.Dir, root string) error {
 	return nil
 }
 
-// Seal is a tree.Seal of what a clean check of the tree looked at, with
+// Seal is a changes.Seal of what a clean check of the tree looked at, with
 // what it vouches for: the index it was made with (by the index's
 // identity), the inputs and the selected sites.
 type Seal struct {
@@ -246,7 +246,7 @@ type Seal struct {
 	Selected []string
 	// Ledger is the SHA-256 of the ledger file the tree is clean with.
 	Ledger string
-	Seal   []byte // tree.Seal's binary form
+	Seal   []byte // changes.Seal's binary form
 }
 
 // SaveSeal stores the seal of the tree at root, made with index x (loaded
@@ -274,7 +274,7 @@ func (x *Index) CarrySeal(c *cache.Dir, root string, from *Index, ledger string)
 	return putSealHeader(c, root, h)
 }
 
-// A seal is stored as two entries: its paths (tree.Seal's binary form,
+// A seal is stored as two entries: its paths (changes.Seal's binary form,
 // megabytes for a large fleet) and a small header naming the checksum of
 // the paths, so that carrying a seal over rewrites only the header.
 type sealHeader struct {

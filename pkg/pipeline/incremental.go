@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fleetgen/fleetgen/pkg/cache"
+	"github.com/fleetgen/fleetgen/pkg/changes"
 	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/index"
 	"github.com/fleetgen/fleetgen/pkg/inventory"
@@ -38,7 +39,7 @@ type incremental struct {
 	sealLookup chan sealLookup
 	// stats is the tree's stat cache, decoded on first use (statCache).
 	statsOnce sync.Once
-	stats     *fstree.StatCache
+	stats     *changes.StatCache
 	// clock is Options.Clock.
 	clock func() time.Time
 	// targets memoises targetDigest by site.
@@ -93,7 +94,7 @@ type sealLookup struct {
 	seal    *index.Seal
 	changed []string
 	ok      bool
-	fill    func(*fstree.Snapshot)
+	fill    func(*changes.Snapshot)
 }
 
 func lookUpSeal(c *cache.Dir, output string) sealLookup {
@@ -101,7 +102,7 @@ func lookUpSeal(c *cache.Dir, output string) sealLookup {
 	if s == nil {
 		return sealLookup{}
 	}
-	seal, err := fstree.UnmarshalSeal(s.Seal)
+	seal, err := changes.UnmarshalSeal(s.Seal)
 	if err != nil {
 		return sealLookup{}
 	}
@@ -111,20 +112,20 @@ func lookUpSeal(c *cache.Dir, output string) sealLookup {
 }
 
 // snapshot returns an empty snapshot on the run's clock.
-func (inc *incremental) snapshot() *fstree.Snapshot {
-	return &fstree.Snapshot{Now: inc.clock}
+func (inc *incremental) snapshot() *changes.Snapshot {
+	return &changes.Snapshot{Now: inc.clock}
 }
 
 // statCache returns the tree's stat cache, decoding it on first use.
-func (inc *incremental) statCache() *fstree.StatCache {
+func (inc *incremental) statCache() *changes.StatCache {
 	if inc == nil {
 		return nil
 	}
 	inc.statsOnce.Do(func() {
-		inc.stats = fstree.NewStatCache()
+		inc.stats = changes.NewStatCache()
 		if prev := inc.last(); prev != nil && len(prev.Stats) > 0 {
 			if err := inc.stats.UnmarshalBinary(prev.Stats); err != nil {
-				inc.stats = fstree.NewStatCache() // a damaged stat cache costs reads, nothing else
+				inc.stats = changes.NewStatCache() // a damaged stat cache costs reads, nothing else
 			}
 			prev.Stats = nil // decoded: megabytes a large fleet need not keep
 		}
