@@ -14,9 +14,9 @@
 //   - Renders, each site's render key (render.Tree.SiteKeys): when a
 //     site's key is unchanged, the next render takes its files from Files
 //     instead of executing its templates.
-//   - Wiring, a summary of each GitOps wiring file (gitops.Summary) by
-//     path and content hash, so unchanged wiring files are not decoded
-//     again.
+//   - Wiring, a summary of each GitOps wiring file (the references it
+//     makes, Ref) by path and content hash, so unchanged wiring files are
+//     not decoded again.
 //   - Sites, one record per site that passed verification: a digest of
 //     what its build depended on and its verdict (skipped objects, waived
 //     findings). The dependencies (Units) are what the build saw: the
@@ -38,5 +38,7 @@
 // (CarrySeal).
 //
 // The index is an optimisation only: a missing, damaged or foreign index
-// costs time, never a verdict.
+// costs time, never a verdict. It is a storage format only: it imports no
+// verification or policy package, and pkg/pipeline converts the checks'
+// types to its records (Ref, Access, the verdict payloads of Site).
 package index

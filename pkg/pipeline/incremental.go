@@ -205,13 +205,13 @@ func trimRoot(p string) string {
 	return p
 }
 
-// targetDigest is index.TargetDigest, computed once per site and run: both
+// targetDigest is targetDigestOf, computed once per site and run: both
 // reuse and record need it.
 func (inc *incremental) targetDigest(t verify.Target) string {
 	if d, ok := inc.targets.Load(t.Site); ok {
 		return d.(string)
 	}
-	d := index.TargetDigest(t)
+	d := targetDigestOf(t)
 	inc.targets.Store(t.Site, d)
 	return d
 }
@@ -241,6 +241,7 @@ func (inc *incremental) reuse(targets []verify.Target, fsys *treefs.FS, d *delta
 		d.unitsNear(prev, slices.DeleteFunc(slices.Clone(recs), func(r *index.Site) bool { return r == nil }))
 	}
 	ok, stood := make([]bool, len(targets)), make([]bool, len(targets))
+	results := make([]verify.Result, len(targets))
 	parallel(len(targets), func(i int) {
 		t, rec := targets[i], recs[i]
 		if rec == nil || rec.Dir != overlayDir(t) {
@@ -248,9 +249,13 @@ func (inc *incremental) reuse(targets []verify.Target, fsys *treefs.FS, d *delta
 		}
 		if d.stands(rec) && (sameTarget(t.Site) || rec.Target == inc.targetDigest(t)) {
 			ok[i], stood[i] = true, true
-			return
+		} else {
+			ok[i] = inc.valid(rec, inc.targetDigest(t), tr)
 		}
-		ok[i] = inc.valid(rec, inc.targetDigest(t), tr)
+		if ok[i] {
+			results[i], ok[i] = resultOf(rec)
+			stood[i] = stood[i] && ok[i]
+		}
 	})
 	if d != nil {
 		d.stood = make(map[string]bool, len(targets))
@@ -265,9 +270,7 @@ func (inc *incremental) reuse(targets []verify.Target, fsys *treefs.FS, d *delta
 			todo = append(todo, t)
 			continue
 		}
-		rec, _ := prev.Site(t.Site)
-		r := rec.Result()
-		reused = append(reused, r)
+		reused = append(reused, results[i])
 	}
 	return todo, reused
 }
@@ -311,16 +314,17 @@ func (l *learner) learn(r *verify.Result) {
 	}
 	t := l.targets[r.Site]
 	dir := overlayDir(t)
-	units, ok := index.Units(memRoot, dir, accesses)
+	units, ok := index.Units(memRoot, dir, accessesOf(accesses))
 	if !ok {
 		return
 	}
-	target := l.inc.targetDigest(t)
-	site := index.Site{
-		Name: r.Site, Dir: dir, Target: target,
-		Digest:  index.Digest(l.inc.salt, target, dir, units, l.tr),
-		Skipped: r.Skipped, Findings: r.Findings,
+	site, err := siteRecord(r)
+	if err != nil {
+		return // no record: the site is built again next time
 	}
+	target := l.inc.targetDigest(t)
+	site.Dir, site.Target = dir, target
+	site.Digest = index.Digest(l.inc.salt, target, dir, units, l.tr)
 	l.mu.Lock()
 	l.b.AddSite(site, units)
 	l.mu.Unlock()
@@ -342,7 +346,7 @@ func (inc *incremental) record(l *learner, tree *render.Tree, targets []verify.T
 		}
 		b.AddFile(index.File{Path: f.Path, Site: f.Site, Hash: f.ContentHash(), Size: size, Seed: f.Seed})
 		if sum, ok := wiring[f.Path]; ok {
-			ws = append(ws, index.Wiring{Path: f.Path, Hash: f.ContentHash(), Summary: sum})
+			ws = append(ws, index.Wiring{Path: f.Path, Hash: f.ContentHash(), Refs: wiringRefs(sum)})
 		}
 	}
 	b.SetRenders(tree.SiteKeys)
@@ -395,7 +399,7 @@ func (inc *incremental) shortcut(digest string) *Result {
 	parallel(len(prev.Selected), func(i int) {
 		rec, found := prev.Site(prev.Selected[i])
 		if found && inc.valid(rec, rec.Target, tr) {
-			results[i], ok[i] = rec.Result(), true
+			results[i], ok[i] = resultOf(rec)
 		}
 	})
 	for _, o := range ok {
@@ -520,7 +524,11 @@ func (inc *incremental) sealed(tree *render.Tree) *Result {
 		if !found {
 			return nil
 		}
-		recs[i], results[i] = rec, rec.Result()
+		r, ok := resultOf(rec)
+		if !ok {
+			return nil
+		}
+		recs[i], results[i] = rec, r
 	}
 	res := &Result{Tree: tree, Report: &verify.Report{Results: results}, Partial: true,
 		Reused: append([]string(nil), prev.Selected...), selected: map[string]bool{}, inc: inc}

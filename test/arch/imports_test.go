@@ -94,9 +94,6 @@ var exceptions = map[string][]string{
 	// (pkg/verify), opens the cache directory (pkg/cache) and reads the
 	// embedded template set for init --eject-templates (templates).
 	"pkg/cli": {"pkg/tree", "pkg/verify", "pkg/cache", "templates"},
-	// The index, a storage format, stores verdicts and wiring summaries in
-	// the types of the packages that make them.
-	"pkg/index": {"pkg/gitops", "pkg/policy", "pkg/verify"},
 }
 
 // moduleRoot is the directory holding go.mod, above this package.
