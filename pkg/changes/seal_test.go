@@ -181,7 +181,6 @@ func remove(t *testing.T, root, rel string) {
 	}
 }
 
-// LedgerDigest is the digest of the ledger file Apply writes.
 // Decoding arbitrary bytes never panics, and a seal that decodes encodes
 // and decodes back to itself. The fuzzer's input gets a valid checksum
 // too, so that it reaches the decoder.

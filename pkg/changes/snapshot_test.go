@@ -40,5 +40,3 @@ func TestSnapshotKeepsFirstAnswer(t *testing.T) {
 		t.Error("a nil Snapshot answered")
 	}
 }
-
-// A plan with a Snapshot of the tree is the plan without it.

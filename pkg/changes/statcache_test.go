@@ -36,14 +36,6 @@ func reload(t *testing.T, c *StatCache, save func() time.Time) *StatCache {
 	return n
 }
 
-// warm plans tr against root with a new cache and returns the cache as the
-// next process would load it, saved late enough for every entry to be
-// trusted.
-// comparable strips what may legitimately differ between plans made with and
-// without a stat cache: the cache itself, and the stat data kept for Apply's
-// re-checks (taken by different calls).
-// TestStatCacheSameSizeAndMtime edits a file keeping its size and mtime: the
-// ctime or the inode still gives the edit away where the platform has them.
 // TestStatCacheRacyEntries checks that an entry is trusted only if the file's
 // mtime is more than 2 s older than the moment the entry was vouched for.
 func TestStatCacheRacyEntries(t *testing.T) {
@@ -93,9 +85,6 @@ func TestStatCacheRacyEntries(t *testing.T) {
 	}
 }
 
-// TestStatCacheRacyFilesAreReadAgain: right after a run that wrote N files,
-// the next run reads those N again (and records them, so the run after it
-// reads nothing).
 // recordFiles writes files under a new directory and records them in a new
 // cache whose clock is an hour ahead (so every entry is trusted).
 func recordFiles(t *testing.T, names ...string) (*StatCache, string) {
@@ -296,9 +285,6 @@ func checkStatCacheBlob(t *testing.T, data []byte) {
 	}
 }
 
-// BenchmarkPlanUnchanged plans a tree of a few thousand files that is already
-// on disk, reading every file or with a stat cache (loaded from its blob and
-// saved again each time, as a run would).
 // ReadFile hashes what it reads and records it, so the next lookup by the
 // same stat data needs no read.
 func TestStatCacheReadFile(t *testing.T) {

@@ -25,6 +25,9 @@ func at(t time.Time) func() time.Time { return func() time.Time { return t } }
 // later returns a clock that always reads d after now.
 func later(d time.Duration) func() time.Time { return at(time.Now().Add(d)) }
 
+// warm plans tr against root with a new cache and returns the cache as the
+// next process would load it, saved late enough for every entry to be
+// trusted.
 func warm(t *testing.T, root string, tr *render.Tree) *changes.StatCache {
 	t.Helper()
 	c := changes.NewStatCache()
@@ -57,6 +60,9 @@ func counting(opts PlanOptions) (PlanOptions, *atomic.Int64) {
 	return opts, n
 }
 
+// comparable strips what may legitimately differ between plans made with and
+// without a stat cache: the cache itself, and the stat data kept for Apply's
+// re-checks (taken by different calls).
 func comparable(p *Plan) Plan {
 	q := *p
 	q.stats = nil
@@ -208,6 +214,9 @@ func TestStatCachePlanIsIdentical(t *testing.T) {
 	}
 }
 
+// TestStatCacheRacyFilesAreReadAgain: right after a run that wrote N files,
+// the next run reads those N again (and records them, so the run after it
+// reads nothing).
 func TestStatCacheRacyFilesAreReadAgain(t *testing.T) {
 	root := t.TempDir()
 	applyTree(t, root, sample(), PlanOptions{})
@@ -357,6 +366,9 @@ func TestInspectorRecordsOnlyConsistentReads(t *testing.T) {
 	}
 }
 
+// BenchmarkPlanUnchanged plans a tree of a few thousand files that is already
+// on disk, reading every file or with a stat cache (loaded from its blob and
+// saved again each time, as a run would).
 func BenchmarkPlanUnchanged(b *testing.B) {
 	const sites, perSite = 500, 6
 	var files []render.File
@@ -420,6 +432,7 @@ func BenchmarkPlanUnchanged(b *testing.B) {
 	})
 }
 
+// LedgerDigest is the digest of the ledger file Apply writes.
 func TestPlanLedgerDigest(t *testing.T) {
 	root := t.TempDir()
 	plan := applyTree(t, root, sample(), PlanOptions{})
@@ -439,6 +452,7 @@ func TestPlanLedgerDigest(t *testing.T) {
 	}
 }
 
+// A plan with a Snapshot of the tree is the plan without it.
 func TestPlanWithSnapshot(t *testing.T) {
 	root := t.TempDir()
 	applyTree(t, root, sample(), PlanOptions{})

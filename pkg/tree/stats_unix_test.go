@@ -10,6 +10,8 @@ import (
 
 // On these platforms the stat cache matches ctime, inode and device too.
 
+// TestStatCacheSameSizeAndMtime edits a file keeping its size and mtime: the
+// ctime or the inode still gives the edit away where the platform has them.
 func TestStatCacheSameSizeAndMtime(t *testing.T) {
 	edited := "resources: [../../base]\nnamePrefix: z-\n"
 	tests := []struct {
