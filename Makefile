@@ -61,9 +61,9 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzConfigRoundTrip -fuzztime=$(FUZZTIME) ./pkg/verify/
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=$(FUZZTIME) ./pkg/schema/
 	$(GO) test -run='^$$' -fuzz=FuzzSameAsInMemory -fuzztime=$(FUZZTIME) ./pkg/treefs/
-	$(GO) test -run='^$$' -fuzz=FuzzSealUnmarshal -fuzztime=$(FUZZTIME) ./pkg/tree/
+	$(GO) test -run='^$$' -fuzz=FuzzSealUnmarshal -fuzztime=$(FUZZTIME) ./pkg/changes/
 	$(GO) test -run='^$$' -fuzz=FuzzListDecode -fuzztime=$(FUZZTIME) ./pkg/index/
-	$(GO) test -run='^$$' -fuzz=FuzzStatCacheUnmarshal -fuzztime=$(FUZZTIME) ./pkg/tree/
+	$(GO) test -run='^$$' -fuzz=FuzzStatCacheUnmarshal -fuzztime=$(FUZZTIME) ./pkg/changes/
 	$(GO) test -run='^$$' -fuzz=FuzzParseJournal -fuzztime=$(FUZZTIME) ./pkg/tree/
 
 ## bench: render and verify benchmarks, then the fleet benchmark (cmd/fleetbench):
@@ -74,7 +74,7 @@ BENCH_SITES ?= 1000
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/pipeline/
 	$(GO) test -run='^$$' -bench='EngineRender1000' -benchmem ./pkg/render/
-	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/tree/ ./pkg/treefs/
+	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/tree/ ./pkg/changes/ ./pkg/treefs/
 	$(GO) run ./cmd/fleetbench -sites $(BENCH_SITES) -bin $(BIN)
 
 ## lint: gofmt, go vet, staticcheck, and deadcode: no function unreachable

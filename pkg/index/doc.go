@@ -14,9 +14,9 @@
 //   - Renders, each site's render key (render.Tree.SiteKeys): when a
 //     site's key is unchanged, the next render takes its files from Files
 //     instead of executing its templates.
-//   - Wiring, a summary of each GitOps wiring file (gitops.Summary) by
-//     path and content hash, so unchanged wiring files are not decoded
-//     again.
+//   - Wiring, a summary of each GitOps wiring file (the references it
+//     makes, Ref) by path and content hash, so unchanged wiring files are
+//     not decoded again.
 //   - Sites, one record per site that passed verification: a digest of
 //     what its build depended on and its verdict (skipped objects, waived
 //     findings). The dependencies (Units) are what the build saw: the
@@ -26,17 +26,19 @@
 //     still matches; so any change to a file, a name or a directory
 //     listing the build looked at, or to the site's own config, facts or
 //     waivers, makes the site verify again. Failures are never recorded.
-//   - Stats, the stat cache of the tree (tree.StatCache), so unchanged files
+//   - Stats, the stat cache of the tree (changes.StatCache), so unchanged files
 //     are not read again. It is stored under its own key (SaveStats).
 //
 // The stored index begins with a line of the salt and a line of Inputs, so
 // that a run learns whether its inputs are the index's before decoding the
 // rest (Open, Stored.Decode). Beside the index, a Seal records what a clean
-// check of the tree looked at (tree.Seal) for the index it was made with;
+// check of the tree looked at (changes.Seal) for the index it was made with;
 // it is stored as a small header and an entry of paths, so that a clean
 // generate carries it over to its new index by rewriting the header only
 // (CarrySeal).
 //
 // The index is an optimisation only: a missing, damaged or foreign index
-// costs time, never a verdict.
+// costs time, never a verdict. It is a storage format only: it imports no
+// verification or policy package, and pkg/pipeline converts the checks'
+// types to its records (Ref, Access, the verdict payloads of Site).
 package index

@@ -1,22 +1,18 @@
 package index
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/gob"
 	"encoding/hex"
 	"errors"
-
-	"github.com/fleetgen/fleetgen/pkg/gitops"
-	"github.com/fleetgen/fleetgen/pkg/policy"
-	"github.com/fleetgen/fleetgen/pkg/verify"
+	"slices"
 )
 
 // Compact encodings of the index's large lists. gob encodes a slice of
 // structs field by field through reflection; at 10,000 sites that was
 // most of the time a run spent loading its index. These encode strings
 // with a length, digests (64 lowercase hex digits) as their 32 bytes, and
-// the rarely present verdict details (skipped objects, findings) with gob.
+// the rarely present verdict details (skipped objects, findings) as the
+// bytes pkg/pipeline encoded them to, with a length.
 
 // SiteList is the site records of an index.
 type SiteList []Site
@@ -53,19 +49,10 @@ func (e *encoder) digest(s string) {
 	e.string(s)
 }
 
-// gob writes v with gob, or nothing but a zero length when empty.
-func (e *encoder) gob(empty bool, v any) error {
-	if empty {
-		e.uvarint(0)
-		return nil
-	}
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(v); err != nil {
-		return err
-	}
-	e.uvarint(uint64(b.Len()))
-	e.buf = append(e.buf, b.Bytes()...)
-	return nil
+// bytes writes b with its length; nil and empty are the same.
+func (e *encoder) bytes(b []byte) {
+	e.uvarint(uint64(len(b)))
+	e.buf = append(e.buf, b...)
 }
 
 func isLowerHex(s string) bool {
@@ -135,18 +122,17 @@ func (d *decoder) count() int {
 	return int(n)
 }
 
-func (d *decoder) gob(v any) {
+// bytes reads what encoder.bytes wrote: nil when it was empty.
+func (d *decoder) bytes() []byte {
 	n := d.uvarint()
 	if n == 0 || d.bad {
-		return
+		return nil
 	}
 	b := d.take(n)
 	if d.bad {
-		return
+		return nil
 	}
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(v); err != nil {
-		d.bad = true
-	}
+	return slices.Clone(b)
 }
 
 func (d *decoder) done() error {
@@ -169,12 +155,8 @@ func (l SiteList) GobEncode() ([]byte, error) {
 			return nil, errors.New("index: negative unit list index")
 		}
 		e.uvarint(uint64(s.Units))
-		if err := e.gob(len(s.Skipped) == 0, s.Skipped); err != nil {
-			return nil, err
-		}
-		if err := e.gob(len(s.Findings) == 0, s.Findings); err != nil {
-			return nil, err
-		}
+		e.bytes(s.Skipped)
+		e.bytes(s.Findings)
 	}
 	return e.buf, nil
 }
@@ -188,11 +170,7 @@ func (l *SiteList) GobDecode(data []byte) error {
 		s.Name, s.Dir = d.string(), d.string()
 		s.Target, s.Digest = d.digest(), d.digest()
 		s.Units = d.int()
-		var skipped []verify.ObjectRef
-		d.gob(&skipped)
-		var findings []policy.Finding
-		d.gob(&findings)
-		s.Skipped, s.Findings = skipped, findings
+		s.Skipped, s.Findings = d.bytes(), d.bytes()
 		if d.bad {
 			return errDamaged
 		}
@@ -239,8 +217,8 @@ func (l WiringList) GobEncode() ([]byte, error) {
 	for _, w := range l {
 		e.string(w.Path)
 		e.digest(w.Hash)
-		e.uvarint(uint64(len(w.Summary.Refs)))
-		for _, r := range w.Summary.Refs {
+		e.uvarint(uint64(len(w.Refs)))
+		for _, r := range w.Refs {
 			if r.Doc < 0 || r.Gen < 0 || r.Elem < 0 {
 				return nil, errors.New("index: negative wiring index")
 			}
@@ -263,11 +241,11 @@ func (l *WiringList) GobDecode(data []byte) error {
 		w := &out[i]
 		w.Path, w.Hash = d.string(), d.digest()
 		if n := d.count(); n > 0 {
-			w.Summary.Refs = make([]gitops.Ref, n)
-			for j := range w.Summary.Refs {
-				r := &w.Summary.Refs[j]
+			w.Refs = make([]Ref, n)
+			for j := range w.Refs {
+				r := &w.Refs[j]
 				if k := d.take(1); !d.bad {
-					r.Kind = gitops.RefKind(k[0])
+					r.Kind = k[0]
 				}
 				r.Doc = d.int()
 				r.Path = d.string()

@@ -4,10 +4,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/fleetgen/fleetgen/pkg/gitops"
-	"github.com/fleetgen/fleetgen/pkg/policy"
-	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
 type gobList interface {
@@ -26,15 +22,15 @@ func TestListEncodings(t *testing.T) {
 		{"sites", SiteList{
 			{Name: "a", Dir: "overlays/a", Target: h, Digest: h, Units: 3},
 			{Name: "b", Dir: "overlays/b", Target: "not-hex", Digest: strings.ToUpper(h), Units: 0,
-				Skipped:  []verify.ObjectRef{{APIVersion: "v1", Kind: "ConfigMap", Name: "x"}},
-				Findings: []policy.Finding{{Policy: "p", Object: "Pod/x", Field: "spec", Message: "m", Waived: true}}},
+				Skipped:  []byte("skipped objects, as the caller encoded them"),
+				Findings: []byte{0, 1, 2, 0xff}},
 		}, func(b []byte) (any, error) { var l SiteList; err := l.GobDecode(b); return l, err }},
 		{"renders", RenderList{{Site: "a", Key: h}, {Site: "b", Key: "k"}},
 			func(b []byte) (any, error) { var l RenderList; err := l.GobDecode(b); return l, err }},
 		{"wiring", WiringList{
-			{Path: "clusters/a/sync.yaml", Hash: h, Summary: gitops.Summary{Refs: []gitops.Ref{{Kind: gitops.FluxRef, Doc: 2, Path: "./overlays/a"}}}},
-			{Path: "argocd/set.yaml", Hash: h, Summary: gitops.Summary{Refs: []gitops.Ref{{Kind: gitops.ArgoSetRef, Doc: 1},
-				{Kind: gitops.ArgoElementRef, Doc: 1, Gen: 1, Elem: 7, Site: "a"}}}},
+			{Path: "clusters/a/sync.yaml", Hash: h, Refs: []Ref{{Kind: 1, Doc: 2, Path: "./overlays/a"}}},
+			{Path: "argocd/set.yaml", Hash: h, Refs: []Ref{{Kind: 2, Doc: 1},
+				{Kind: 3, Doc: 1, Gen: 1, Elem: 7, Site: "a"}}},
 			{Path: "clusters/b/empty.yaml", Hash: h},
 		}, func(b []byte) (any, error) { var l WiringList; err := l.GobDecode(b); return l, err }},
 	} {
@@ -67,7 +63,7 @@ func FuzzListDecode(f *testing.F) {
 		FileList{{Path: "base/a.yaml", Hash: h, Size: 3}, {Path: "base/b.yaml", Site: "s", Hash: h, Seed: true}},
 		SiteList{{Name: "a", Dir: "d", Target: h, Digest: "x", Units: 1}},
 		RenderList{{Site: "a", Key: h}},
-		WiringList{{Path: "p", Hash: h, Summary: gitops.Summary{Refs: []gitops.Ref{{Kind: gitops.FluxRef, Doc: 1, Path: "./overlays/a"}}}}},
+		WiringList{{Path: "p", Hash: h, Refs: []Ref{{Kind: 1, Doc: 1, Path: "./overlays/a"}}}},
 	} {
 		data, err := l.GobEncode()
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/gob"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
@@ -16,9 +15,6 @@ import (
 	"strings"
 
 	"github.com/fleetgen/fleetgen/pkg/cache"
-	"github.com/fleetgen/fleetgen/pkg/gitops"
-	"github.com/fleetgen/fleetgen/pkg/policy"
-	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
 // format changes whenever the meaning of an index changes.
@@ -45,7 +41,7 @@ type Index struct {
 	// Wiring are the summaries of the GitOps wiring files of the run, by
 	// path and content hash, sorted by path.
 	Wiring WiringList
-	// Stats is the tree's stat cache (tree.StatCache's binary form). It is
+	// Stats is the tree's stat cache (changes.StatCache's binary form). It is
 	// stored apart (SaveStats), so a run that learnt nothing else rewrites
 	// only it.
 	Stats []byte
@@ -68,10 +64,30 @@ type Render struct {
 	Site, Key string
 }
 
-// Wiring is the summary of a GitOps wiring file with this content.
+// Wiring is the summary of a GitOps wiring file with this content: the
+// references it makes (pkg/pipeline converts them from and to the wiring
+// checks' own summary).
 type Wiring struct {
 	Path, Hash string
-	Summary    gitops.Summary
+	Refs       []Ref
+}
+
+// Ref is one reference a wiring file makes, as stored: what it stands for
+// (Kind, a code of the wiring checks), the object's document number in the
+// file (Doc, from 1), a path, generator and element indexes and a site.
+type Ref struct {
+	Kind      byte
+	Doc       int
+	Path      string
+	Gen, Elem int
+	Site      string
+}
+
+// Access is one access of an overlay's build to its file system: Op is
+// "read", "isdir", "exists", "abs", "readdir" or "glob", Path the path
+// (pattern, for a glob) it was made with.
+type Access struct {
+	Op, Path string
 }
 
 // Site is the verification record of a site that passed.
@@ -85,14 +101,12 @@ type Site struct {
 	// each unit (see Digest).
 	Digest string
 	// Units indexes Index.Units.
-	Units    int
-	Skipped  []verify.ObjectRef
-	Findings []policy.Finding
-}
-
-// Result is the verification result the record stands for.
-func (s *Site) Result() verify.Result {
-	return verify.Result{Site: s.Name, Dir: s.Dir, Skipped: s.Skipped, Findings: s.Findings}
+	Units int
+	// Skipped and Findings are what the verification result carries
+	// besides its site and directory (the objects the schema check skipped,
+	// the policy findings), encoded by pkg/pipeline; nil when there are
+	// none. The index stores them as they are.
+	Skipped, Findings []byte
 }
 
 // Keys are the cache keys of the index of the tree at root, of its stat
@@ -237,7 +251,7 @@ func (x *Index) Store(c *cache.Dir, root string) error {
 	return nil
 }
 
-// Seal is a tree.Seal of what a clean check of the tree looked at, with
+// Seal is a changes.Seal of what a clean check of the tree looked at, with
 // what it vouches for: the index it was made with (by the index's
 // identity), the inputs and the selected sites.
 type Seal struct {
@@ -246,7 +260,7 @@ type Seal struct {
 	Selected []string
 	// Ledger is the SHA-256 of the ledger file the tree is clean with.
 	Ledger string
-	Seal   []byte // tree.Seal's binary form
+	Seal   []byte // changes.Seal's binary form
 }
 
 // SaveSeal stores the seal of the tree at root, made with index x (loaded
@@ -274,7 +288,7 @@ func (x *Index) CarrySeal(c *cache.Dir, root string, from *Index, ledger string)
 	return putSealHeader(c, root, h)
 }
 
-// A seal is stored as two entries: its paths (tree.Seal's binary form,
+// A seal is stored as two entries: its paths (changes.Seal's binary form,
 // megabytes for a large fleet) and a small header naming the checksum of
 // the paths, so that carrying a seal over rewrites only the header.
 type sealHeader struct {
@@ -504,17 +518,17 @@ func (x *Index) RenderKey(site string) (string, bool) {
 	return "", false
 }
 
-// WiringSummary returns the summary of the wiring file at path when the
+// WiringRefs returns the references of the wiring file at path when the
 // run had it with this content hash.
-func (x *Index) WiringSummary(path, hash string) (gitops.Summary, bool) {
+func (x *Index) WiringRefs(path, hash string) ([]Ref, bool) {
 	if x == nil {
-		return gitops.Summary{}, false
+		return nil, false
 	}
 	i := sort.Search(len(x.Wiring), func(i int) bool { return x.Wiring[i].Path >= path })
 	if i < len(x.Wiring) && x.Wiring[i].Path == path && x.Wiring[i].Hash == hash {
-		return x.Wiring[i].Summary, true
+		return x.Wiring[i].Refs, true
 	}
-	return gitops.Summary{}, false
+	return nil, false
 }
 
 // UnitsOf returns the unit list of a record.
@@ -585,22 +599,6 @@ func Inputs(parts ...[]byte) string {
 	return cache.Key(append([][]byte{[]byte(format)}, parts...)...)
 }
 
-// TargetDigest is the digest of everything of a verification target the
-// checks read, besides the file system.
-func TargetDigest(t verify.Target) string {
-	b, err := json.Marshal(struct {
-		Site, Dir, ConfigMapName string
-		Config                   map[string]string
-		Facts                    *policy.Facts
-		Waivers                  []policy.Waiver
-	}{t.Site, t.Dir, t.ConfigMapName, t.Config, t.Facts, t.Waivers})
-	if err != nil {
-		return "!" + err.Error()
-	}
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
 // Unit kinds: the answer of one path (its kind and, for a file, its
 // content), or the listing of a directory (names and kinds).
 const (
@@ -669,7 +667,7 @@ func expand(p, siteDir string) string {
 // each glob. ok is false when an access cannot be mapped (a path outside
 // root, a glob with a pattern in its directory part): such a build gets no
 // record.
-func Units(root, siteDir string, accesses []verify.Access) (units []string, ok bool) {
+func Units(root, siteDir string, accesses []Access) (units []string, ok bool) {
 	if len(accesses) == 0 {
 		return nil, false
 	}

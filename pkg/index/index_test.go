@@ -6,22 +6,20 @@ import (
 	"testing"
 
 	"github.com/fleetgen/fleetgen/pkg/cache"
-	"github.com/fleetgen/fleetgen/pkg/gitops"
-	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
 func TestUnits(t *testing.T) {
-	acc := func(pairs ...string) []verify.Access {
-		var out []verify.Access
+	acc := func(pairs ...string) []Access {
+		var out []Access
 		for i := 0; i < len(pairs); i += 2 {
-			out = append(out, verify.Access{Op: pairs[i], Path: pairs[i+1]})
+			out = append(out, Access{Op: pairs[i], Path: pairs[i+1]})
 		}
 		return out
 	}
 	tests := []struct {
 		name    string
 		site    string
-		acc     []verify.Access
+		acc     []Access
 		want    []string
 		wantNot bool
 	}{
@@ -122,8 +120,8 @@ func TestSaveLoad(t *testing.T) {
 	b.AddFile(File{Path: "base/a.yaml", Hash: h1})
 	b.SetSelected([]string{"y", "x"})
 	b.SetRenders(map[string]string{"y": "ky", "x": "kx"})
-	sum := gitops.Summary{Refs: []gitops.Ref{{Kind: gitops.FluxRef, Doc: 1, Path: "./overlays/x"}}}
-	b.SetWiring([]Wiring{{Path: "clusters/y/sync.yaml", Hash: h2}, {Path: "clusters/x/sync.yaml", Hash: h1, Summary: sum}})
+	refs := []Ref{{Kind: 1, Doc: 1, Path: "./overlays/x"}}
+	b.SetWiring([]Wiring{{Path: "clusters/y/sync.yaml", Hash: h2}, {Path: "clusters/x/sync.yaml", Hash: h1, Refs: refs}})
 	b.AddSite(Site{Name: "y", Dir: "overlays/y", Digest: "d"}, []string{"e:\x00"})
 	b.AddSite(Site{Name: "x", Dir: "overlays/x", Digest: "d"}, []string{"e:\x00"})
 	if err := b.Index([]byte("stats")).Save(c, root); err != nil {
@@ -145,10 +143,10 @@ func TestSaveLoad(t *testing.T) {
 	if _, ok := x.RenderKey("z"); ok {
 		t.Error("RenderKey(z) found a key")
 	}
-	if got, ok := x.WiringSummary("clusters/x/sync.yaml", h1); !ok || !reflect.DeepEqual(got, sum) {
-		t.Errorf("WiringSummary = %+v, %v", got, ok)
+	if got, ok := x.WiringRefs("clusters/x/sync.yaml", h1); !ok || !reflect.DeepEqual(got, refs) {
+		t.Errorf("WiringRefs = %+v, %v", got, ok)
 	}
-	if _, ok := x.WiringSummary("clusters/x/sync.yaml", h2); ok {
+	if _, ok := x.WiringRefs("clusters/x/sync.yaml", h2); ok {
 		t.Error("a wiring summary was found for other content")
 	}
 	wantFiles := FileList{{Path: "base/a.yaml", Hash: h1}, {Path: "overlays/x/a.yaml", Hash: h1, Site: "x", Size: 300}, {Path: "overlays/x/b.yaml", Hash: h2, Site: "x", Seed: true}}

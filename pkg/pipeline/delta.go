@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fleetgen/fleetgen/pkg/changes"
 	"github.com/fleetgen/fleetgen/pkg/index"
 	"github.com/fleetgen/fleetgen/pkg/render"
 	fstree "github.com/fleetgen/fleetgen/pkg/tree"
@@ -70,7 +71,7 @@ func (inc *incremental) sealChanges() (look sealLookup, rest []string, ok bool) 
 // delta returns the delta of a run that rendered tree, nil when the last
 // index has no usable seal. The seal's lookups go into snap either way,
 // when there were not too many changes to finish them.
-func (inc *incremental) delta(tree *render.Tree, snap *fstree.Snapshot) *delta {
+func (inc *incremental) delta(tree *render.Tree, snap *changes.Snapshot) *delta {
 	look, rest, ok := inc.sealChanges()
 	if look.fill != nil && snap != nil {
 		look.fill(snap)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fleetgen/fleetgen/pkg/changes"
 	"github.com/fleetgen/fleetgen/pkg/index"
 	"github.com/fleetgen/fleetgen/pkg/render"
 	fstree "github.com/fleetgen/fleetgen/pkg/tree"
@@ -80,9 +81,9 @@ type diskView struct {
 	output string
 	// files answers what the render holds at a path.
 	files renderedFiles
-	stats *fstree.StatCache
+	stats *changes.StatCache
 	// snap is every lstat the view made, for the plan that follows.
-	snap *fstree.Snapshot
+	snap *changes.Snapshot
 
 	// owned are the files fleetgen wrote that the tree no longer has (the
 	// write deletes them), from the ledger, read when first needed: only
@@ -103,8 +104,8 @@ var _ index.Tree = (*diskView)(nil)
 // newDiskView is a view over the rendered files (sorted by path) and the
 // output directory. A view that answers for every site indexes the files
 // in maps; one that answers for a few (sealed) searches them.
-func newDiskView(files []render.File, output string, stats *fstree.StatCache) *diskView {
-	return &diskView{output: output, files: newFileMaps(files), stats: stats, snap: &fstree.Snapshot{}}
+func newDiskView(files []render.File, output string, stats *changes.StatCache) *diskView {
+	return &diskView{output: output, files: newFileMaps(files), stats: stats, snap: &changes.Snapshot{}}
 }
 
 // renderedFiles answers what the render holds at a path: a file (not a
@@ -253,9 +254,9 @@ func (v *diskView) absent(dir, name string) bool {
 	if v.stats == nil {
 		return false
 	}
-	var entries []fstree.DirEntry
+	var entries []changes.DirEntry
 	if l, ok := v.listings.Load(dir); ok {
-		entries = l.([]fstree.DirEntry)
+		entries = l.([]changes.DirEntry)
 	} else {
 		fi := v.lstat(dir)
 		if fi == nil {
@@ -267,7 +268,7 @@ func (v *diskView) absent(dir, name string) bool {
 		}
 		v.listings.Store(dir, entries)
 	}
-	_, found := slices.BinarySearchFunc(entries, name, func(e fstree.DirEntry, n string) int { return strings.Compare(e.Name, n) })
+	_, found := slices.BinarySearchFunc(entries, name, func(e changes.DirEntry, n string) int { return strings.Compare(e.Name, n) })
 	return !found
 }
 

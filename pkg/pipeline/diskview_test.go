@@ -7,6 +7,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/fleetgen/fleetgen/pkg/changes"
 	"github.com/fleetgen/fleetgen/pkg/render"
 	fstree "github.com/fleetgen/fleetgen/pkg/tree"
 )
@@ -87,8 +88,8 @@ func TestDiskViewAgreesWithLayout(t *testing.T) {
 		hashOnly[i] = render.File{Path: f.Path, Site: f.Site, Seed: f.Seed, Hash: f.Hash}
 	}
 	sort.Slice(hashOnly, func(i, j int) bool { return hashOnly[i].Path < hashOnly[j].Path })
-	views := []*diskView{newDiskView(hashOnly, out, nil), newDiskView(hashOnly, out, fstree.NewStatCache()),
-		{output: out, files: sortedFiles(hashOnly), snap: &fstree.Snapshot{}}}
+	views := []*diskView{newDiskView(hashOnly, out, nil), newDiskView(hashOnly, out, changes.NewStatCache()),
+		{output: out, files: sortedFiles(hashOnly), snap: &changes.Snapshot{}}}
 	for _, got := range views {
 		paths := []string{"", "base", "base/a.yaml", "base/kustomization.yaml", "base/kustomization.yml", "overlays",
 			"overlays/x", "overlays/x/kustomization.yaml", "overlays/x/Kustomization", "overlays/x/local",

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fleetgen/fleetgen/pkg/cache"
+	"github.com/fleetgen/fleetgen/pkg/changes"
 	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/index"
 	"github.com/fleetgen/fleetgen/pkg/inventory"
@@ -38,7 +39,7 @@ type incremental struct {
 	sealLookup chan sealLookup
 	// stats is the tree's stat cache, decoded on first use (statCache).
 	statsOnce sync.Once
-	stats     *fstree.StatCache
+	stats     *changes.StatCache
 	// clock is Options.Clock.
 	clock func() time.Time
 	// targets memoises targetDigest by site.
@@ -93,7 +94,7 @@ type sealLookup struct {
 	seal    *index.Seal
 	changed []string
 	ok      bool
-	fill    func(*fstree.Snapshot)
+	fill    func(*changes.Snapshot)
 }
 
 func lookUpSeal(c *cache.Dir, output string) sealLookup {
@@ -101,7 +102,7 @@ func lookUpSeal(c *cache.Dir, output string) sealLookup {
 	if s == nil {
 		return sealLookup{}
 	}
-	seal, err := fstree.UnmarshalSeal(s.Seal)
+	seal, err := changes.UnmarshalSeal(s.Seal)
 	if err != nil {
 		return sealLookup{}
 	}
@@ -111,20 +112,20 @@ func lookUpSeal(c *cache.Dir, output string) sealLookup {
 }
 
 // snapshot returns an empty snapshot on the run's clock.
-func (inc *incremental) snapshot() *fstree.Snapshot {
-	return &fstree.Snapshot{Now: inc.clock}
+func (inc *incremental) snapshot() *changes.Snapshot {
+	return &changes.Snapshot{Now: inc.clock}
 }
 
 // statCache returns the tree's stat cache, decoding it on first use.
-func (inc *incremental) statCache() *fstree.StatCache {
+func (inc *incremental) statCache() *changes.StatCache {
 	if inc == nil {
 		return nil
 	}
 	inc.statsOnce.Do(func() {
-		inc.stats = fstree.NewStatCache()
+		inc.stats = changes.NewStatCache()
 		if prev := inc.last(); prev != nil && len(prev.Stats) > 0 {
 			if err := inc.stats.UnmarshalBinary(prev.Stats); err != nil {
-				inc.stats = fstree.NewStatCache() // a damaged stat cache costs reads, nothing else
+				inc.stats = changes.NewStatCache() // a damaged stat cache costs reads, nothing else
 			}
 			prev.Stats = nil // decoded: megabytes a large fleet need not keep
 		}
@@ -207,13 +208,13 @@ func trimRoot(p string) string {
 	return p
 }
 
-// targetDigest is index.TargetDigest, computed once per site and run: both
+// targetDigest is targetDigestOf, computed once per site and run: both
 // reuse and record need it.
 func (inc *incremental) targetDigest(t verify.Target) string {
 	if d, ok := inc.targets.Load(t.Site); ok {
 		return d.(string)
 	}
-	d := index.TargetDigest(t)
+	d := targetDigestOf(t)
 	inc.targets.Store(t.Site, d)
 	return d
 }
@@ -243,6 +244,7 @@ func (inc *incremental) reuse(targets []verify.Target, fsys *treefs.FS, d *delta
 		d.unitsNear(prev, slices.DeleteFunc(slices.Clone(recs), func(r *index.Site) bool { return r == nil }))
 	}
 	ok, stood := make([]bool, len(targets)), make([]bool, len(targets))
+	results := make([]verify.Result, len(targets))
 	parallel(len(targets), func(i int) {
 		t, rec := targets[i], recs[i]
 		if rec == nil || rec.Dir != overlayDir(t) {
@@ -250,9 +252,13 @@ func (inc *incremental) reuse(targets []verify.Target, fsys *treefs.FS, d *delta
 		}
 		if d.stands(rec) && (sameTarget(t.Site) || rec.Target == inc.targetDigest(t)) {
 			ok[i], stood[i] = true, true
-			return
+		} else {
+			ok[i] = inc.valid(rec, inc.targetDigest(t), tr)
 		}
-		ok[i] = inc.valid(rec, inc.targetDigest(t), tr)
+		if ok[i] {
+			results[i], ok[i] = resultOf(rec)
+			stood[i] = stood[i] && ok[i]
+		}
 	})
 	if d != nil {
 		d.stood = make(map[string]bool, len(targets))
@@ -267,9 +273,7 @@ func (inc *incremental) reuse(targets []verify.Target, fsys *treefs.FS, d *delta
 			todo = append(todo, t)
 			continue
 		}
-		rec, _ := prev.Site(t.Site)
-		r := rec.Result()
-		reused = append(reused, r)
+		reused = append(reused, results[i])
 	}
 	return todo, reused
 }
@@ -313,16 +317,17 @@ func (l *learner) learn(r *verify.Result) {
 	}
 	t := l.targets[r.Site]
 	dir := overlayDir(t)
-	units, ok := index.Units(memRoot, dir, accesses)
+	units, ok := index.Units(memRoot, dir, accessesOf(accesses))
 	if !ok {
 		return
 	}
-	target := l.inc.targetDigest(t)
-	site := index.Site{
-		Name: r.Site, Dir: dir, Target: target,
-		Digest:  index.Digest(l.inc.salt, target, dir, units, l.tr),
-		Skipped: r.Skipped, Findings: r.Findings,
+	site, err := siteRecord(r)
+	if err != nil {
+		return // no record: the site is built again next time
 	}
+	target := l.inc.targetDigest(t)
+	site.Dir, site.Target = dir, target
+	site.Digest = index.Digest(l.inc.salt, target, dir, units, l.tr)
 	l.mu.Lock()
 	l.b.AddSite(site, units)
 	l.mu.Unlock()
@@ -344,7 +349,7 @@ func (inc *incremental) record(l *learner, tree *render.Tree, targets []verify.T
 		}
 		b.AddFile(index.File{Path: f.Path, Site: f.Site, Hash: f.ContentHash(), Size: size, Seed: f.Seed})
 		if sum, ok := wiring[f.Path]; ok {
-			ws = append(ws, index.Wiring{Path: f.Path, Hash: f.ContentHash(), Summary: sum})
+			ws = append(ws, index.Wiring{Path: f.Path, Hash: f.ContentHash(), Refs: wiringRefs(sum)})
 		}
 	}
 	b.SetRenders(tree.SiteKeys)
@@ -397,7 +402,7 @@ func (inc *incremental) shortcut(digest string) *Result {
 	parallel(len(prev.Selected), func(i int) {
 		rec, found := prev.Site(prev.Selected[i])
 		if found && inc.valid(rec, rec.Target, tr) {
-			results[i], ok[i] = rec.Result(), true
+			results[i], ok[i] = resultOf(rec)
 		}
 	})
 	for _, o := range ok {
@@ -522,7 +527,11 @@ func (inc *incremental) sealed(tree *render.Tree) *Result {
 		if !found {
 			return nil
 		}
-		recs[i], results[i] = rec, rec.Result()
+		r, ok := resultOf(rec)
+		if !ok {
+			return nil
+		}
+		recs[i], results[i] = rec, r
 	}
 	res := &Result{Tree: tree, Report: &verify.Report{Results: results}, Partial: true,
 		Reused: append([]string(nil), prev.Selected...), selected: map[string]bool{}, inc: inc}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fleetgen/fleetgen/pkg/cache"
+	"github.com/fleetgen/fleetgen/pkg/changes"
 	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/index"
 	"github.com/fleetgen/fleetgen/pkg/inventory"
@@ -129,9 +130,9 @@ type Result struct {
 	Partial bool
 	// Stats is the output tree's stat cache, for tree.PlanOptions.Stats;
 	// nil unless the run was incremental.
-	Stats *fstree.StatCache
+	Stats *changes.StatCache
 	// Sealed is true when a run that skipped the render found every path
-	// the last clean check looked at unchanged (tree.Seal): its verdicts
+	// the last clean check looked at unchanged (changes.Seal): its verdicts
 	// and an in-sync plan stand without checking the records or planning.
 	Sealed bool
 	// Scope, when set, is the sites whose files alone can differ from the
@@ -141,7 +142,7 @@ type Result struct {
 	// Snapshot holds what an incremental run saw on disk, for
 	// tree.PlanOptions.Snapshot of the plan that follows right away (before
 	// anything is written); nil otherwise.
-	Snapshot *fstree.Snapshot
+	Snapshot *changes.Snapshot
 	// Reused are the sites whose verdict an incremental run took from the
 	// index instead of verifying them, sorted.
 	Reused []string
@@ -245,7 +246,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		selectionDigest = selector.Digest(names)
 		selected = opts.Shard.Apply(selected)
 	}
-	var snap *fstree.Snapshot
+	var snap *changes.Snapshot
 	if inc != nil {
 		snap = inc.snapshot()
 	}
@@ -390,7 +391,7 @@ func Targets(fleet *inventory.Fleet) []verify.Target {
 // matches is not read unless a build reads it.
 // A rendered file known only by its hash (reused by rs) is read from
 // output when a build reads it, and must have that hash.
-func layout(tree *render.Tree, output string, stats *fstree.StatCache, rs *reuser, snap *fstree.Snapshot) (*treefs.FS, error) {
+func layout(tree *render.Tree, output string, stats *changes.StatCache, rs *reuser, snap *changes.Snapshot) (*treefs.FS, error) {
 	onDisk, err := diskFiles(tree, output, stats, snap)
 	if err != nil {
 		return nil, err
@@ -421,7 +422,7 @@ func layout(tree *render.Tree, output string, stats *fstree.StatCache, rs *reuse
 // the tree is written and that the tree does not replace. A file is read
 // now unless stats knows its hash by its stat; then it is read on first
 // use, and must still have that hash.
-func diskFiles(tree *render.Tree, output string, stats *fstree.StatCache, snap *fstree.Snapshot) (map[string]treefs.File, error) {
+func diskFiles(tree *render.Tree, output string, stats *changes.StatCache, snap *changes.Snapshot) (map[string]treefs.File, error) {
 	files := map[string]treefs.File{}
 	if output == "" {
 		return files, nil
@@ -476,11 +477,11 @@ func diskFiles(tree *render.Tree, output string, stats *fstree.StatCache, snap *
 // walkParallel calls visit for every entry that is not a directory under
 // root (rel slash-separated, typ its type bits), reading directories on
 // every CPU; with stats, a directory whose stat data is unchanged is not
-// read again (tree.StatCache.ReadDir). It does not follow symbolic links
+// read again (changes.StatCache.ReadDir). It does not follow symbolic links
 // and skips .fleetgen/ at the top and every .git directory. visit may be
 // called from several goroutines at once. The first error stops the walk
 // and is returned.
-func walkParallel(root string, stats *fstree.StatCache, snap *fstree.Snapshot, visit func(rel string, typ fs.FileMode) error) error {
+func walkParallel(root string, stats *changes.StatCache, snap *changes.Snapshot, visit func(rel string, typ fs.FileMode) error) error {
 	var (
 		mu      sync.Mutex
 		cond    = sync.NewCond(&mu)
@@ -542,7 +543,7 @@ func walkParallel(root string, stats *fstree.StatCache, snap *fstree.Snapshot, v
 
 // readDir lists the directory rel under root, through stats when set
 // (the directory's lstat then goes into snap, when set).
-func readDir(root, rel string, stats *fstree.StatCache, snap *fstree.Snapshot) ([]fstree.DirEntry, error) {
+func readDir(root, rel string, stats *changes.StatCache, snap *changes.Snapshot) ([]changes.DirEntry, error) {
 	p := filepath.Join(root, filepath.FromSlash(rel))
 	if stats != nil {
 		fi, err := lstat(snap, p, rel)
@@ -552,15 +553,15 @@ func readDir(root, rel string, stats *fstree.StatCache, snap *fstree.Snapshot) (
 		return stats.ReadDirStat(p, rel, fi)
 	}
 	des, err := os.ReadDir(p)
-	entries := make([]fstree.DirEntry, len(des))
+	entries := make([]changes.DirEntry, len(des))
 	for i, d := range des {
-		entries[i] = fstree.DirEntry{Name: d.Name(), Type: d.Type()}
+		entries[i] = changes.DirEntry{Name: d.Name(), Type: d.Type()}
 	}
 	return entries, err
 }
 
 // lstat is os.Lstat(p), through snap when set (rel is p in the tree).
-func lstat(snap *fstree.Snapshot, p, rel string) (fs.FileInfo, error) {
+func lstat(snap *changes.Snapshot, p, rel string) (fs.FileInfo, error) {
 	if snap != nil {
 		return snap.Lstat(p, rel)
 	}
@@ -570,7 +571,7 @@ func lstat(snap *fstree.Snapshot, p, rel string) (fs.FileInfo, error) {
 // diskFile is the file at p (rel in the tree) as a build will see it. It
 // is read now unless stats knows its hash by its stat; then it is read on
 // first use, and must still have that hash.
-func diskFile(p, rel string, stats *fstree.StatCache, snap *fstree.Snapshot) (treefs.File, error) {
+func diskFile(p, rel string, stats *changes.StatCache, snap *changes.Snapshot) (treefs.File, error) {
 	before, err := lstat(snap, p, rel)
 	if err != nil {
 		return treefs.File{}, err
@@ -593,7 +594,7 @@ func diskFile(p, rel string, stats *fstree.StatCache, snap *fstree.Snapshot) (tr
 // readHashed reads the file at p (rel in the tree, before its Lstat) and
 // hashes it; with stats, the hash is recorded when the read is consistent
 // with before.
-func readHashed(p, rel string, before fs.FileInfo, stats *fstree.StatCache) ([]byte, string, error) {
+func readHashed(p, rel string, before fs.FileInfo, stats *changes.StatCache) ([]byte, string, error) {
 	if stats != nil {
 		return stats.ReadFile(p, rel, before)
 	}

@@ -142,8 +142,8 @@ func (r *reuser) wiring(tree *render.Tree) map[string]gitops.Summary {
 	known := map[string]gitops.Summary{}
 	for _, f := range tree.Files {
 		if f.Data == nil {
-			if sum, ok := r.index().WiringSummary(f.Path, f.Hash); ok {
-				known[f.Path] = sum
+			if refs, ok := r.index().WiringRefs(f.Path, f.Hash); ok {
+				known[f.Path] = wiringSummary(refs)
 			}
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/fleetgen/fleetgen/pkg/changes"
 )
 
 // ErrStalePlan is returned (wrapped) by Apply when the disk no longer matches
@@ -75,7 +77,7 @@ func (p *Plan) recheck() error {
 	// Changes are sorted by path, as prefetch wants them; the first
 	// problem in path order is reported. The stat cache vouches for files
 	// it matches exactly as it did for MakePlan.
-	states, errs := prefetch(r, paths, func(string) bool { return true }, p.stats, nil)
+	states, errs := prefetch(r, paths, func(string) bool { return true }, p.stats, nil, nil)
 	for i, c := range p.Changes {
 		if errs[i] != nil {
 			return errs[i]
@@ -100,7 +102,7 @@ type applier struct {
 	dirty map[string]bool
 	// stats, when set, records each file written and forgets each file
 	// deleted.
-	stats *StatCache
+	stats *changes.StatCache
 	// kept are the changes not made because their target changed on disk
 	// while Apply ran (see guard.go).
 	kept []Change
@@ -110,7 +112,7 @@ type applier struct {
 // how.
 func (a *applier) keep(c Change, reason string) {
 	if a.stats != nil {
-		a.stats.forget(c.Path)
+		a.stats.Forget(c.Path)
 	}
 	c.Action, c.Reason, c.New = Conflict, reason, nil
 	a.kept = append(a.kept, c)
@@ -524,8 +526,8 @@ func (a *applier) record(rel string, tmp fs.FileInfo, data []byte) {
 		return
 	}
 	fi, err := a.r.Lstat(rel)
-	if err != nil || !sameWrite(tmp, fi) {
-		a.stats.forget(rel)
+	if err != nil || !changes.SameWrite(tmp, fi) {
+		a.stats.Forget(rel)
 		return
 	}
 	a.stats.Record(rel, fi, hashOf(data))
@@ -628,7 +630,7 @@ func (a *applier) checkReplaceable(rel string) error {
 
 func (a *applier) remove(c Change) error {
 	if a.stats != nil {
-		a.stats.forget(c.Path)
+		a.stats.Forget(c.Path)
 	}
 	err := a.removeChecked(c)
 	var ce *errChanged

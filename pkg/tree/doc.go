@@ -146,35 +146,18 @@
 // journal is never removed; Apply stops and names it. A journal that does not
 // parse is treated like a corrupt ledger.
 //
-// # Stat cache
+// # Change detection
 //
 // MakePlan reads and hashes every file it compares. With PlanOptions.Stats
-// (a *StatCache) it skips files whose stat data (size, mtime, ctime, inode,
-// device and mode on unix; size, mtime and mode elsewhere) matches a trusted
+// (a *changes.StatCache) it skips files whose stat data matches a trusted
 // entry, and records every file it hashed or matched; Apply records each file
 // it writes and forgets each file it deletes, and its stale-plan check uses
 // the cache too. Wherever a change shows the disk content (Old) the file is
-// read whatever the cache says. The cache is an optimisation only: the plan
-// is the same with or without it. An entry is trusted only if the file's
-// mtime is more than 2 s older than the moment its hash was taken, and an
-// entry that was racy then is never saved, so right after a run that wrote N
-// files the next run reads those N again; only pairs observed consistently
-// are recorded (the Lstat before a read equals the Fstat after it), never
-// symlinks or special files. MarshalBinary saves only the entries recorded or
-// matched since the cache was created or loaded, so a plan limited with Only
-// leaves other sites' files to be hashed again next time. UnmarshalBinary
-// refuses any damaged or foreign blob (a SHA-256 trailer covers the whole),
-// and the caller starts empty.
-//
-// The cache also keeps directory listings (StatCache.ReadDir), matched on the
-// directory's own stat data like git's untracked cache: adding, removing or
-// renaming an entry changes a directory's mtime and ctime. Listings follow
-// the same racy and consistency rules, and are only kept where stat data
-// carries ctime, inode and device.
-//
-// A Snapshot (PlanOptions.Snapshot) carries the lstat results an earlier step
-// of the same run took (pkg/pipeline's view of the disk), so MakePlan does
-// not look those paths up again; Apply never uses one.
+// read whatever the cache says: the plan is the same with or without it. A
+// changes.Snapshot (PlanOptions.Snapshot) carries the lstat results an
+// earlier step of the same run took (pkg/pipeline's view of the disk), so
+// MakePlan does not look those paths up again; Apply never uses one. The
+// rules that make a cached answer safe are in pkg/changes.
 //
 // # Lock
 //

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"strings"
+
+	"github.com/fleetgen/fleetgen/pkg/changes"
 )
 
 // A file edited while Apply runs must not be lost. MakePlan and Apply's first
@@ -69,29 +70,11 @@ func asideName(rel string) string {
 	return path.Join(path.Dir(rel), tmpPrefix+"del-"+hex.EncodeToString(sum[:8]))
 }
 
-// sameFile reports whether a and b are the same file with the same size,
-// mtime and mode, and, when withCtime is set and the platform records it,
-// the same ctime (a rename may change the ctime).
-func sameFile(a, b fs.FileInfo, withCtime bool) bool {
-	if a == nil || b == nil {
-		return false
-	}
-	ka, okA := statKeyOf(a)
-	kb, okB := statKeyOf(b)
-	if okA && okB {
-		if !withCtime {
-			ka.ctime, kb.ctime = 0, 0
-		}
-		return ka == kb
-	}
-	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime()) && a.Mode() == b.Mode()
-}
-
 // verify checks that the regular file rel (whose Lstat is fi) is the file the
 // plan saw: same identity as want (the plan's stat, with ctime when withCtime
 // is set) and content hashing to hash, read consistently.
 func (a *applier) verify(rel string, fi, want fs.FileInfo, hash string, withCtime bool) error {
-	if want != nil && !sameFile(want, fi, withCtime) {
+	if want != nil && !changes.SameFile(want, fi, withCtime) {
 		return changed("changed on disk while fleetgen was writing (its stat data differs from what the plan saw)")
 	}
 	f, err := a.r.Open(rel)
@@ -110,7 +93,7 @@ func (a *applier) verify(rel string, fi, want fs.FileInfo, hash string, withCtim
 	if err != nil {
 		return err
 	}
-	if int64(len(data)) != fi.Size() || !sameFile(fi, after, true) {
+	if int64(len(data)) != fi.Size() || !changes.SameFile(fi, after, true) {
 		return changed("changed on disk while fleetgen was reading it")
 	}
 	if hashOf(data) != hash {
@@ -179,7 +162,7 @@ func (a *applier) removeChecked(c Change) error {
 	case !fi.Mode().IsRegular():
 		return fmt.Errorf("%s: not a regular file (%s); refusing to delete it", rel, fi.Mode().Type())
 	}
-	if c.disk.stat != nil && !sameFile(c.disk.stat, fi, true) {
+	if c.disk.stat != nil && !changes.SameFile(c.disk.stat, fi, true) {
 		return changed("changed on disk while fleetgen was deleting it (its stat data differs from what the plan saw); not deleted")
 	}
 	aside := asideName(rel)

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/fleetgen/fleetgen/pkg/changes"
 	"github.com/fleetgen/fleetgen/pkg/render"
 )
 
@@ -72,7 +73,7 @@ func TestApplyKeepsEditsMadeWhileWriting(t *testing.T) {
 				applyTree(t, root, v1, PlanOptions{})
 				opts := PlanOptions{}
 				if cached {
-					opts.Stats = NewStatCache()
+					opts.Stats = changes.NewStatCache()
 				}
 				p, err := MakePlan(root, v2, opts)
 				if err != nil {
@@ -252,7 +253,7 @@ func TestApplyNeverLosesConcurrentEdits(t *testing.T) {
 			for _, f := range v2.Files {
 				paths = append(paths, f.Path)
 			}
-			p, err := MakePlan(root, v2, PlanOptions{Stats: NewStatCache()})
+			p, err := MakePlan(root, v2, PlanOptions{Stats: changes.NewStatCache()})
 			if err != nil {
 				t.Fatal(err)
 			}

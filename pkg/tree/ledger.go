@@ -339,3 +339,16 @@ func entriesEqual(a, b []Entry) bool {
 	}
 	return true
 }
+
+// LedgerDigest is the lowercase hex SHA-256 of the ledger file Apply
+// writes for this plan (the ledger's text form of the plan's target).
+func (p *Plan) LedgerDigest() (string, error) {
+	if p.ledgerDigest != "" {
+		return p.ledgerDigest, nil // Apply wrote it
+	}
+	data, err := (&Ledger{Entries: p.target}).MarshalText()
+	if err != nil {
+		return "", err
+	}
+	return hashOf(data), nil
+}

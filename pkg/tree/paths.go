@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+
+	"github.com/fleetgen/fleetgen/pkg/changes"
 )
 
 // Names inside the output root that belong to fleetgen's own bookkeeping.
@@ -255,15 +257,15 @@ type inspector struct {
 	// stats, when set, records the stat data and hash of every file read
 	// consistently; when useStats is also set, a file whose stat data
 	// matches a trusted entry is not read (its state then has no data).
-	stats    *StatCache
+	stats    *changes.StatCache
 	useStats bool
 	// beforeRead, when set (tests only), is called between a file's Lstat
 	// and its read.
 	beforeRead func(rel string)
-	// lstat, when set, looks a path up in one system call (rootLstat):
+	// lstat, when set, looks a path up in one system call (RootLstat):
 	// prefetch only reads the states of files, so it checks each parent
 	// with it and reads through the roots only the files it must hash.
-	lstat func(rel string) (fs.FileInfo, error)
+	lstat changes.LstatFunc
 }
 
 // close releases the directories the inspector holds open.
@@ -398,17 +400,12 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 				}
 				return diskState{exists: true, hash: hashOf(data), data: data, mode: fi.Mode().Perm(), stat: fi}, nil
 			}
-			in.stats.reads.Add(1)
 			if in.beforeRead != nil {
 				in.beforeRead(rel)
 			}
-			data, consistent, err := readConsistent(lr, name, fi)
+			data, h, err := in.stats.ReadRoot(lr, name, rel, fi)
 			if err != nil {
 				return diskState{}, fmt.Errorf("%s: %w", rel, err)
-			}
-			h := hashOf(data)
-			if consistent {
-				in.stats.Record(rel, fi, h)
 			}
 			return diskState{exists: true, hash: h, data: data, mode: fi.Mode().Perm(), stat: fi}, nil
 		}
@@ -422,7 +419,7 @@ func (in *inspector) inspect(rel string) (diskState, error) {
 // inspector; a worker takes the paths of one directory together (paths is
 // sorted), so it opens that directory once. With stats set, files whose stat
 // data matches a trusted entry are not read, and files read are recorded.
-func prefetch(r *os.Root, paths []string, want func(string) bool, stats *StatCache, snap *Snapshot) ([]diskState, []error) {
+func prefetch(r *os.Root, paths []string, want func(string) bool, stats *changes.StatCache, snap *changes.Snapshot, beforeRead func(rel string)) ([]diskState, []error) {
 	states := make([]diskState, len(paths))
 	errs := make([]error, len(paths))
 	workers := runtime.GOMAXPROCS(0)
@@ -442,21 +439,11 @@ func prefetch(r *os.Root, paths []string, want func(string) bool, stats *StatCac
 			in := newInspector(r)
 			in.dirs = dirs
 			in.stats, in.useStats = stats, stats != nil
+			in.beforeRead = beforeRead
 			var release func()
-			in.lstat, release = rootLstat(r)
-			if snap != nil && in.lstat == nil {
-				snap.incomplete.Store(true)
-			}
-			if lstat := in.lstat; lstat != nil && snap != nil {
-				snap.horizon()
-				in.lstat = func(rel string) (fs.FileInfo, error) {
-					if fi, err, ok := snap.lookup(rel); ok {
-						return fi, err
-					}
-					fi, err := lstat(rel)
-					snap.store(rel, fi, err)
-					return fi, err
-				}
+			in.lstat, release = changes.RootLstat(r)
+			if snap != nil {
+				in.lstat = snap.Through(in.lstat)
 			}
 			defer release()
 			defer in.close()

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/fleetgen/fleetgen/pkg/changes"
 	"github.com/fleetgen/fleetgen/pkg/render"
 )
 
@@ -74,11 +75,15 @@ type PlanOptions struct {
 	// matches a trusted entry, and records every file it hashed or matched;
 	// Apply then records the files it writes and forgets those it deletes.
 	// The plan is the same with or without it.
-	Stats *StatCache
+	Stats *changes.StatCache
 	// Snapshot, when set, answers lstat for the paths it holds, taken
 	// earlier in the same run; see Snapshot. Files are still read (and
 	// re-checked by Apply) as without it.
-	Snapshot *Snapshot
+	Snapshot *changes.Snapshot
+
+	// beforeRead, when set (tests only), is called before each file
+	// MakePlan reads with Stats set: the files the cache did not spare.
+	beforeRead func(rel string)
 }
 
 // Plan is the set of changes that brings a root in line with a rendered tree.
@@ -93,8 +98,8 @@ type Plan struct {
 
 	base, target []Entry // ownership before and after the apply
 	journal      *journal
-	stats        *StatCache // PlanOptions.Stats
-	ledgerDigest string     // of the ledger Apply wrote (LedgerDigest)
+	stats        *changes.StatCache // PlanOptions.Stats
+	ledgerDigest string             // of the ledger Apply wrote (LedgerDigest)
 	// ledgerSums are the SHA-256 of the ledger files base was read from,
 	// when it was read from .fleetgen/ledger.d.
 	ledgerSums map[string]string
@@ -236,11 +241,12 @@ func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
 		site := siteOf(f, inTree, le)
 		return opts.Only == nil || site == "" || opts.Only(site)
 	}
-	states, errs := prefetch(r, sorted, inScope, opts.Stats, opts.Snapshot)
+	states, errs := prefetch(r, sorted, inScope, opts.Stats, opts.Snapshot, opts.beforeRead)
 	// Re-inspection reads the file whatever the cache says: the change
 	// shows its content.
 	in := newInspector(r)
 	in.stats = opts.Stats
+	in.beforeRead = opts.beforeRead
 	defer in.close()
 	p.Changes = make([]Change, 0, len(sorted))
 	p.target = make([]Entry, 0, len(sorted))

@@ -1,4 +1,4 @@
-package tree
+package changes
 
 import (
 	"crypto/sha256"
@@ -178,26 +178,6 @@ func remove(t *testing.T, root, rel string) {
 	t.Helper()
 	if err := os.Remove(filepath.Join(root, filepath.FromSlash(rel))); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// LedgerDigest is the digest of the ledger file Apply writes.
-func TestPlanLedgerDigest(t *testing.T) {
-	root := t.TempDir()
-	plan := applyTree(t, root, sample(), PlanOptions{})
-	want, err := plan.LedgerDigest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, files, err := ReadLedgerDigest(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != want {
-		t.Errorf("LedgerDigest = %s, ledger on disk has digest %s", want, got)
-	}
-	if want := []string{ledgerFileOf(""), ledgerFileOf("a"), ledgerFileOf("b")}; !reflect.DeepEqual(files, want) {
-		t.Errorf("ledger files %q, want %q", files, want)
 	}
 }
 

@@ -1,6 +1,6 @@
-//go:build linux || openbsd || dragonfly || solaris
+//go:build darwin || freebsd || netbsd
 
-package tree
+package changes
 
 import (
 	"io/fs"
@@ -17,7 +17,7 @@ func platformStat(fi fs.FileInfo, k *statKey) bool {
 	if !ok || st == nil {
 		return false
 	}
-	k.ctime = st.Ctim.Nano()
+	k.ctime = st.Ctimespec.Nano()
 	k.ino = uint64(st.Ino)
 	k.dev = uint64(st.Dev)
 	return true

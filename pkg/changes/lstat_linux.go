@@ -1,6 +1,6 @@
 //go:build linux
 
-package tree
+package changes
 
 import (
 	"io/fs"
@@ -12,13 +12,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// rootLstat returns an Lstat of paths relative to r that costs one system
+// RootLstat returns an Lstat of paths relative to r that costs one system
 // call (fstatat on a descriptor of the root), and a function releasing it;
 // nil when the root cannot be opened that way. It follows symbolic links
 // in the parent directories of the path, so callers use it only for paths
 // whose parents they checked with Lstat first (the inspector does), and
-// never to decide what to write: Apply checks again through r.
-func rootLstat(r *os.Root) (func(rel string) (fs.FileInfo, error), func()) {
+// never to decide what to write: pkg/tree's Apply checks again through r.
+func RootLstat(r *os.Root) (LstatFunc, func()) {
 	if r == nil {
 		return nil, func() {}
 	}

@@ -1,4 +1,4 @@
-package tree
+package changes
 
 import (
 	"bytes"
@@ -136,7 +136,7 @@ func (x *Seal) Changed(root string, limit int) (changed []string, ok bool, fill 
 	const chunk = 256
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
-			lstat, release := rootLstat(r)
+			lstat, release := RootLstat(r)
 			defer release()
 			if lstat == nil {
 				lstat = func(rel string) (fs.FileInfo, error) { return os.Lstat(filepath.Join(root, filepath.FromSlash(rel))) }
@@ -333,17 +333,4 @@ func (s *Snapshot) now() int64 {
 func (s *Snapshot) horizon() int64 {
 	s.once.Do(func() { s.created = s.now() })
 	return s.created
-}
-
-// LedgerDigest is the lowercase hex SHA-256 of the ledger file Apply
-// writes for this plan (the ledger's text form of the plan's target).
-func (p *Plan) LedgerDigest() (string, error) {
-	if p.ledgerDigest != "" {
-		return p.ledgerDigest, nil // Apply wrote it
-	}
-	data, err := (&Ledger{Entries: p.target}).MarshalText()
-	if err != nil {
-		return "", err
-	}
-	return hashOf(data), nil
 }

@@ -1,4 +1,4 @@
-package tree
+package changes
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 
 // Snapshot is what lstat saw at paths under one root during one run. Steps
 // of a run that look at the same files (pkg/pipeline's view of the disk,
-// then MakePlan with PlanOptions.Snapshot) share it, so each path is looked
+// then tree.MakePlan with tree.PlanOptions.Snapshot) share it, so each path is looked
 // up once. A path is looked up when first asked for; later answers are that
 // one, so a Snapshot must not outlive the run that made it, nor be used
 // across a write to the tree. It is safe for concurrent use; the zero value
@@ -29,7 +29,7 @@ type Snapshot struct {
 	once    sync.Once
 	created int64
 	// incomplete is set when a step looked at paths without recording
-	// them here (MakePlan on a platform without rootLstat): such a
+	// them here (tree.MakePlan on a platform without RootLstat): such a
 	// snapshot cannot be sealed.
 	incomplete atomic.Bool
 	// basePaths (sorted) and baseSeen answer paths m does not hold: the
@@ -53,6 +53,31 @@ func (s *Snapshot) Lstat(path, rel string) (fs.FileInfo, error) {
 	fi, err := os.Lstat(path)
 	s.store(rel, fi, err)
 	return fi, err
+}
+
+// LstatFunc looks up rel, a path relative to a tree's root, without
+// following a final symlink.
+type LstatFunc func(rel string) (fs.FileInfo, error)
+
+// Through returns lstat with the snapshot in front: a path the snapshot
+// has answered is not looked up again, and what lstat finds is kept. A nil
+// lstat (the platform has no RootLstat) means the caller looks at paths the
+// snapshot does not see: Through then returns nil and the snapshot can no
+// longer be sealed.
+func (s *Snapshot) Through(lstat LstatFunc) LstatFunc {
+	if lstat == nil {
+		s.incomplete.Store(true)
+		return nil
+	}
+	s.horizon()
+	return func(rel string) (fs.FileInfo, error) {
+		if fi, err, ok := s.lookup(rel); ok {
+			return fi, err
+		}
+		fi, err := lstat(rel)
+		s.store(rel, fi, err)
+		return fi, err
+	}
 }
 
 // each calls f for every path the snapshot holds.

@@ -1,4 +1,4 @@
-package tree
+package changes
 
 import (
 	"bytes"
@@ -26,14 +26,14 @@ import (
 // changed need not be read again. It is safe for concurrent use; the zero
 // value is an empty cache.
 //
-// It is an optimisation only: with PlanOptions.Stats nil, or an empty cache,
-// MakePlan returns the same plan. The rules that keep it from ever yielding a
+// It is an optimisation only: with tree.PlanOptions.Stats nil, or an empty cache,
+// tree.MakePlan returns the same plan. The rules that keep it from ever yielding a
 // wrong hash or a wrong listing:
 //
 //   - Only pairs observed consistently are recorded: the file's Lstat before
 //     it is read must equal the Fstat of the opened file after the read.
 //     Symlinks and anything but regular files are never recorded or matched.
-//     Apply records a file it wrote only if the stat after the rename shows
+//     tree.Apply records a file it wrote only if the stat after the rename shows
 //     the very file it wrote (same inode, size, mtime and mode).
 //   - Racy entries are not trusted. A file modified within the filesystem's
 //     timestamp granularity after its hash was taken can keep its stat data.
@@ -84,9 +84,6 @@ type StatCache struct {
 	// changed is set when an entry or a listing was recorded, replaced or
 	// dropped in this process (see Dirty).
 	changed bool
-	// reads counts the files read from disk while this cache was in use;
-	// tests use it to check what a plan did not read.
-	reads atomic.Int64
 	// dirReads counts the directories read by ReadDir and ReadDirStat.
 	dirReads atomic.Int64
 }
@@ -186,8 +183,9 @@ func (c *StatCache) Record(rel string, fi fs.FileInfo, hash string) {
 	c.changed = true
 }
 
-// forget drops the entry of rel (the file was deleted).
-func (c *StatCache) forget(rel string) {
+// Forget drops the entry of rel (the file was deleted, or a write to it
+// could not be confirmed).
+func (c *StatCache) Forget(rel string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.entries[rel]; ok {
@@ -243,28 +241,56 @@ func sameStat(a, b fs.FileInfo) bool {
 	return ok && ka == kb
 }
 
-// sameWrite reports whether after (a stat taken after renaming a temporary
+// SameWrite reports whether after (a stat taken after renaming a temporary
 // file into place) shows the file whose descriptor gave tmp: the same file,
 // size, mtime and mode. The ctime is left out, as a rename may update it.
-func sameWrite(tmp, after fs.FileInfo) bool {
+func SameWrite(tmp, after fs.FileInfo) bool {
 	return tmp != nil && after != nil && os.SameFile(tmp, after) &&
 		tmp.Size() == after.Size() && tmp.ModTime().Equal(after.ModTime()) && tmp.Mode() == after.Mode()
 }
 
-// readConsistent reads the file name under r, whose Lstat is fi, and reports
-// whether the Fstat of the opened file after the read agrees with fi (so the
-// content read belongs to that stat data).
-func readConsistent(r *os.Root, name string, fi fs.FileInfo) (data []byte, consistent bool, err error) {
+// ReadRoot reads the file name under r (rel relative to the tree's root),
+// whose Lstat is fi, and returns its content and hash (lowercase hex
+// SHA-256). It records the hash for rel when the Fstat of the opened file
+// after the read agrees with fi (so the content read belongs to that stat
+// data).
+func (c *StatCache) ReadRoot(r *os.Root, name, rel string, fi fs.FileInfo) (data []byte, hash string, err error) {
 	f, err := r.Open(name)
 	if err != nil {
-		return nil, false, err
+		return nil, "", err
 	}
-	return readOpened(f, fi)
+	data, consistent, err := readOpened(f, fi)
+	if err != nil {
+		return nil, "", err
+	}
+	hash = hashOf(data)
+	if consistent {
+		c.Record(rel, fi, hash)
+	}
+	return data, hash, nil
+}
+
+// SameFile reports whether a and b are the same file with the same size,
+// mtime and mode, and, when withCtime is set and the platform records it,
+// the same ctime (a rename may change the ctime).
+func SameFile(a, b fs.FileInfo, withCtime bool) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	ka, okA := statKeyOf(a)
+	kb, okB := statKeyOf(b)
+	if okA && okB {
+		if !withCtime {
+			ka.ctime, kb.ctime = 0, 0
+		}
+		return ka == kb
+	}
+	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime()) && a.Mode() == b.Mode()
 }
 
 // ReadFile reads the file at path, whose Lstat is fi, and returns its content
 // and hash (lowercase hex SHA-256). It records the hash for rel when the
-// stat of the opened file after the read agrees with fi, as MakePlan does
+// stat of the opened file after the read agrees with fi, as tree.MakePlan does
 // for the files it reads. Callers outside the tree (files left on disk that
 // a build may read) use it so that the next run need not read them again.
 func (c *StatCache) ReadFile(path, rel string, fi fs.FileInfo) (data []byte, hash string, err error) {
@@ -563,4 +589,11 @@ func sharedPrefix(a, b string) int {
 		}
 	}
 	return n
+}
+
+// hashOf is the lowercase hex SHA-256 of data, the form the stat cache
+// records and pkg/tree's ledger uses.
+func hashOf(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }

@@ -1,6 +1,6 @@
 //go:build linux
 
-package tree
+package changes
 
 import (
 	"os"
@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// rootLstat answers exactly what os.Lstat answers: the stat cache compares
+// RootLstat answers exactly what os.Lstat answers: the stat cache compares
 // entries recorded through both.
 func TestRootLstatMatchesOS(t *testing.T) {
 	dir := t.TempDir()
@@ -27,10 +27,10 @@ func TestRootLstatMatchesOS(t *testing.T) {
 	r, err := os.OpenRoot(dir)
 	must(err)
 	defer r.Close()
-	lstat, release := rootLstat(r)
+	lstat, release := RootLstat(r)
 	defer release()
 	if lstat == nil {
-		t.Fatal("rootLstat unavailable")
+		t.Fatal("RootLstat unavailable")
 	}
 	for _, rel := range []string{"a", "a/b", "a/b/f.yaml", "a/link", "a/fifo"} {
 		want, err := os.Lstat(filepath.Join(dir, rel))
@@ -40,7 +40,7 @@ func TestRootLstatMatchesOS(t *testing.T) {
 		ws, gs := want.Sys().(*syscall.Stat_t), got.Sys().(*syscall.Stat_t)
 		if got.Name() != want.Name() || got.Mode() != want.Mode() || got.Size() != want.Size() ||
 			!got.ModTime().Equal(want.ModTime()) || got.IsDir() != want.IsDir() || *gs != *ws {
-			t.Errorf("%s: rootLstat = %v %v %d %v, os.Lstat = %v %v %d %v", rel,
+			t.Errorf("%s: RootLstat = %v %v %d %v, os.Lstat = %v %v %d %v", rel,
 				got.Name(), got.Mode(), got.Size(), got.ModTime(), want.Name(), want.Mode(), want.Size(), want.ModTime())
 		}
 		k1, ok1 := statKeyOf(got)

@@ -1,4 +1,4 @@
-package tree
+package changes
 
 import (
 	"encoding/binary"

@@ -1,12 +1,10 @@
-package tree
+package changes
 
 import (
 	"errors"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
-	"reflect"
 	"testing"
 )
 
@@ -40,33 +38,5 @@ func TestSnapshotKeepsFirstAnswer(t *testing.T) {
 	var nilSnap *Snapshot
 	if _, _, ok := nilSnap.lookup("a"); ok {
 		t.Error("a nil Snapshot answered")
-	}
-}
-
-// A plan with a Snapshot of the tree is the plan without it.
-func TestPlanWithSnapshot(t *testing.T) {
-	root := t.TempDir()
-	applyTree(t, root, sample(), PlanOptions{})
-	v2 := with(sample(), file(ovA, "a", "new a\n"))
-	var s Snapshot
-	for _, f := range v2.Files {
-		for dir := path.Dir(f.Path); dir != "."; dir = path.Dir(dir) {
-			_, _ = s.Lstat(filepath.Join(root, dir), dir)
-		}
-		_, _ = s.Lstat(filepath.Join(root, filepath.FromSlash(f.Path)), f.Path)
-	}
-	if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(ovB)), []byte("edited\n"), 0o644); err != nil {
-		t.Fatal(err) // after the snapshot: the plan reads it anyway
-	}
-	want, err := MakePlan(root, v2, PlanOptions{Stats: NewStatCache()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := MakePlan(root, v2, PlanOptions{Stats: NewStatCache(), Snapshot: &s})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(describe(got.Changes), describe(want.Changes)) {
-		t.Errorf("with snapshot: %s\nwithout: %s", describe(got.Changes), describe(want.Changes))
 	}
 }
