@@ -174,7 +174,7 @@ type repo struct {
 	root string
 }
 
-func newRepo(t *testing.T, root string) *repo {
+func newRepo(t testing.TB, root string) *repo {
 	t.Helper()
 	r := &repo{root: root}
 	if err := os.MkdirAll(root, 0o755); err != nil {
@@ -187,7 +187,7 @@ func newRepo(t *testing.T, root string) *repo {
 func (r *repo) tree() string      { return filepath.Join(r.root, "fleet") }
 func (r *repo) inventory() string { return filepath.Join(r.root, "inventory.yaml") }
 
-func (r *repo) writeInventory(t *testing.T, inv []byte) {
+func (r *repo) writeInventory(t testing.TB, inv []byte) {
 	t.Helper()
 	if err := os.WriteFile(r.inventory(), inv, 0o644); err != nil {
 		t.Fatal(err)
@@ -202,7 +202,7 @@ func (r *repo) fleetgen(args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errOut.String()
 }
 
-func (r *repo) generate(t *testing.T) {
+func (r *repo) generate(t testing.TB) {
 	t.Helper()
 	if code, stdout, stderr := r.fleetgen("generate"); code != cli.ExitOK {
 		t.Fatalf("generate in %s: exit %d\n%s%s", r.root, code, stdout, stderr)
@@ -220,7 +220,7 @@ func (r *repo) gitErr(args ...string) (string, error) {
 	return string(out), err
 }
 
-func (r *repo) git(t *testing.T, args ...string) string {
+func (r *repo) git(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := r.gitErr(args...)
 	if err != nil {
@@ -418,7 +418,7 @@ func checkBounds(t *testing.T, engine, root string) {
 // inventory is pkg/benchfleet's inventory of n sites with engine. Its
 // waves and maintenance windows are the same at 12 sites as at any
 // larger size; checkWavesAndWindows makes sure.
-func inventory(t *testing.T, engine string, n int) []byte {
+func inventory(t testing.TB, engine string, n int) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := benchfleet.Inventory(&b, n); err != nil {
@@ -438,7 +438,7 @@ func inventory(t *testing.T, engine string, n int) []byte {
 // windows of the small fleet: wave 0 (every seventh site) and the default
 // wave 1, the default window and the eu group's (every fourth site from
 // the second), all of which 12 sites have.
-func checkWavesAndWindows(t *testing.T, inv []byte) {
+func checkWavesAndWindows(t testing.TB, inv []byte) {
 	t.Helper()
 	var doc struct {
 		Defaults struct {
