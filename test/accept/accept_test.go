@@ -69,12 +69,12 @@ func testEngine(t *testing.T, engine string, n int) {
 
 	// The small fleet and the large one, each at fleet/ of its own
 	// repository, so that their wiring paths are the same.
-	small := newRepo(t, filepath.Join(dir, "small"))
+	small := newRepo(t, filepath.Join(dir, "small"), engine)
 	small.writeInventory(t, inventory(t, engine, smallSites))
 	small.generate(t)
 	smallSiteNames := siteNames(smallSites)
 
-	r := newRepo(t, filepath.Join(dir, "large"))
+	r := newRepo(t, filepath.Join(dir, "large"), engine)
 	inv := inventory(t, engine, n)
 	r.writeInventory(t, inv)
 	start := time.Now()
@@ -107,7 +107,7 @@ func testEngine(t *testing.T, engine string, n int) {
 		if len(diffs) > 0 {
 			t.Errorf("files that name no site differ between a %d-site and a %d-site fleet with the same waves and windows:\n%s", smallSites, n, strings.Join(diffs, "\n"))
 		}
-		t.Logf("%s: %d files name no site, the same bytes at %d and %d sites", engine, len(sf), smallSites, n)
+		t.Logf("%s: %d files name no site, the same bytes at %d and %d sites: %s", engine, len(sf), smallSites, n, strings.Join(union(sf, nil), ", "))
 	})
 
 	r.git(t, "add", "-A")
@@ -171,12 +171,13 @@ func testEngine(t *testing.T, engine string, n int) {
 // repo is a git repository holding inventory.yaml and the generated tree
 // at fleet/.
 type repo struct {
-	root string
+	root   string
+	engine string
 }
 
-func newRepo(t testing.TB, root string) *repo {
+func newRepo(t testing.TB, root, engine string) *repo {
 	t.Helper()
-	r := &repo{root: root}
+	r := &repo{root: root, engine: engine}
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +190,7 @@ func (r *repo) inventory() string { return filepath.Join(r.root, "inventory.yaml
 
 func (r *repo) writeInventory(t testing.TB, inv []byte) {
 	t.Helper()
-	if err := os.WriteFile(r.inventory(), inv, 0o644); err != nil {
+	if err := os.WriteFile(r.inventory(), withKeys(r.engine, inv), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -429,7 +430,11 @@ func inventory(t testing.TB, engine string, n int) []byte {
 	if !bytes.Contains(inv, []byte(flux)) {
 		t.Fatal("pkg/benchfleet's inventory no longer sets gitops.engine: flux")
 	}
-	inv = bytes.Replace(inv, []byte(flux), []byte("\n  engine: "+engine+"\n"), 1)
+	gitops := "\n  engine: " + engine + "\n"
+	if engine == "flux" {
+		gitops += "  adminRecipients: [" + ageRecipient("fleet admin") + "]\n"
+	}
+	inv = bytes.Replace(inv, []byte(flux), []byte(gitops), 1)
 	checkWavesAndWindows(t, inv)
 	return inv
 }
@@ -487,6 +492,24 @@ func checkWavesAndWindows(t testing.TB, inv []byte) {
 	if len(waves) != 2 || !waves[0] || !waves[1] || len(windows) != 2 || !windows["eu"] {
 		t.Fatalf("pkg/benchfleet's inventory has waves %v and windows %v, not the two waves and two windows of the %d-site fleet", waves, windows, smallSites)
 	}
+}
+
+// withKeys returns inv with, for engine flux, an ageRecipient of its own
+// for every site, so that the tree has the per-site SOPS rules and the
+// root .sops.yaml. Argo CD refuses sites with a key (docs/gitops.md).
+func withKeys(engine string, inv []byte) []byte {
+	if engine != "flux" {
+		return inv
+	}
+	var b strings.Builder
+	b.Grow(len(inv) + len(inv)/4)
+	for line := range strings.Lines(string(inv)) {
+		b.WriteString(line)
+		if name, ok := strings.CutPrefix(line, "  - name: "); ok {
+			b.WriteString("    ageRecipient: " + ageRecipient(strings.TrimSpace(name)) + "\n")
+		}
+	}
+	return []byte(b.String())
 }
 
 // removeSite returns inv without site's entry.

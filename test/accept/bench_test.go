@@ -60,5 +60,5 @@ func benchRepo(b *testing.B, engine string, n int) (*repo, []byte) {
 	b.Helper()
 	dir := b.TempDir()
 	b.Setenv("FLEETGEN_CACHE_DIR", filepath.Join(dir, "cache"))
-	return newRepo(b, filepath.Join(dir, "repo")), inventory(b, engine, n)
+	return newRepo(b, filepath.Join(dir, "repo"), engine), inventory(b, engine, n)
 }
