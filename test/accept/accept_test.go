@@ -435,6 +435,12 @@ func inventory(t testing.TB, engine string, n int) []byte {
 		gitops += "  adminRecipients: [" + ageRecipient("fleet admin") + "]\n"
 	}
 	inv = bytes.Replace(inv, []byte(flux), []byte(gitops), 1)
+	// Every site gets a K3s bootstrap bundle under bootstrap/<site>/.
+	const defaults = "\ndefaults:\n"
+	if !bytes.Contains(inv, []byte(defaults)) {
+		t.Fatal("pkg/benchfleet's inventory has no defaults block")
+	}
+	inv = bytes.Replace(inv, []byte(defaults), []byte(defaults+"  k3s: {}\n"), 1)
 	checkWavesAndWindows(t, inv)
 	return inv
 }
