@@ -182,6 +182,11 @@ func newRepo(t testing.TB, root, engine string) *repo {
 		t.Fatal(err)
 	}
 	r.git(t, "init", "-q", "-b", "master")
+	// No automatic gc or maintenance: git runs them detached after a
+	// large commit or merge, and they would still be writing to .git
+	// when the test removes its directory.
+	r.git(t, "config", "gc.auto", "0")
+	r.git(t, "config", "maintenance.auto", "false")
 	return r
 }
 
