@@ -120,14 +120,14 @@ func testEngine(t *testing.T, engine string, n int) {
 		r.writeInventory(t, benchfleet.EditSite(inv, mid, 1))
 		r.generate(t)
 		files := r.onlySite(t, engine, "changing", benchfleet.SiteName(mid))
-		t.Logf("%s: changing one site of %d created, changed or deleted %d files", engine, n, len(files))
+		t.Logf("%s: changing one site of %d created, changed or deleted %d files: %s", engine, n, len(files), strings.Join(files, ", "))
 		r.reset(t)
 	})
 	t.Run("remove a site", func(t *testing.T) {
 		r.writeInventory(t, removeSite(t, inv, benchfleet.SiteName(mid)))
 		r.generate(t)
 		files := r.onlySite(t, engine, "removing", benchfleet.SiteName(mid))
-		t.Logf("%s: removing one site of %d created, changed or deleted %d files", engine, n, len(files))
+		t.Logf("%s: removing one site of %d created, changed or deleted %d files: %s", engine, n, len(files), strings.Join(files, ", "))
 		r.reset(t)
 	})
 
