@@ -27,7 +27,7 @@ DEADCODE_TESTONLY := \
 # that this list names exactly the packages that define the flag.
 GOLDEN_PKGS := ./cmd/fleetgen ./pkg/cli ./pkg/gitops ./pkg/inventory ./pkg/jsonschema ./pkg/k3s ./pkg/pipeline ./pkg/render ./pkg/report ./pkg/tree
 
-.PHONY: all build test test-race fuzz bench lint verify golden demo docs clean tools
+.PHONY: all build test test-race fuzz bench accept lint verify golden demo docs clean tools
 
 all: build
 
@@ -76,6 +76,14 @@ bench: build
 	$(GO) test -run='^$$' -bench='EngineRender1000' -benchmem ./pkg/render/
 	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/tree/ ./pkg/changes/ ./pkg/treefs/
 	$(GO) run ./cmd/fleetbench -sites $(BENCH_SITES) -bin $(BIN)
+
+## accept: the acceptance test of the per-site layout (test/accept) at
+## ACCEPT_SITES sites (default 10000), both engines: size bounds, site-free
+## files the same bytes as at 12 sites, one site's edit touching only its
+## files, a clean git merge of two branches adding neighbouring sites
+ACCEPT_SITES ?= 10000
+accept:
+	FLEETGEN_ACCEPT_SITES=$(ACCEPT_SITES) $(GO) test -count=1 -v -timeout 4h -run '^TestFleetScale$$' ./test/accept/
 
 ## lint: gofmt, go vet, staticcheck, and deadcode: no function unreachable
 ## from main and the tests, and no production function only tests call

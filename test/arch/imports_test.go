@@ -80,8 +80,9 @@ var allowed = map[string][]string{
 	"cmd/fleetbench": {"pkg/benchfleet", "pkg/gitops", "pkg/index", "pkg/verify", "templates"},
 
 	// tests of the repository as a whole
-	"test/e2e":  nil,
-	"test/arch": nil,
+	"test/e2e":    nil,
+	"test/arch":   nil,
+	"test/accept": nil,
 }
 
 // exceptions are imports the layering forbids and the code still has. Each
