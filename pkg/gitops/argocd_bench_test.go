@@ -4,6 +4,8 @@ import (
 	"os"
 	"path"
 	"testing"
+
+	"github.com/fleetgen/fleetgen/pkg/policy"
 )
 
 // TestArgoCRDsCompile compiles every embedded CRD, the Application's
@@ -46,7 +48,7 @@ func BenchmarkArgoValidate(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		docs, err := decodeAll(data)
+		docs, err := policy.DecodeObjects(data)
 		if err != nil || len(docs) == 0 {
 			b.Fatal(err)
 		}

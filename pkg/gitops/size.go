@@ -56,7 +56,7 @@ func ObjectSizes(p string, data []byte) []error {
 	if len(data) <= policy.MaxObjectBytes/8 && !bytes.ContainsRune(data, '*') {
 		return nil
 	}
-	docs, err := decodeAll(data)
+	docs, err := policy.DecodeObjects(data)
 	if err != nil {
 		// Not ours to report: the wiring check and the overlay builds
 		// report broken YAML with more context.

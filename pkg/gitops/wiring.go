@@ -1,10 +1,8 @@
 package gitops
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"path"
 	"reflect"
 	"runtime"
@@ -16,12 +14,12 @@ import (
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
-	"go.yaml.in/yaml/v3"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/fleetgen/fleetgen/pkg/policy"
 	"github.com/fleetgen/fleetgen/pkg/render"
 	fleetschema "github.com/fleetgen/fleetgen/pkg/schema"
 )
@@ -412,7 +410,7 @@ func (c *Checker) checkFile(p string, data []byte) (res fileCheck) {
 		res.sum.Refs = []Ref{{Kind: ArgoParamsRef, Doc: 1, Site: sp.Site, Path: sp.Project}}
 		return res
 	}
-	docs, err := decodeAll(data)
+	docs, err := policy.DecodeObjects(data)
 	if err != nil {
 		res.errs = append(res.errs, fmt.Errorf("%s: %w", p, err))
 		return res
@@ -595,30 +593,6 @@ func nested(v any, keys ...string) any {
 	return v
 }
 
-// decodeAll decodes every non-empty YAML document of data into a map.
-func decodeAll(data []byte) ([]map[string]any, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var out []map[string]any
-	for i := 1; ; i++ {
-		var v any
-		err := dec.Decode(&v)
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("document %d: invalid YAML: %w", i, err)
-		}
-		if v == nil {
-			continue
-		}
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("document %d: expected a Kubernetes object (a mapping), got %T", i, v)
-		}
-		out = append(out, m)
-	}
-}
-
 func knownKinds() string {
 	names := []string{
 		ArgoApplicationSet.GroupVersion().String() + " " + ArgoApplicationSet.Kind,
@@ -634,7 +608,7 @@ func knownKinds() string {
 // SparseCheckout returns spec.sparseCheckout of the Flux GitRepository in
 // a wiring file's content, and whether it has one with a non-empty list.
 func SparseCheckout(data []byte) ([]string, bool) {
-	docs, err := decodeAll(data)
+	docs, err := policy.DecodeObjects(data)
 	if err != nil {
 		return nil, false
 	}

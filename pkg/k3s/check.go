@@ -17,6 +17,7 @@ import (
 	"github.com/fleetgen/fleetgen/pkg/inventory"
 	"github.com/fleetgen/fleetgen/pkg/policy"
 	"github.com/fleetgen/fleetgen/pkg/schema"
+	"github.com/fleetgen/fleetgen/pkg/suggest"
 )
 
 // ManifestsDir is the bundle directory of first-boot manifests, copied to
@@ -481,35 +482,9 @@ func objectID(o policy.Object) string {
 	return kind + "/" + ns + "/" + name
 }
 
-// closest returns the candidate nearest to s by edit distance, or "" when
-// none is close.
+// closest returns the candidate nearest to s by edit distance (at most
+// half of s's length), or "" when none is close.
 func closest(s string, candidates []string) string {
 	slices.Sort(candidates)
-	best, bestD := "", len(s)/2+1
-	for _, c := range candidates {
-		if d := distance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.Closest(s, candidates, func(string) int { return len(s) / 2 })
 }

@@ -1,13 +1,8 @@
 package verify
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/fleetgen/fleetgen/pkg/policy"
 )
@@ -38,33 +33,9 @@ func checkApplier(opts Options, t Target, objs []policy.Object, rec *recorder) (
 	if err := g.err(); err != nil {
 		return nil, err
 	}
-	applier, err := decodeDocs(data)
+	applier, err := policy.DecodeObjects(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ApplierPath(t.Site), err)
 	}
 	return policy.ApplierCoverage(t.Site, objs, applier), nil
-}
-
-// decodeDocs decodes every non-empty YAML document of data into a map.
-func decodeDocs(data []byte) ([]policy.Object, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var out []policy.Object
-	for i := 1; ; i++ {
-		var v any
-		err := dec.Decode(&v)
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("document %d: invalid YAML: %w", i, err)
-		}
-		if v == nil {
-			continue
-		}
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("document %d: expected a Kubernetes object (a mapping), got %T", i, v)
-		}
-		out = append(out, m)
-	}
 }

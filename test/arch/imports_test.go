@@ -49,7 +49,7 @@ var allowed = map[string][]string{
 	"pkg/policy": {"pkg/secretlike"},
 	"pkg/verify": {"pkg/cache", "pkg/policy", "pkg/schema", "pkg/k3s"},
 	"pkg/gitops": {"pkg/render", "pkg/schema", "pkg/policy"},
-	"pkg/k3s":    {"pkg/inventory", "pkg/gitops", "pkg/policy", "pkg/schema"},
+	"pkg/k3s":    {"pkg/inventory", "pkg/gitops", "pkg/policy", "pkg/schema", "pkg/suggest"},
 	"pkg/report": {"pkg/verify"},
 
 	// incremental state: what changed since the last run looked (change
