@@ -2,11 +2,13 @@ package gitops
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"regexp"
 	"sort"
@@ -35,7 +37,7 @@ import (
 // validated against.
 const ArgoCDVersion = "v3.5.1"
 
-//go:embed crds/argocd/v3.5.1/*-crd.yaml
+//go:embed crds/argocd/v3.5.1/*-crd.yaml.gz
 var argoCRDFiles embed.FS
 
 // SiteParamsFile is the base name of a site's ApplicationSet parameter
@@ -71,9 +73,10 @@ func compileOnce(file, version string) func() (*crdValidator, error) {
 }
 
 // compileCRD compiles the schema of one served version of the CRD in
-// file.
+// file, stored gzipped as name+".gz" (the ApplicationSet CRD is 1.4 MB of
+// YAML).
 func compileCRD(fsys embed.FS, name, version string) (*crdValidator, error) {
-	data, err := fsys.ReadFile(name)
+	data, err := readCRD(fsys, name)
 	if err != nil {
 		return nil, err
 	}
@@ -267,3 +270,22 @@ func checkSiteParams(p string, data []byte) (SiteParams, []error) {
 // errNoArgoCRDs is wrapped when an embedded CRD cannot be compiled, which
 // only a broken build can cause.
 var errNoArgoCRDs = errors.New("the embedded Argo CD CRD does not compile")
+
+// readCRD returns the published CRD file name, embedded gzipped as
+// name+".gz".
+func readCRD(fsys embed.FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name + ".gz")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s.gz: %w", name, err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("%s.gz: %w", name, err)
+	}
+	return data, nil
+}
