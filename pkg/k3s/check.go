@@ -152,7 +152,7 @@ func Check(site string, files map[string][]byte, objs []policy.Object, facts pol
 				c.add(ServerConfig, "disable", "metrics-server is disabled but %s needs resource metrics", id)
 			}
 		case "Service":
-			if t, _ := get(o, "spec", "type").(string); t == "LoadBalancer" && disabled["servicelb"] {
+			if t, _ := policy.Get(o, "spec", "type").(string); t == "LoadBalancer" && disabled["servicelb"] {
 				c.add(ServerConfig, "disable", "servicelb is disabled but %s is of type LoadBalancer", id)
 			}
 		}
@@ -232,7 +232,7 @@ func (c *checker) manifests(files map[string][]byte) {
 				c.add(n, fe.Path, "%s: %s", id, fe.Msg)
 			}
 			if kind, _ := obj["kind"].(string); kind == "Kustomization" {
-				p, _ := get(obj, "spec", "path").(string)
+				p, _ := policy.Get(obj, "spec", "path").(string)
 				if want := "clusters/" + c.site; !strings.HasSuffix(strings.TrimSuffix(p, "/"), want) {
 					c.add(n, "spec.path", "%s applies %q, not the site's wiring directory %s/", id, p, want)
 				}
@@ -474,8 +474,8 @@ func stringList(v any) []string {
 
 func objectID(o policy.Object) string {
 	kind, _ := o["kind"].(string)
-	ns, _ := get(o, "metadata", "namespace").(string)
-	name, _ := get(o, "metadata", "name").(string)
+	ns, _ := policy.Get(o, "metadata", "namespace").(string)
+	name, _ := policy.Get(o, "metadata", "name").(string)
 	if ns == "" {
 		return kind + "/" + name
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/fleetgen/fleetgen/pkg/policy"
 )
 
 // Needs are what the manifests of one directory of the template set ask
@@ -107,7 +109,7 @@ func (n *Needs) object(obj map[string]any) {
 	case "HorizontalPodAutoscaler":
 		n.Autoscaler = true
 	case "Service":
-		if t, _ := get(obj, "spec", "type").(string); t == "LoadBalancer" {
+		if t, _ := policy.Get(obj, "spec", "type").(string); t == "LoadBalancer" {
 			n.LoadBalancer = true
 		}
 	}
@@ -168,9 +170,9 @@ func PodSpec(obj map[string]any) map[string]any {
 	case "Pod":
 		spec = obj["spec"]
 	case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job":
-		spec = get(obj, "spec", "template", "spec")
+		spec = policy.Get(obj, "spec", "template", "spec")
 	case "CronJob":
-		spec = get(obj, "spec", "jobTemplate", "spec", "template", "spec")
+		spec = policy.Get(obj, "spec", "jobTemplate", "spec", "template", "spec")
 	}
 	m, _ := spec.(map[string]any)
 	return m
@@ -191,7 +193,7 @@ func Selects(spec map[string]any) [][]Requirement {
 			base = append(base, Requirement{Key: k, Op: "In", Values: []string{fmt.Sprint(sel[k])}, Field: "nodeSelector." + k})
 		}
 	}
-	terms, _ := get(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms").([]any)
+	terms, _ := policy.Get(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms").([]any)
 	if len(terms) == 0 {
 		if base == nil {
 			return nil
@@ -201,12 +203,12 @@ func Selects(spec map[string]any) [][]Requirement {
 	var out [][]Requirement
 	for i, t := range terms {
 		term := slices.Clone(base)
-		exprs, _ := get(t, "matchExpressions").([]any)
+		exprs, _ := policy.Get(t, "matchExpressions").([]any)
 		for j, e := range exprs {
-			key, _ := get(e, "key").(string)
-			op, _ := get(e, "operator").(string)
+			key, _ := policy.Get(e, "key").(string)
+			op, _ := policy.Get(e, "operator").(string)
 			var values []string
-			vs, _ := get(e, "values").([]any)
+			vs, _ := policy.Get(e, "values").([]any)
 			for _, v := range vs {
 				values = append(values, fmt.Sprint(v))
 			}
@@ -246,18 +248,6 @@ func Satisfied(term []Requirement, labels map[string]string) bool {
 		}
 	}
 	return true
-}
-
-// get walks nested maps.
-func get(v any, keys ...string) any {
-	for _, k := range keys {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
 }
 
 // sortedKeys returns the keys of m in order.

@@ -115,10 +115,10 @@ func containerRequests(id string, c container) (podRequests, []Finding) {
 	var missing []string
 	for _, name := range []string{"cpu", "memory"} {
 		field := c.path + ".resources.requests." + name
-		v := get(c.m, "resources", "requests", name)
+		v := Get(c.m, "resources", "requests", name)
 		if v == nil {
 			field = c.path + ".resources.limits." + name
-			v = get(c.m, "resources", "limits", name)
+			v = Get(c.m, "resources", "limits", name)
 		}
 		if v == nil {
 			missing = append(missing, name)

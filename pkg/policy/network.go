@@ -52,7 +52,7 @@ func denies(np Object) (ingress, egress bool) {
 	if _, set := spec["policyTypes"]; !set {
 		// The API server's default: Ingress, plus Egress if egress rules exist.
 		types = []string{"Ingress"}
-		if get(spec, "egress") != nil {
+		if Get(spec, "egress") != nil {
 			types = append(types, "Egress")
 		}
 	}

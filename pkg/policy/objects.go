@@ -110,15 +110,15 @@ func podTemplateOf(o Object) (podTemplate, bool) {
 		p.path, spec = "spec", o["spec"]
 	case group == "" && kind == "ReplicationController",
 		group == "apps" && (kind == "Deployment" || kind == "StatefulSet" || kind == "ReplicaSet"):
-		p.path, spec = "spec.template.spec", get(o, "spec", "template", "spec")
+		p.path, spec = "spec.template.spec", Get(o, "spec", "template", "spec")
 		p.copies, p.copiesField = count(o, 1, "spec", "replicas"), "spec.replicas"
 	case group == "apps" && kind == "DaemonSet":
-		p.path, spec = "spec.template.spec", get(o, "spec", "template", "spec")
+		p.path, spec = "spec.template.spec", Get(o, "spec", "template", "spec")
 	case group == "batch" && kind == "Job":
-		p.path, spec = "spec.template.spec", get(o, "spec", "template", "spec")
+		p.path, spec = "spec.template.spec", Get(o, "spec", "template", "spec")
 		p.copies, p.copiesField = jobCopies(mapAt(o, "spec")), "spec.parallelism"
 	case group == "batch" && kind == "CronJob":
-		p.path, spec = "spec.jobTemplate.spec.template.spec", get(o, "spec", "jobTemplate", "spec", "template", "spec")
+		p.path, spec = "spec.jobTemplate.spec.template.spec", Get(o, "spec", "jobTemplate", "spec", "template", "spec")
 		p.copies, p.copiesField = jobCopies(mapAt(o, "spec", "jobTemplate", "spec")), "spec.jobTemplate.spec.parallelism"
 	default:
 		return p, false
@@ -199,9 +199,9 @@ func apiGroup(apiVersion string) string {
 	return g
 }
 
-// get walks nested maps; it returns nil when a key is missing or a value on
+// Get walks nested maps (as decoded from YAML or JSON); it returns nil when a key is missing or a value on
 // the way is not a map.
-func get(v any, keys ...string) any {
+func Get(v any, keys ...string) any {
 	for _, k := range keys {
 		m, ok := v.(map[string]any)
 		if !ok {
@@ -213,17 +213,17 @@ func get(v any, keys ...string) any {
 }
 
 func mapAt(v any, keys ...string) map[string]any {
-	m, _ := get(v, keys...).(map[string]any)
+	m, _ := Get(v, keys...).(map[string]any)
 	return m
 }
 
 func slice(v any, keys ...string) []any {
-	s, _ := get(v, keys...).([]any)
+	s, _ := Get(v, keys...).([]any)
 	return s
 }
 
 func str(v any, keys ...string) string {
-	s, _ := get(v, keys...).(string)
+	s, _ := Get(v, keys...).(string)
 	return s
 }
 
@@ -240,14 +240,14 @@ func strs(v any, keys ...string) []string {
 
 // boolAt returns a boolean field and whether it is set to a boolean.
 func boolAt(v any, keys ...string) (value, set bool) {
-	b, ok := get(v, keys...).(bool)
+	b, ok := Get(v, keys...).(bool)
 	return b, ok
 }
 
 // count reads a non-negative integer field, def when it is missing or not
 // an integer.
 func count(v any, def int64, keys ...string) int64 {
-	switch n := get(v, keys...).(type) {
+	switch n := Get(v, keys...).(type) {
 	case int:
 		if n >= 0 {
 			return int64(n)

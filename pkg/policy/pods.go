@@ -18,12 +18,12 @@ func checkLimits(e *env) []Finding {
 			if c.list == "ephemeralContainers" {
 				continue // they cannot have resources
 			}
-			if get(c.m, "resources", "limits", "memory") == nil {
+			if Get(c.m, "resources", "limits", "memory") == nil {
 				out = append(out, Finding{Object: p.id, Field: c.path + ".resources.limits.memory",
 					Message: fmt.Sprintf("%s has no memory limit: an out-of-memory must kill the container, not the node", c.label())})
 			}
 			for _, name := range []string{"cpu", "memory"} {
-				lv, rv := get(c.m, "resources", "limits", name), get(c.m, "resources", "requests", name)
+				lv, rv := Get(c.m, "resources", "limits", name), Get(c.m, "resources", "requests", name)
 				if lv == nil {
 					continue
 				}
@@ -58,7 +58,7 @@ func checkArch(e *env) []Finding {
 	var out []Finding
 	for _, p := range e.pods {
 		pinned, wrong := false, false
-		if v, ok := get(p.spec, "nodeSelector", archLabel).(string); ok {
+		if v, ok := Get(p.spec, "nodeSelector", archLabel).(string); ok {
 			field := p.path + ".nodeSelector[" + archLabel + "]"
 			switch {
 			case v == "":
@@ -281,7 +281,7 @@ func checkHostAccess(e *env) []Finding {
 			}
 		}
 		for i, v := range slice(p.spec, "volumes") {
-			if hp := get(v, "hostPath"); hp != nil {
+			if hp := Get(v, "hostPath"); hp != nil {
 				out = append(out, Finding{Object: p.id, Field: fmt.Sprintf("%s.volumes[%d].hostPath", p.path, i),
 					Message: fmt.Sprintf("volume %q mounts host path %q", str(v, "name"), str(hp, "path"))})
 			}
