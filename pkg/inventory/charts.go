@@ -192,31 +192,6 @@ func helmScalar(s string) any {
 	return s
 }
 
-// ValueType names the type of a chart value as Helm sees it: string, int,
-// float, bool, null, list or map.
-func ValueType(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "string"
-	case bool:
-		return "bool"
-	case float64:
-		if x == float64(int64(x)) {
-			return "int"
-		}
-		return "float"
-	case int, int64:
-		return "int"
-	case []any:
-		return "list"
-	case map[string]any:
-		return "map"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
 // chartsLayer checks the values of one layer's charts block.
 func (c *checker) chartsLayer(l *Layer, m *entryMeta, field, site string) {
 	for _, release := range slices.Sorted(maps.Keys(l.Charts)) {
