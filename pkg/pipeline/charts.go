@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/util/validation"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/fleetgen/fleetgen/pkg/charts"
@@ -667,4 +668,30 @@ func chartRefs(data []byte) []string {
 		}
 	}
 	return out
+}
+
+// ChartInfo is what a chart's Chart.yaml says.
+type ChartInfo struct {
+	Name, Version string
+}
+
+// DescribeChart loads the chart directory or package at source and
+// returns its name and version.
+func DescribeChart(source string) (ChartInfo, error) {
+	c, err := charts.Load(source)
+	if err != nil {
+		return ChartInfo{}, err
+	}
+	if err := inventoryReleaseName(c.Name()); err != nil {
+		return ChartInfo{}, err
+	}
+	return ChartInfo{Name: c.Name(), Version: c.Version()}, nil
+}
+
+// inventoryReleaseName checks that a chart name can be a release name.
+func inventoryReleaseName(name string) error {
+	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
+		return fmt.Errorf("chart name %q cannot be a release name (a DNS-1123 label): add the release to the inventory by hand", name)
+	}
+	return nil
 }
