@@ -19,6 +19,7 @@ type DiffOptions struct {
 	IO IOStreams
 
 	InputOptions
+	RunOptions
 	Output   string
 	Summary  bool
 	ExitCode bool
@@ -40,6 +41,9 @@ files, and the same lines removed and added, wherever in the file they are):
 
 with one example site for each way. It never writes. Colours are used on a
 terminal unless NO_COLOR is set (--color always|never|auto).
+
+diff uses the verification cache and the tree's index as check does, so a
+diff of an unchanged tree builds no overlay (--no-cache builds every one).
 
 Exit 0 whatever the diff, unless --exit-code: then 1 when there are changes.
 Bad input exits 2.`,
@@ -64,6 +68,7 @@ Bad input exits 2.`,
 	}
 	f := cmd.Flags()
 	addInputFlags(cmd, &opts.InputOptions)
+	addRunFlags(cmd, &opts.RunOptions)
 	f.StringVarP(&opts.Output, "output", "o", "", "the fleet tree to compare with")
 	f.BoolVar(&opts.Summary, "summary", false, "print only the grouped summary")
 	f.BoolVar(&opts.ExitCode, "exit-code", false, "exit 1 when there are changes")
@@ -85,10 +90,9 @@ func (o *DiffOptions) validate() error {
 }
 
 func diffRun(ctx context.Context, o *DiffOptions) error {
-	res, err := pipeline.Diff(ctx, pipeline.DiffOptions{
-		Input: o.input(o.IO), Output: o.Output,
-		Tuning: pipeline.Tuning{NoCache: true},
-	})
+	tuning, endProgress := o.tuning(o.IO.ErrOut)
+	res, err := pipeline.Diff(ctx, pipeline.DiffOptions{Input: o.input(o.IO), Tuning: tuning, Output: o.Output})
+	endProgress()
 	if res == nil {
 		return err
 	}
