@@ -1,6 +1,9 @@
 package inventory
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -56,6 +59,45 @@ type SiteChart struct {
 	Mode string `json:"mode"`
 	// Values are the deep-merged values, never nil.
 	Values map[string]any `json:"values"`
+}
+
+// ChartRenderDir is where, from the tree's root, the render of a site's
+// release in mode rendered is: charts/<release>-<12 hex digits>, the
+// digits fingerprinting the release's merged chart, version, namespace
+// and values, so that sites with the same merged release share it.
+func ChartRenderDir(release string, c SiteChart) string {
+	data, err := json.Marshal(struct {
+		Release, Chart, Version, Namespace, Mode string
+		Values                                   map[string]any
+	}{release, c.Chart, c.Version, c.Namespace, c.Mode, c.Values})
+	if err != nil {
+		// Values come from YAML: maps, lists, strings, float64, bools, nil.
+		panic(fmt.Sprintf("release %q: values do not encode: %v", release, err))
+	}
+	sum := sha256.Sum256(data)
+	return "charts/" + release + "-" + hex.EncodeToString(sum[:6])
+}
+
+// ChartDirs are the directories, from the tree's root, that the site's
+// overlay reads for its releases in mode rendered: each render and the
+// directory of each namespace a release sets (charts/namespace-<ns>, for
+// the namespaces that are not the base's). Sorted.
+func (s Site) ChartDirs() []string {
+	var dirs []string
+	seen := map[string]bool{}
+	for _, release := range slices.Sorted(maps.Keys(s.Charts)) {
+		c := s.Charts[release]
+		if c.Mode != ChartModeRendered {
+			continue
+		}
+		dirs = append(dirs, ChartRenderDir(release, c))
+		if c.Namespace != "" && !seen[c.Namespace] {
+			seen[c.Namespace] = true
+			dirs = append(dirs, "charts/namespace-"+c.Namespace)
+		}
+	}
+	slices.Sort(dirs)
+	return dirs
 }
 
 // ChartValuesKey is the Origins key of a release's values ("charts.R.values"),

@@ -3,9 +3,6 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -34,7 +31,6 @@ const (
 	chartComponentDir    = "charts"
 	annotationRelease    = "fleetgen.dev/chart-release"
 	annotationTemplate   = "fleetgen.dev/chart-template"
-	chartHashLen         = 12
 	restrictedPodProfile = "restricted"
 )
 
@@ -89,6 +85,9 @@ func addCharts(fleet *inventory.Fleet, tree *render.Tree, inputs []inventory.Inp
 		s := &fleet.Sites[i]
 		for _, release := range slices.Sorted(maps.Keys(s.Charts)) {
 			sc := s.Charts[release]
+			if sc.Mode == inventory.ChartModeRelease {
+				return chartProblem(s, "charts."+release+".mode", "release %q: mode release (a Flux HelmRelease per site) is not available yet; use mode rendered (the default), which needs no Helm controller on the site", release)
+			}
 			ns := sc.Namespace
 			if ns == "" {
 				if baseNS == "" {
@@ -96,13 +95,10 @@ func addCharts(fleet *inventory.Fleet, tree *render.Tree, inputs []inventory.Inp
 				}
 				ns = baseNS
 			}
-			key, err := renderKey(release, sc, ns)
-			if err != nil {
-				return err
-			}
+			key := inventory.ChartRenderDir(release, sc)
 			r, ok := renders[key]
 			if !ok {
-				r = &chartRender{release: release, spec: sc, ns: ns, dir: path.Join(ChartsDir, release+"-"+key[:chartHashLen]), site: s.Name, siteIdx: i}
+				r = &chartRender{release: release, spec: sc, ns: ns, dir: key, site: s.Name, siteIdx: i}
 				renders[key] = r
 				order = append(order, r)
 			}
@@ -154,19 +150,6 @@ func addCharts(fleet *inventory.Fleet, tree *render.Tree, inputs []inventory.Inp
 	tree.Files = append(tree.Files, files...)
 	tree.Sort()
 	return nil
-}
-
-// renderKey fingerprints what a render depends on in the inventory.
-func renderKey(release string, sc inventory.SiteChart, ns string) (string, error) {
-	data, err := json.Marshal(struct {
-		Release, Chart, Version, Namespace, Mode string
-		Values                                   map[string]any
-	}{release, sc.Chart, sc.Version, ns, sc.Mode, sc.Values})
-	if err != nil {
-		return "", fmt.Errorf("release %q: %w", release, err)
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:]), nil
 }
 
 // renderCharts loads each chart once and renders each distinct release,
@@ -227,7 +210,7 @@ func renderCharts(fleet *inventory.Fleet, order []*chartRender, inputs []invento
 // the inventory file that set it.
 func chartSource(s *inventory.Site, release, ref string, inputs []inventory.Input) (string, error) {
 	if strings.Contains(ref, "://") {
-		return "", chartProblem(s, "charts."+release+".chart", "release %q: chart %s is not in the repository: fetch it with 'fleetgen charts pull' and set chart to the path it prints", release, ref)
+		return "", chartProblem(s, "charts."+release+".chart", "release %q: chart %s is not in the repository, and generation never downloads: fetch the pinned version into the repository (helm pull %s --version %s --untar) and set chart to its path", release, ref, ref, s.Charts[release].Version)
 	}
 	dir := "."
 	if o, ok := s.Origins["charts."+release+".chart"]; ok {

@@ -10,11 +10,12 @@ in docs/gitops.md; change them there too.
 
 {{- /* gitops.sparseCheckout (Flux): the directories, from the repository's
 root, that one site's overlay build reads: base/, each component the site
-uses and its own overlay. As JSON {"dirs": [...]}, read with fromJson. */ -}}
+uses, its chart renders (docs/charts.md) and its own overlay. As JSON {"dirs": [...]}, read with fromJson. */ -}}
 {{- define "gitops.sparseCheckout" -}}
 {{- $root := include "gitops.root" . -}}
 {{- $dirs := list (printf "%sbase" $root) -}}
 {{- range .Site.Components }}{{ $dirs = append $dirs (printf "%scomponents/%s" $root .) }}{{ end -}}
+{{- range .Site.ChartDirs }}{{ $dirs = append $dirs (printf "%s%s" $root .) }}{{ end -}}
 {{- $dirs = append $dirs (printf "%soverlays/%s" $root .Site.Name) -}}
 {{- dict "dirs" $dirs | toJson -}}
 {{- end -}}
