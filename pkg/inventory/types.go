@@ -56,6 +56,8 @@ type Layer struct {
 	ImageRegistry     string            `json:"imageRegistry,omitempty"`
 	// K3s is the k3s block (see k3s.go); nil when the layer has none.
 	K3s *K3s `json:"k3s,omitempty"`
+	// Charts are Helm releases by release name (see charts.go).
+	Charts map[string]ChartSpec `json:"charts,omitempty"`
 }
 
 // Capacity is what a site's device offers to workloads, as Kubernetes
@@ -136,6 +138,10 @@ type Site struct {
 	// K3s is the merged k3s block, nil when no layer sets one (the site
 	// then gets no K3s bootstrap bundle).
 	K3s *SiteK3s `json:"k3s,omitempty"`
+	// Charts are the merged Helm releases by release name; nil when no
+	// layer sets one. Origins keys: "charts.R.version",
+	// "charts.R.values.KEY.SUBKEY", "charts.R.values.LIST[0]".
+	Charts map[string]SiteChart `json:"charts,omitempty"`
 
 	// Origins records, per merged value, which layer set it and where. Keys
 	// are field paths: "type", "capacity.cpu", "config.LOG_LEVEL",
