@@ -112,6 +112,7 @@ func (c *checker) merge(i int, groupIndex map[string]int) (site Site, ok bool) {
 		scalar(&s.Capacity.Memory, "capacity.memory", l.Capacity.Memory)
 		mergeWiring(&s, l, scalar, func(path string) { s.Origins[path] = origin(layer, path) })
 		mergeK3s(&s, l, scalar, func(path, from string) { s.Origins[path] = origin(layer, from) })
+		mergeZeroTrust(&s, l, scalar, func(path, from string) { s.Origins[path] = origin(layer, from) })
 		scalar(&s.Capacity.Reserve.CPU, "capacity.reserve.cpu", l.Capacity.Reserve.CPU)
 		scalar(&s.Capacity.Reserve.Memory, "capacity.reserve.memory", l.Capacity.Reserve.Memory)
 		if l.RequireDigests != nil {

@@ -56,6 +56,9 @@ type Layer struct {
 	ImageRegistry     string            `json:"imageRegistry,omitempty"`
 	// K3s is the k3s block (see k3s.go); nil when the layer has none.
 	K3s *K3s `json:"k3s,omitempty"`
+	// MTLS and Experimental are the zero-trust fields (see zerotrust.go).
+	MTLS         MTLS           `json:"mtls,omitzero"`
+	Experimental []Experimental `json:"experimental,omitempty"`
 }
 
 // Capacity is what a site's device offers to workloads, as Kubernetes
@@ -136,6 +139,10 @@ type Site struct {
 	// K3s is the merged k3s block, nil when no layer sets one (the site
 	// then gets no K3s bootstrap bundle).
 	K3s *SiteK3s `json:"k3s,omitempty"`
+	// MTLS is the merged mtls block; Experimental the merged
+	// acknowledgements of experimental components (see zerotrust.go).
+	MTLS         MTLS           `json:"mtls,omitzero"`
+	Experimental []Experimental `json:"experimental,omitempty"`
 
 	// Origins records, per merged value, which layer set it and where. Keys
 	// are field paths: "type", "capacity.cpu", "config.LOG_LEVEL",

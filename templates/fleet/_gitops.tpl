@@ -69,8 +69,8 @@ applier") may touch, as JSON {"namespaced": [rule...], "cluster": [rule...],
 fromJson; "optional" are namespaced resources granted before the overlay
 has objects of them. It lists exactly the
 kinds the site's overlay builds: the base's kinds, the ResourceQuota of a
-site with capacity, and the cluster-scoped kinds of the components the site
-uses. fleetgen verify compares it with the built objects (policy
+site with capacity, and the namespaced and cluster-scoped kinds of the
+components the site uses. fleetgen verify compares it with the built objects (policy
 applier-rbac), so a kind added to base/ or a component without a change
 here is a finding that names the site and the kind. */ -}}
 {{- define "gitops.applier" -}}
@@ -92,6 +92,17 @@ the site has none yet (listed in "optional"). */ -}}
 {{- if .Site.AgeRecipient -}}
 {{- $_ := set $core "resources" (append $core.resources "secrets" | sortAlpha) -}}
 {{- $optional = append $optional "secrets" -}}
+{{- end -}}
+{{- /* Namespaced kinds a component adds, by component. */ -}}
+{{- $componentNamespaced := dict
+  "mtls" (list (dict "group" "cert-manager.io" "resources" (list "certificates" "issuers")))
+-}}
+{{- range .Site.Components -}}
+{{- if hasKey $componentNamespaced . -}}
+{{- range (get $componentNamespaced .) -}}
+{{- $ns = append $ns . -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- /* Cluster-scoped objects a component adds, by component. */ -}}
 {{- $componentKinds := dict
