@@ -12,6 +12,9 @@ DEADCODE_VERSION    ?= v0.53.0
 TOOLS       := $(CURDIR)/bin/tools
 STATICCHECK := $(TOOLS)/staticcheck@$(STATICCHECK_VERSION)/staticcheck
 DEADCODE    := $(TOOLS)/deadcode@$(DEADCODE_VERSION)/deadcode
+# The standalone kustomize CLI make bench compares against, installed the same way.
+KUSTOMIZE_VERSION ?= v5.8.0
+KUSTOMIZE   := $(TOOLS)/kustomize@$(KUSTOMIZE_VERSION)/kustomize
 
 # Production functions that only tests call, left in packages being
 # reworked; delete a line when its function goes. make lint fails on any
@@ -66,16 +69,25 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzStatCacheUnmarshal -fuzztime=$(FUZZTIME) ./pkg/changes/
 	$(GO) test -run='^$$' -fuzz=FuzzParseJournal -fuzztime=$(FUZZTIME) ./pkg/tree/
 
-## bench: render and verify benchmarks, then the fleet benchmark (cmd/fleetbench):
-## generate cold, check right after / 2 s later / sealed, one-site edit then
-## generate and check, component and base edits, kubectl kustomize per overlay, on a synthetic fleet of BENCH_SITES sites (default 1000;
-## BENCH_SITES=10000 make bench for the large fleet)
+## bench: render and verify benchmarks, then the fleet benchmark (cmd/fleetbench)
+## on a synthetic fleet of BENCH_SITES sites (default 1000; BENCH_SITES=10000
+## make bench for the large fleet): generate cold, check right after / 2 s
+## later / sealed, one-site edit then generate and check, component and base
+## edits, the base edit on 1 and 2 cores, verify sharded N=1,2,4, and kubectl
+## kustomize and the standalone kustomize CLI ($(KUSTOMIZE_VERSION)) once per
+## overlay, with the ratios. BENCH_100K=1 adds generate, check and verify of
+## 100,000 sites with their peak RSS (about an hour on 2 cores).
 BENCH_SITES ?= 1000
-bench: build
+BENCH_100K  ?=
+bench: build $(KUSTOMIZE)
 	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/pipeline/
 	$(GO) test -run='^$$' -bench='EngineRender1000' -benchmem ./pkg/render/
 	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/tree/ ./pkg/changes/ ./pkg/treefs/
-	$(GO) run ./cmd/fleetbench -sites $(BENCH_SITES) -bin $(BIN)
+	$(GO) run ./cmd/fleetbench -sites $(BENCH_SITES) -bin $(BIN) -kustomize $(KUSTOMIZE)
+	$(if $(BENCH_100K),$(GO) run ./cmd/fleetbench -sites 100000 -cold-only -bin $(BIN))
+
+$(KUSTOMIZE):
+	GOBIN=$(dir $@) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
 ## accept: the acceptance test of the per-site layout (test/accept) at
 ## ACCEPT_SITES sites (default 10000), both engines: size bounds, site-free

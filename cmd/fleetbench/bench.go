@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -31,10 +33,23 @@ type Config struct {
 	// 1,000 sites it runs on KubectlSample overlays and the time is scaled.
 	Kubectl       string
 	KubectlSample int
+	// Kustomize is the standalone kustomize CLI, "" to skip the
+	// comparison; it runs on the same overlays as kubectl (KubectlSample).
+	Kustomize string
 	// Dir, when set, is the work directory, kept afterwards.
 	Dir string
-	// SkipBase skips the base edit.
+	// SkipBase skips the base edits.
 	SkipBase bool
+	// Cores lists the GOMAXPROCS values the base edit is run again with
+	// (one edit each, after the one on every core); values of 0 or of at
+	// least this process's GOMAXPROCS are skipped.
+	Cores []int
+	// Shards lists the shard counts N of the sharded verify: `verify
+	// --shard I/N --no-cache` for every I, one after the other.
+	Shards []int
+	// ColdOnly runs only the cold generate, then check and verify
+	// --no-cache, for peak RSS at a size too large for the other steps.
+	ColdOnly bool
 	// Log receives one line per step as it finishes; nil discards.
 	Log io.Writer
 }
@@ -60,6 +75,25 @@ type Result struct {
 	Kubectl     time.Duration
 	KubectlRuns int
 	KubectlNote string
+	// Kustomize is the same for the standalone kustomize CLI.
+	Kustomize     time.Duration
+	KustomizeRuns int
+	KustomizeNote string
+	// Shards holds one line per shard count of the sharded verify.
+	Shards []ShardRun
+	// Load is the load average (1, 5, 15 min) at the start and at the
+	// end of the run, "" when unknown.
+	LoadStart, LoadEnd string
+}
+
+// ShardRun is a sharded verify: N runs of `verify --shard I/N`, one after
+// the other on this machine, as N CI jobs would run them side by side.
+type ShardRun struct {
+	N int
+	// Longest is the wall time of the slowest shard (the wall time of N
+	// jobs run in parallel on machines like this one), Total the sum.
+	Longest, Total time.Duration
+	PeakRSS        int64 // the largest of the shards
 }
 
 // Step returns the step called name.
@@ -82,8 +116,18 @@ const (
 	CheckSite       = "check right after that generate"
 	GenerateComp    = "generate after editing a component (gpu)"
 	GenerateBase    = "generate after editing the base"
+	VerifyCold      = "verify --no-cache"
 	kubectlStepName = "kubectl kustomize, once per overlay"
+	kustomizeName   = "kustomize build (standalone CLI), once per overlay"
 )
+
+// baseOnCores names the base edit run with GOMAXPROCS=n.
+func baseOnCores(n int) string {
+	if n == 1 {
+		return GenerateBase + ", 1 core"
+	}
+	return fmt.Sprintf("%s, %d cores", GenerateBase, n)
+}
 
 // Bench runs the benchmark.
 func Bench(cfg Config) (*Result, error) {
@@ -136,8 +180,19 @@ func Bench(cfg Config) (*Result, error) {
 		return nil, err
 	}
 
+	b.res.LoadStart = loadAvg()
+	defer func() { b.res.LoadEnd = loadAvg() }()
 	if err := b.fleetgen(GenerateCold, "generate"); err != nil {
 		return nil, err
+	}
+	if cfg.ColdOnly {
+		if err := b.fleetgen(CheckWarm, "check"); err != nil {
+			return nil, err
+		}
+		if err := b.run(VerifyCold, nil, "verify", "-q", "--no-cache", b.out); err != nil {
+			return nil, err
+		}
+		return b.res, nil
 	}
 	if err := b.fleetgen(CheckWarm, "check"); err != nil {
 		return nil, err
@@ -169,17 +224,63 @@ func Bench(cfg Config) (*Result, error) {
 	}
 	b.res.Steps[len(b.res.Steps)-1].Note = fmt.Sprintf("%s sites use it", verify.Thousands(gpuSites(cfg.Sites)))
 	if !cfg.SkipBase {
-		if err := appendFile(filepath.Join(b.tmpl, "base/deployment.yaml"), "# edited by fleetbench\n"); err != nil {
+		if err := b.editBase(GenerateBase, nil); err != nil {
 			return nil, err
 		}
-		if err := b.fleetgen(GenerateBase, "generate"); err != nil {
+		b.res.Steps[len(b.res.Steps)-1].Note = fmt.Sprintf("all %d cores", runtime.GOMAXPROCS(0))
+		for _, n := range cfg.Cores {
+			// The edit on every core stands for GOMAXPROCS and above.
+			if n > 0 && n < runtime.GOMAXPROCS(0) {
+				if err := b.editBase(baseOnCores(n), []string{"GOMAXPROCS=" + strconv.Itoa(n)}); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	for _, n := range cfg.Shards {
+		if err := b.shards(n); err != nil {
 			return nil, err
 		}
 	}
-	if err := b.kubectl(); err != nil {
-		return nil, err
+	picks := b.picks()
+	var err2 error
+	b.res.Kubectl, b.res.KubectlRuns, b.res.KubectlNote, err2 = b.perOverlay(kubectlStepName, b.cfg.Kubectl, []string{"kustomize"}, picks)
+	if err2 != nil {
+		return nil, err2
+	}
+	b.res.Kustomize, b.res.KustomizeRuns, b.res.KustomizeNote, err2 = b.perOverlay(kustomizeName, b.cfg.Kustomize, []string{"build"}, picks)
+	if err2 != nil {
+		return nil, err2
 	}
 	return b.res, nil
+}
+
+// editBase appends a line to the base's Deployment (a new one each time,
+// so every overlay is built again) and runs generate with env added.
+func (b *bench) editBase(name string, env []string) error {
+	b.edits++
+	if err := appendFile(filepath.Join(b.tmpl, "base/deployment.yaml"), fmt.Sprintf("# edit %d by fleetbench\n", b.edits)); err != nil {
+		return err
+	}
+	return b.run(name, env, "generate", "-q", "-i", b.inv, "--templates", b.tmpl, "-o", b.out)
+}
+
+// shards runs verify --shard I/N --no-cache for I = 1..N.
+func (b *bench) shards(n int) error {
+	r := ShardRun{N: n}
+	for i := 1; i <= n; i++ {
+		name := fmt.Sprintf("verify --no-cache --shard %d/%d", i, n)
+		if err := b.run(name, nil, "verify", "-q", "--no-cache", "--shard", fmt.Sprintf("%d/%d", i, n), b.out); err != nil {
+			return err
+		}
+		s := b.res.Steps[len(b.res.Steps)-1]
+		b.res.Steps = b.res.Steps[:len(b.res.Steps)-1] // reported as a ShardRun
+		r.Total += s.Wall
+		r.Longest = max(r.Longest, s.Wall)
+		r.PeakRSS = max(r.PeakRSS, s.PeakRSS)
+	}
+	b.res.Shards = append(b.res.Shards, r)
+	return nil
 }
 
 // gpuSites is how many of benchfleet's first n sites are in the gpu group.
@@ -198,15 +299,23 @@ type bench struct {
 	bin, dir              string
 	inv, tmpl, out, cache string
 	res                   *Result
+	edits                 int // base edits so far
 }
 
 func (b *bench) fleetgen(name, verb string) error {
+	return b.run(name, nil, verb, "-q", "-i", b.inv, "--templates", b.tmpl, "-o", b.out)
+}
+
+// run runs fleetgen with args (and env added to its environment) and
+// records the step.
+func (b *bench) run(name string, env []string, args ...string) error {
 	before, err := entries(b.cache)
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(b.bin, verb, "-q", "-i", b.inv, "--templates", b.tmpl, "-o", b.out)
-	cmd.Env = append(append(os.Environ(), "FLEETGEN_CACHE_DIR="+b.cache), b.cfg.Env...)
+	verb := args[0]
+	cmd := exec.Command(b.bin, args...)
+	cmd.Env = append(append(append(os.Environ(), "FLEETGEN_CACHE_DIR="+b.cache), b.cfg.Env...), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
@@ -235,46 +344,66 @@ func (b *bench) fleetgen(name, verb string) error {
 	return nil
 }
 
-// kubectl times `kubectl kustomize` once per overlay of the generated tree.
-func (b *bench) kubectl() error {
-	if b.cfg.Kubectl == "" {
-		b.res.KubectlNote = "skipped"
-		return nil
-	}
-	kubectl, err := exec.LookPath(b.cfg.Kubectl)
-	if err != nil {
-		b.res.KubectlNote = "skipped: kubectl not found"
-		return nil
-	}
+// picks are the sites whose overlays the per-overlay tools run on: every
+// site up to 1,000 sites, else KubectlSample sites spread over the fleet.
+func (b *bench) picks() []int {
 	n := b.cfg.Sites
-	picks := make([]int, 0, n)
+	picks := make([]int, 0, min(n, 1000))
 	if n <= 1000 || b.cfg.KubectlSample <= 0 || b.cfg.KubectlSample >= n {
 		for i := 0; i < n; i++ {
 			picks = append(picks, i)
 		}
-	} else {
-		for k := 0; k < b.cfg.KubectlSample; k++ {
-			picks = append(picks, k*n/b.cfg.KubectlSample)
-		}
+		return picks
+	}
+	for k := 0; k < b.cfg.KubectlSample; k++ {
+		picks = append(picks, k*n/b.cfg.KubectlSample)
+	}
+	return picks
+}
+
+// perOverlay times `tool args... OVERLAY` once per picked overlay of the
+// generated tree, one process after another, and scales the time to the
+// whole fleet.
+func (b *bench) perOverlay(name, tool string, args []string, picks []int) (time.Duration, int, string, error) {
+	if tool == "" {
+		return 0, 0, "skipped", nil
+	}
+	path, err := exec.LookPath(tool)
+	if err != nil {
+		return 0, 0, "skipped: " + tool + " not found", nil
 	}
 	start := time.Now()
 	for _, i := range picks {
 		overlay := filepath.Join(b.out, "overlays", benchfleet.SiteName(i))
-		cmd := exec.Command(kubectl, "kustomize", overlay)
+		cmd := exec.Command(path, append(slices.Clone(args), overlay)...)
 		var stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("kubectl kustomize %s: %w\n%s", overlay, err, tail(stderr.String()))
+			return 0, 0, "", fmt.Errorf("%s %s %s: %w\n%s", tool, strings.Join(args, " "), overlay, err, tail(stderr.String()))
 		}
 	}
 	took := time.Since(start)
-	b.res.KubectlRuns = len(picks)
-	b.res.Kubectl = took * time.Duration(n) / time.Duration(len(picks))
+	n := b.cfg.Sites
+	note := ""
 	if len(picks) < n {
-		b.res.KubectlNote = fmt.Sprintf("%s overlays timed, scaled to %s", verify.Thousands(len(picks)), verify.Thousands(n))
+		note = fmt.Sprintf("%s overlays timed, scaled to %s", verify.Thousands(len(picks)), verify.Thousands(n))
 	}
-	fmt.Fprintf(b.cfg.Log, "%s: %s\n", kubectlStepName, b.res.Kubectl.Round(time.Millisecond))
-	return nil
+	total := took * time.Duration(n) / time.Duration(len(picks))
+	fmt.Fprintf(b.cfg.Log, "%s: %s\n", name, total.Round(time.Millisecond))
+	return total, len(picks), note, nil
+}
+
+// loadAvg is the load average from /proc/loadavg, "" when unknown.
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // entries lists the cache's entries with their modification times. An overlay that is built and passes gets its entry written (a new
@@ -322,31 +451,68 @@ func tail(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// WriteTable prints the result as a Markdown table.
+// WriteTable prints the result as Markdown tables and the ratios.
 func (r *Result) WriteTable(w io.Writer) {
+	fmt.Fprintf(w, "fleet of %s sites, %d CPUs", verify.Thousands(r.Sites), runtime.NumCPU())
+	if r.LoadStart != "" {
+		fmt.Fprintf(w, ", load average %s at the start, %s at the end", r.LoadStart, r.LoadEnd)
+	}
+	fmt.Fprint(w, "\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
-	fmt.Fprintf(w, "fleet of %s sites\n\n", verify.Thousands(r.Sites))
-	fmt.Fprintln(tw, "| run\t| wall\t| peak RSS\t| overlays built\t| note\t|")
-	fmt.Fprintln(tw, "| ---\t| ---\t| ---\t| ---\t| ---\t|")
+	fmt.Fprintln(tw, "| run\t| wall\t| per overlay\t| peak RSS\t| overlays built\t| note\t|")
+	fmt.Fprintln(tw, "| ---\t| ---\t| ---\t| ---\t| ---\t| ---\t|")
 	for _, s := range r.Steps {
-		built := "—"
+		built, per := "—", "—"
 		if s.Built >= 0 {
 			built = verify.Thousands(s.Built)
 		}
-		fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| %s\t| %s\t|\n", s.Name, seconds(s.Wall), mib(s.PeakRSS), built, s.Note)
+		if s.Built > 0 {
+			per = millis(s.Wall / time.Duration(s.Built))
+		}
+		fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| %s\t| %s\t| %s\t|\n", s.Name, seconds(s.Wall), per, mib(s.PeakRSS), built, s.Note)
 	}
-	if r.Kubectl > 0 {
-		fmt.Fprintf(tw, "| %s\t| %s\t| —\t| %s\t| %s\t|\n", kubectlStepName, seconds(r.Kubectl), verify.Thousands(r.Sites), r.KubectlNote)
-	} else {
-		fmt.Fprintf(tw, "| %s\t| —\t| —\t| —\t| %s\t|\n", kubectlStepName, r.KubectlNote)
+	for _, t := range []struct {
+		name, note string
+		took       time.Duration
+	}{{kubectlStepName, r.KubectlNote, r.Kubectl}, {kustomizeName, r.KustomizeNote, r.Kustomize}} {
+		if t.took > 0 {
+			fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| —\t| %s\t| %s\t|\n", t.name, seconds(t.took), millis(t.took/time.Duration(r.Sites)), verify.Thousands(r.Sites), t.note)
+		} else if t.note != "" {
+			fmt.Fprintf(tw, "| %s\t| —\t| —\t| —\t| —\t| %s\t|\n", t.name, t.note)
+		}
 	}
 	tw.Flush()
-	if cold, ok := r.Step(GenerateCold); ok && r.Kubectl > 0 && cold.Wall > 0 {
-		fmt.Fprintf(w, "\ncold generate vs kubectl kustomize: %.1f× faster (target 20×)\n", float64(r.Kubectl)/float64(cold.Wall))
+	if len(r.Shards) > 0 {
+		fmt.Fprint(w, "\nverify --no-cache split into N shards, run one after the other (the slowest shard is the wall time of N parallel CI jobs):\n\n")
+		tw = tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+		fmt.Fprintln(tw, "| N\t| slowest shard\t| all shards\t| speed-up\t| peak RSS\t|")
+		fmt.Fprintln(tw, "| ---\t| ---\t| ---\t| ---\t| ---\t|")
+		for _, s := range r.Shards {
+			fmt.Fprintf(tw, "| %d\t| %s\t| %s\t| %.2f×\t| %s\t|\n", s.N, seconds(s.Longest), seconds(s.Total), float64(r.Shards[0].Longest)/float64(s.Longest), mib(s.PeakRSS))
+		}
+		tw.Flush()
+	}
+	var ratios []string
+	for _, c := range []struct{ step, tool string }{{GenerateCold, "kubectl"}, {GenerateCold, "kustomize"}, {GenerateBase, "kustomize"}} {
+		s, ok := r.Step(c.step)
+		took := r.Kubectl
+		if c.tool == "kustomize" {
+			took = r.Kustomize
+		}
+		if ok && s.Wall > 0 && took > 0 {
+			ratios = append(ratios, fmt.Sprintf("%s vs %s once per overlay: %.1f× faster", s.Name, c.tool, float64(took)/float64(s.Wall)))
+		}
+	}
+	if len(ratios) > 0 {
+		fmt.Fprintf(w, "\n%s\n", strings.Join(ratios, "\n"))
 	}
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+func millis(d time.Duration) string {
+	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+}
 
 func mib(b int64) string {
 	if b <= 0 {

@@ -9,11 +9,17 @@
 // fleetgen binary as child processes (generate cold; check right after it,
 // 2 s later (which seals the tree) and again (sealed); an edit of one site
 // followed by generate and check; an edit of a component and of the base,
-// each followed by generate), times `kubectl kustomize` once per overlay when
-// kubectl is on the PATH, and prints one table of wall times, peak RSS and
-// overlays built:
+// each followed by generate, the base edit again on fewer cores (-cores);
+// verify --no-cache split into shards (-shards)), then times `kubectl
+// kustomize` and the standalone `kustomize build` once per overlay when they
+// are on the PATH (or given by -kubectl, -kustomize), and prints tables of
+// wall times, peak RSS and overlays built, with the load average and the
+// ratios to the per-overlay tools, all measured in the same run:
 //
 //	make build && go run ./cmd/fleetbench -sites 1000
+//
+// -cold-only runs only the cold generate, check and verify --no-cache, for
+// peak RSS at sizes where the rest takes too long (make bench BENCH_100K=1).
 package main
 
 import (
@@ -21,6 +27,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/fleetgen/fleetgen/pkg/benchfleet"
 )
@@ -37,7 +44,11 @@ func run(args []string) int {
 	fl.StringVar(&cfg.Kubectl, "kubectl", "kubectl", "the kubectl binary; empty skips the kubectl comparison")
 	fl.IntVar(&cfg.KubectlSample, "kubectl-sample", 200, "above 1,000 sites, time kubectl on this many overlays and scale")
 	fl.StringVar(&cfg.Dir, "dir", "", "work in this directory and keep it (default a temporary directory, removed)")
-	fl.BoolVar(&cfg.SkipBase, "skip-base", false, "skip the base edit (a rebuild of every overlay)")
+	fl.StringVar(&cfg.Kustomize, "kustomize", "kustomize", "the standalone kustomize CLI; empty skips that comparison")
+	fl.BoolVar(&cfg.SkipBase, "skip-base", false, "skip the base edits (each a rebuild of every overlay)")
+	cores := fl.String("cores", "1,2", "comma-separated GOMAXPROCS values to run the base edit again with, besides every core")
+	shards := fl.String("shards", "1,2,4", "comma-separated shard counts N for verify --shard I/N; empty skips")
+	fl.BoolVar(&cfg.ColdOnly, "cold-only", false, "only generate cold, then check and verify --no-cache (for peak RSS at large sizes)")
 	fl.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: fleetbench SITES > inventory.yaml\n       fleetbench -sites N [flags]")
 		fl.PrintDefaults()
@@ -65,6 +76,15 @@ func run(args []string) int {
 		fl.Usage()
 		return 2
 	}
+	var err error
+	if cfg.Cores, err = ints(*cores); err != nil {
+		fmt.Fprintln(os.Stderr, "fleetbench: -cores:", err)
+		return 2
+	}
+	if cfg.Shards, err = ints(*shards); err != nil {
+		fmt.Fprintln(os.Stderr, "fleetbench: -shards:", err)
+		return 2
+	}
 	cfg.Log = os.Stderr
 	res, err := Bench(cfg)
 	if err != nil {
@@ -73,4 +93,20 @@ func run(args []string) int {
 	}
 	res.WriteTable(os.Stdout)
 	return 0
+}
+
+// ints parses a comma-separated list of positive integers.
+func ints(s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
