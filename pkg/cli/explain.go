@@ -152,7 +152,7 @@ func explainRun(o *ExplainOptions) error {
 	tw := tabwriter.NewWriter(o.IO.Out, 0, 8, 3, ' ', 0)
 	fmt.Fprintln(tw, "KEY\tVALUE\tLAYER\tSOURCE")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.key, displayValue(r.value), r.layer, r.source)
+		fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s\n", r.key, displayValue(r.value), r.typ, r.layer, r.source)
 	}
 	return tw.Flush()
 }
@@ -160,6 +160,8 @@ func explainRun(o *ExplainOptions) error {
 // explainRow is one merged value and its origin.
 type explainRow struct {
 	key, value, layer, source string
+	// typ is " (TYPE)" for chart values, read as Helm reads them.
+	typ string
 }
 
 // explainRows flattens the merged site into keys as Site.Origins names
@@ -201,7 +203,7 @@ func explainRows(s *inventory.Site) ([]explainRow, error) {
 			if n.Tag == "!!null" {
 				value = ""
 			}
-			r := explainRow{key: key, value: value}
+			r := explainRow{key: key, value: value, typ: chartValueType(key, n)}
 			if o, ok := s.Origins[key]; ok {
 				r.layer = o.Layer
 				r.source = originString(o)
@@ -218,6 +220,25 @@ func explainRows(s *inventory.Site) ([]explainRow, error) {
 	}
 	walk(&doc, "")
 	return rows, nil
+}
+
+// chartValueType is " (TYPE)" for a chart value (charts.R.values...), so
+// that 3 and "3" tell apart, and "" for any other key.
+func chartValueType(key string, n *yaml.Node) string {
+	if !strings.HasPrefix(key, "charts.") || !strings.Contains(key, ".values") {
+		return ""
+	}
+	switch n.Tag {
+	case "!!str":
+		return " (string)"
+	case "!!int":
+		return " (int)"
+	case "!!float":
+		return " (float)"
+	case "!!bool":
+		return " (bool)"
+	}
+	return ""
 }
 
 // k3sReason says why a derived K3s value (k3s.resolved...) has its value.

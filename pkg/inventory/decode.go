@@ -14,7 +14,7 @@ import (
 // documentation lists them.
 var (
 	topFields      = []string{"apiVersion", "kind", "fleet", "gitops", "defaults", "groups", "sites"}
-	layerFields    = []string{"type", "region", "arch", "capacity", "config", "images", "components", "labels", "waivers", "requireDigests", "wave", "maintenanceWindow", "network", "ageRecipient", "imageRegistry", "k3s", "mtls", "experimental"}
+	layerFields    = []string{"type", "region", "arch", "capacity", "config", "images", "components", "labels", "waivers", "requireDigests", "wave", "maintenanceWindow", "network", "ageRecipient", "imageRegistry", "k3s", "charts", "mtls", "experimental"}
 	groupFields    = append([]string{"name"}, layerFields...)
 	siteFields     = append([]string{"name", "groups"}, layerFields...)
 	capacityFields = []string{"cpu", "memory", "reserve"}
@@ -444,6 +444,8 @@ func (d *decoder) layerField(l *Layer, e entry, parent string) bool {
 		}
 	case "k3s":
 		d.k3sField(l, v, field)
+	case "charts":
+		d.chartsField(l, v, field)
 	case "components":
 		d.cur.val["components"] = nodePos(v)
 		l.Components = d.stringList(v, field, "components", "a list of component names")

@@ -112,6 +112,7 @@ func (c *checker) merge(i int, groupIndex map[string]int) (site Site, ok bool) {
 		scalar(&s.Capacity.Memory, "capacity.memory", l.Capacity.Memory)
 		mergeWiring(&s, l, scalar, func(path string) { s.Origins[path] = origin(layer, path) })
 		mergeK3s(&s, l, scalar, func(path, from string) { s.Origins[path] = origin(layer, from) })
+		mergeCharts(&s, l, func(path string) { s.Origins[path] = origin(layer, path) })
 		mergeZeroTrust(&s, l, scalar, func(path, from string) { s.Origins[path] = origin(layer, from) })
 		scalar(&s.Capacity.Reserve.CPU, "capacity.reserve.cpu", l.Capacity.Reserve.CPU)
 		scalar(&s.Capacity.Reserve.Memory, "capacity.reserve.memory", l.Capacity.Reserve.Memory)
@@ -153,5 +154,6 @@ func (c *checker) merge(i int, groupIndex map[string]int) (site Site, ok bool) {
 	}
 	finishWiring(&s)
 	finishK3s(&s)
+	finishCharts(&s)
 	return s, ok
 }

@@ -56,6 +56,8 @@ type Layer struct {
 	ImageRegistry     string            `json:"imageRegistry,omitempty"`
 	// K3s is the k3s block (see k3s.go); nil when the layer has none.
 	K3s *K3s `json:"k3s,omitempty"`
+	// Charts are Helm releases by release name (see charts.go).
+	Charts map[string]ChartSpec `json:"charts,omitempty"`
 	// MTLS and Experimental are the zero-trust fields (see zerotrust.go).
 	MTLS         MTLS           `json:"mtls,omitzero"`
 	Experimental []Experimental `json:"experimental,omitempty"`
@@ -139,6 +141,10 @@ type Site struct {
 	// K3s is the merged k3s block, nil when no layer sets one (the site
 	// then gets no K3s bootstrap bundle).
 	K3s *SiteK3s `json:"k3s,omitempty"`
+	// Charts are the merged Helm releases by release name; nil when no
+	// layer sets one. Origins keys: "charts.R.version",
+	// "charts.R.values.KEY.SUBKEY", "charts.R.values.LIST[0]".
+	Charts map[string]SiteChart `json:"charts,omitempty"`
 	// MTLS is the merged mtls block; Experimental the merged
 	// acknowledgements of experimental components (see zerotrust.go).
 	MTLS         MTLS           `json:"mtls,omitzero"`

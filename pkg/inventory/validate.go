@@ -134,6 +134,7 @@ func (c *checker) run(known []string) *Fleet {
 			sc.required(i, &site)
 			sc.wiringSite(i, &site)
 			sc.k3sSite(i, &site)
+			sc.chartsSite(i, &site)
 			sc.zeroTrustSite(i, &site)
 		}
 		fleet.Sites[i], found[i] = site, sc.ps
@@ -145,6 +146,7 @@ func (c *checker) run(known []string) *Fleet {
 	fleet.GitOps = resolvedGitOps(inv.GitOps, c.tree)
 	c.wiringFleet(fleet)
 	c.argoFleet(fleet)
+	c.chartsFleet()
 	return fleet
 }
 
@@ -224,6 +226,7 @@ func (c *checker) layer(l *Layer, m *entryMeta, field, site, layerName string, k
 	c.waivers(l, m, field, site)
 	c.wiringLayer(l, m, field, site)
 	c.k3sLayer(l, m, field, site)
+	c.chartsLayer(l, m, field, site)
 	c.zeroTrustLayer(l, m, field, site)
 
 	for _, k := range sortedKeys(l.Config) {

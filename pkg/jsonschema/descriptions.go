@@ -27,6 +27,12 @@ var descriptions = map[string]string{
 	"Layer.maintenanceWindow": "When the site may be changed: from each time schedule fires, for duration, in timeZone.",
 	"Layer.network":           "The site's network profile: online (default), intermittent or airgapped (needs imageRegistry).",
 	"Layer.ageRecipient":      "The site's age X25519 public key (age1...): its secrets are encrypted to it.",
+	"Layer.charts":            "Helm releases by release name (a DNS-1123 label); merged release by release, field by field, values leaf by leaf. See docs/charts.md.",
+	"ChartSpec.chart":         "A chart directory or .tgz relative to the inventory file, oci://HOST/REPO/CHART or https://REPO/CHART (pulled with fleetgen charts pull).",
+	"ChartSpec.version":       "The exact chart version; it must equal the chart's Chart.yaml version. Required after merging.",
+	"ChartSpec.namespace":     "The namespace the release is rendered into; default: the base's namespace.",
+	"ChartSpec.mode":          "rendered (default: objects rendered at generate time into the tree) or release (a Flux HelmRelease per site).",
+	"ChartSpec.values":        "Chart values, read as Helm reads a values file (numbers, booleans; quoted strings exact); deep-merged leaf by leaf, null deletes a key.",
 	"Layer.imageRegistry":     "A registry mirror the site pulls images from, host[:port][/path]; required for airgapped sites.",
 	"Layer.k3s":               "The site's K3s cluster: fleetgen writes its bootstrap bundle to bootstrap/<site>/. Sites whose layers set no k3s block get no bundle. See docs/k3s.md.",
 

@@ -27,6 +27,7 @@ type Schema struct {
 	Const                any        `json:"const,omitempty"`
 	Enum                 []string   `json:"enum,omitempty"`
 	Pattern              string     `json:"pattern,omitempty"`
+	MinLength            int        `json:"minLength,omitempty"`
 	MaxLength            int        `json:"maxLength,omitempty"`
 	Minimum              *int       `json:"minimum,omitempty"`
 	Maximum              *int       `json:"maximum,omitempty"`
@@ -234,10 +235,18 @@ var constraints = map[string]Schema{
 		Items: &Schema{Type: "string", Pattern: `^([0-9A-Fa-f]{16}|[0-9A-Fa-f]{40})$`}},
 	"Verify.publicKeysSecret": {Type: "string", Pattern: dns1123Subdomain, MaxLength: 253},
 	"Verify.cosignKeySecret":  {Type: "string", Pattern: dns1123Subdomain, MaxLength: 253},
-	"K3s.datastore":           {Type: "string", Enum: inventory.Datastores},
-	"K3s.version":             {Type: "string", Pattern: `^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\+k3s[1-9][0-9]*$`},
-	"K3s.servers":             {Type: "integer", Minimum: intp(1), Maximum: intp(99)},
-	"K3s.agents":              {Type: "integer", Minimum: intp(0), Maximum: intp(1000)},
+	"Layer.charts": {Type: []string{"object", "null"}, PropertyNames: &Schema{Pattern: dns1123, MaxLength: 63},
+		AdditionalProperties: &Schema{Type: []string{"object", "null"}, AdditionalProperties: false, Properties: Properties{
+			{"chart", &Schema{Description: describe("ChartSpec", "chart"), Type: "string", MinLength: 1}},
+			{"version", &Schema{Description: describe("ChartSpec", "version"), Type: textTypes}},
+			{"namespace", &Schema{Description: describe("ChartSpec", "namespace"), Type: "string", Pattern: dns1123, MaxLength: 63}},
+			{"mode", &Schema{Description: describe("ChartSpec", "mode"), Type: "string", Enum: inventory.ChartModes}},
+			{"values", &Schema{Description: describe("ChartSpec", "values"), Type: []string{"object", "null"}}},
+		}}},
+	"K3s.datastore": {Type: "string", Enum: inventory.Datastores},
+	"K3s.version":   {Type: "string", Pattern: `^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\+k3s[1-9][0-9]*$`},
+	"K3s.servers":   {Type: "integer", Minimum: intp(1), Maximum: intp(99)},
+	"K3s.agents":    {Type: "integer", Minimum: intp(0), Maximum: intp(1000)},
 	"K3s.disable": {Type: []string{"array", "null"}, UniqueItems: true,
 		Items: &Schema{Type: "string", Enum: inventory.K3sPackagedComponents}},
 	"K3s.joinAddress": {Type: "string", Pattern: `^https://[^/@?#]+:[0-9]+/?$`},

@@ -469,6 +469,9 @@ var siteEdits = []struct {
 	{"Components", func(s *inventory.Site) { s.Components = []string{"c"} }},
 	{"Labels", func(s *inventory.Site) { s.Labels = map[string]string{"a": "b"} }},
 	{"Labels", func(s *inventory.Site) { s.Labels = nil }},
+	{"Charts", func(s *inventory.Site) {
+		s.Charts = map[string]inventory.SiteChart{"a": {Chart: "c", Version: "1", Values: map[string]any{"x": 1.0}}}
+	}},
 	{"Waivers", func(s *inventory.Site) { s.Waivers = []inventory.Waiver{} }},
 	{"Waivers", func(s *inventory.Site) { s.Waivers = []inventory.Waiver{{Policy: "p", Reason: "r"}} }},
 	{"RequireDigests", func(s *inventory.Site) { s.RequireDigests = true }},

@@ -1,0 +1,435 @@
+package inventory
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/util/validation"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// Chart modes: how a release is shipped to its sites (the charts.*.mode
+// field).
+const (
+	// ChartModeRendered renders the chart at generate time and commits
+	// the plain objects (the default).
+	ChartModeRendered = "rendered"
+	// ChartModeRelease writes a Flux HelmRelease per site.
+	ChartModeRelease = "release"
+)
+
+// ChartModes are the allowed values of charts.*.mode.
+var ChartModes = []string{ChartModeRendered, ChartModeRelease}
+
+var chartFields = []string{"chart", "version", "namespace", "mode", "values"}
+
+// ChartSpec is one entry of a layer's charts block as written, keyed by
+// release name. Empty strings and a nil Values mean "not set in this
+// layer". In Values a nil value is a YAML null: merging deletes the key.
+type ChartSpec struct {
+	// Chart is a chart directory or .tgz relative to the inventory file,
+	// or oci://HOST/REPO/CHART, or https://HOST/PATH/CHART (a Helm
+	// repository URL followed by the chart name).
+	Chart string `json:"chart,omitempty"`
+	// Version is the chart version; it must equal the chart's Chart.yaml.
+	Version string `json:"version,omitempty"`
+	// Namespace the release is rendered into; default: the base's.
+	Namespace string `json:"namespace,omitempty"`
+	// Mode is rendered (default) or release.
+	Mode string `json:"mode,omitempty"`
+	// Values are read the way Helm reads a values file: numbers as
+	// float64, booleans as bool, quoted strings exactly as written.
+	Values map[string]any `json:"values,omitempty"`
+}
+
+// SiteChart is a release of a site after merging its layers.
+type SiteChart struct {
+	Chart   string `json:"chart"`
+	Version string `json:"version"`
+	// Namespace is "" when no layer sets it: the base's namespace.
+	Namespace string `json:"namespace,omitempty"`
+	// Mode is rendered when no layer sets it.
+	Mode string `json:"mode"`
+	// Values are the deep-merged values, never nil.
+	Values map[string]any `json:"values"`
+}
+
+// ChartValuesKey is the Origins key of a release's values ("charts.R.values"),
+// to which a value's path is appended with "." for map keys and "[i]" for
+// list items.
+func ChartValuesKey(release string) string { return "charts." + release + ".values" }
+
+// chartsField decodes a layer's charts block: release name to chart entry.
+func (d *decoder) chartsField(l *Layer, v *yaml.Node, field string) {
+	d.cur.val["charts"] = nodePos(v)
+	ok, present := d.mapping(v, field, "a mapping of release names to charts")
+	if !ok {
+		d.cur.bad["charts"] = true
+	}
+	if !ok || !present {
+		return
+	}
+	l.Charts = make(map[string]ChartSpec, len(v.Content)/2)
+	for _, e := range d.entries(v, field) {
+		release := e.key.Value
+		base := "charts." + release
+		f := entryField(field, release)
+		d.cur.key[base] = nodePos(e.key)
+		d.cur.val[base] = nodePos(e.val)
+		var spec ChartSpec
+		if ok, present := d.mapping(e.val, f, "a chart mapping (chart, version, namespace, mode, values)"); !ok || !present {
+			if !ok {
+				d.cur.bad[base] = true
+			}
+			l.Charts[release] = spec
+			continue
+		}
+		for _, ce := range d.entries(e.val, f) {
+			name := ce.key.Value
+			path := base + "." + name
+			cf := join(f, name)
+			d.cur.val[path] = nodePos(ce.val)
+			switch name {
+			case "chart", "version", "namespace", "mode":
+				s, ok := d.text(ce.val, cf, "a string")
+				if !ok {
+					d.cur.bad[path] = true
+				}
+				switch name {
+				case "chart":
+					spec.Chart = s
+				case "version":
+					spec.Version = s
+				case "namespace":
+					spec.Namespace = s
+				case "mode":
+					spec.Mode = s
+				}
+			case "values":
+				if ok, present := d.mapping(ce.val, cf, "a mapping of chart values"); ok && present {
+					spec.Values = d.valuesMap(ce.val, cf, path)
+				} else if !ok {
+					d.cur.bad[path] = true
+				}
+			default:
+				d.unknownField(ce.key, f, "chart", chartFields)
+			}
+		}
+		l.Charts[release] = spec
+	}
+}
+
+// valuesMap decodes a mapping of chart values, recording the position of
+// every value under path.
+func (d *decoder) valuesMap(n *yaml.Node, field, path string) map[string]any {
+	out := make(map[string]any, len(n.Content)/2)
+	for _, e := range d.entries(n, field) {
+		p := path + "." + e.key.Value
+		d.cur.key[p] = nodePos(e.key)
+		if v, ok := d.value(e.val, entryField(field, e.key.Value), p); ok {
+			out[e.key.Value] = v
+		}
+	}
+	return out
+}
+
+// value decodes one chart value the way Helm reads a values file: plain
+// scalars are resolved as Helm's YAML reader resolves them (numbers become
+// float64, yes/no/true/false booleans, ~ and null nil), quoted scalars stay
+// strings exactly as written.
+func (d *decoder) value(n *yaml.Node, field, path string) (any, bool) {
+	d.cur.val[path] = nodePos(n)
+	switch n.Kind {
+	case yaml.AliasNode:
+		d.skip()
+		d.cur.bad[path] = true
+		return nil, false
+	case yaml.MappingNode:
+		return d.valuesMap(n, field, path), true
+	case yaml.SequenceNode:
+		list := make([]any, 0, len(n.Content))
+		for i, item := range n.Content {
+			v, _ := d.value(item, index(field, i), index(path, i))
+			list = append(list, v)
+		}
+		return list, true
+	}
+	if n.Style&yaml.TaggedStyle != 0 && n.Tag != "!!str" && n.Tag != "!!null" {
+		d.fail(n, field, "YAML tag %s is not supported in chart values: write the value plain or quote it", n.Tag)
+		d.cur.bad[path] = true
+		return nil, false
+	}
+	if n.Tag == "!!str" && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle|yaml.TaggedStyle) != 0 {
+		return n.Value, true
+	}
+	if n.Tag == "!!null" {
+		return nil, true
+	}
+	return helmScalar(n.Value), true
+}
+
+// helmScalar resolves a plain scalar as Helm's values reader does (YAML 1.1
+// rules, numbers as float64), keeping it a string when it reads as anything
+// but a scalar.
+func helmScalar(s string) any {
+	var v any
+	if err := sigsyaml.Unmarshal([]byte(s), &v); err != nil {
+		return s
+	}
+	switch v.(type) {
+	case nil:
+		if s == "" {
+			return s
+		}
+		return nil
+	case string, bool, float64:
+		return v
+	}
+	return s
+}
+
+// chartsLayer checks the values of one layer's charts block.
+func (c *checker) chartsLayer(l *Layer, m *entryMeta, field, site string) {
+	for _, release := range slices.Sorted(maps.Keys(l.Charts)) {
+		spec := l.Charts[release]
+		base := "charts." + release
+		f := entryField(field+".charts", release)
+		if m.bad[base] {
+			continue
+		}
+		if errs := validation.IsDNS1123Label(release); len(errs) > 0 {
+			c.ps.add(m.keyAt(base), site, f, "invalid release name %s: %s", quote(release), dns1123Rule)
+		}
+		if spec.Chart != "" && !m.bad[base+".chart"] {
+			if msg := CheckChartRef(spec.Chart); msg != "" {
+				c.ps.add(m.at(base+".chart"), site, f+".chart", "invalid value %s: %s", quote(spec.Chart), msg)
+			}
+		}
+		if spec.Version != "" && !m.bad[base+".version"] && strings.ContainsAny(spec.Version, " /\\*^~<>=|,") {
+			c.ps.add(m.at(base+".version"), site, f+".version", "invalid value %s: must be one exact chart version such as 0.3.1 (ranges are not pinned)", quote(spec.Version))
+		}
+		if spec.Namespace != "" && !m.bad[base+".namespace"] {
+			c.dnsLabel(m.at(base+".namespace"), site, f+".namespace", spec.Namespace)
+		}
+		if spec.Mode != "" && !m.bad[base+".mode"] {
+			c.oneOf(m.at(base+".mode"), site, f+".mode", spec.Mode, ChartModes)
+		}
+	}
+}
+
+// CheckChartRef returns why ref cannot be a chart reference, or "".
+func CheckChartRef(ref string) string {
+	switch {
+	case strings.HasPrefix(ref, "oci://"):
+		if len(ref) == len("oci://") || strings.HasSuffix(ref, "/") || strings.ContainsAny(ref, ":@ ") && strings.ContainsAny(ref[len("oci://"):], "@ ") {
+			return "must be oci://HOST/REPOSITORY/CHART, without a tag (the version goes in version)"
+		}
+	case strings.HasPrefix(ref, "https://"), strings.HasPrefix(ref, "http://"):
+		if strings.HasPrefix(ref, "http://") {
+			return "must use https:// (a chart repository over plain http is not verifiable)"
+		}
+		if i := strings.LastIndex(ref, "/"); i < len("https://") || i == len(ref)-1 {
+			return "must be https://HOST/PATH/CHART: the repository URL followed by the chart name"
+		}
+	case strings.Contains(ref, "://"):
+		return "must be a chart directory or .tgz relative to the inventory file, oci://HOST/REPO/CHART or https://REPO/CHART"
+	case strings.HasPrefix(ref, "/"):
+		return "must be relative to the inventory file, so the fleet repository can move"
+	}
+	return ""
+}
+
+// chartsFleet checks that every release names one chart across the
+// inventory: a release name used with two charts is an error at the second.
+func (c *checker) chartsFleet() {
+	type first struct {
+		chart, where string
+		pos          position
+	}
+	seen := map[string]first{}
+	visit := func(l *Layer, m *entryMeta, field, site string) {
+		for _, release := range slices.Sorted(maps.Keys(l.Charts)) {
+			chart := l.Charts[release].Chart
+			base := "charts." + release
+			if chart == "" || m.bad[base] || m.bad[base+".chart"] {
+				continue
+			}
+			f, ok := seen[release]
+			if !ok {
+				seen[release] = first{chart, entryField(field+".charts", release), m.at(base + ".chart")}
+				continue
+			}
+			if f.chart != chart {
+				c.ps.add(m.at(base+".chart"), site, entryField(field+".charts", release)+".chart",
+					"release %s uses chart %s here but chart %s in %s%s: a release name names one chart (use another release name, or change only version and values)",
+					quote(release), quote(chart), quote(f.chart), f.where, posSuffix(f.pos))
+			}
+		}
+	}
+	visit(&c.inv.Defaults, c.src.defaultsMeta(), "defaults", "")
+	for i := range c.inv.Groups {
+		visit(&c.inv.Groups[i].Layer, c.src.group(i), index("groups", i), "")
+	}
+	for i := range c.inv.Sites {
+		visit(&c.inv.Sites[i].Layer, c.src.site(i), index("sites", i), c.inv.Sites[i].Name)
+	}
+}
+
+func posSuffix(p position) string {
+	switch {
+	case p.line == 0:
+		return ""
+	case p.file != "":
+		return fmt.Sprintf(" (%s:%d)", p.file, p.line)
+	}
+	return " (line " + strconv.Itoa(p.line) + ")"
+}
+
+// mergeCharts merges one layer's charts into the site: release by release,
+// each field on its own, values deep-merged (maps merge, lists and scalars
+// replace, null deletes). mark records the origin of a path.
+func mergeCharts(s *Site, l *Layer, mark func(path string)) {
+	if len(l.Charts) == 0 {
+		return
+	}
+	if s.Charts == nil {
+		s.Charts = make(map[string]SiteChart, len(l.Charts))
+	}
+	for _, release := range slices.Sorted(maps.Keys(l.Charts)) {
+		spec := l.Charts[release]
+		base := "charts." + release
+		sc, ok := s.Charts[release]
+		if !ok {
+			sc = SiteChart{Values: map[string]any{}}
+		}
+		for _, f := range []struct {
+			dst  *string
+			name string
+			v    string
+		}{{&sc.Chart, "chart", spec.Chart}, {&sc.Version, "version", spec.Version}, {&sc.Namespace, "namespace", spec.Namespace}, {&sc.Mode, "mode", spec.Mode}} {
+			if f.v != "" {
+				*f.dst = f.v
+				mark(base + "." + f.name)
+			}
+		}
+		mergeValues(s, sc.Values, spec.Values, ChartValuesKey(release), mark)
+		s.Charts[release] = sc
+	}
+}
+
+// mergeValues merges src into dst leaf by leaf. path is the Origins key of
+// dst.
+func mergeValues(s *Site, dst, src map[string]any, path string, mark func(path string)) {
+	for _, k := range slices.Sorted(maps.Keys(src)) {
+		v, p := src[k], path+"."+k
+		if v == nil {
+			delete(dst, k)
+			dropOrigins(s, p)
+			continue
+		}
+		if sm, ok := v.(map[string]any); ok {
+			dm, ok := dst[k].(map[string]any)
+			if !ok {
+				dropOrigins(s, p)
+				dm = make(map[string]any, len(sm))
+				dst[k] = dm
+			}
+			mark(p)
+			mergeValues(s, dm, sm, p, mark)
+			continue
+		}
+		dropOrigins(s, p)
+		dst[k] = copyValue(v)
+		markValue(v, p, mark)
+	}
+}
+
+// copyValue copies maps and lists so that sites never share them.
+func copyValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = copyValue(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(x))
+		for i, e := range x {
+			l[i] = copyValue(e)
+		}
+		return l
+	}
+	return v
+}
+
+// markValue records the origin of v and everything inside it.
+func markValue(v any, path string, mark func(path string)) {
+	mark(path)
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			markValue(e, path+"."+k, mark)
+		}
+	case []any:
+		for i, e := range x {
+			markValue(e, index(path, i), mark)
+		}
+	}
+}
+
+// dropOrigins forgets the origins of path and everything under it.
+func dropOrigins(s *Site, path string) {
+	for k := range s.Origins {
+		if k == path || strings.HasPrefix(k, path+".") || strings.HasPrefix(k, path+"[") {
+			delete(s.Origins, k)
+		}
+	}
+}
+
+// finishCharts fills in the defaults of a site's releases.
+func finishCharts(s *Site) {
+	for release, sc := range s.Charts {
+		if sc.Mode == "" {
+			sc.Mode = ChartModeRendered
+			s.Charts[release] = sc
+		}
+	}
+}
+
+// chartsSite checks a site's merged releases: each needs a chart and a
+// version.
+func (c *checker) chartsSite(i int, s *Site) {
+	m := c.src.site(i)
+	for _, release := range slices.Sorted(maps.Keys(s.Charts)) {
+		sc := s.Charts[release]
+		f := entryField(index("sites", i)+".charts", release)
+		pos := c.originPos(s, "charts."+release+".chart", m.pos)
+		if sc.Chart == "" {
+			c.ps.add(c.releasePos(s, release, m.pos), s.Name, f+".chart", "is not set by the site, its groups or defaults: release %s needs a chart (a directory or .tgz relative to the inventory, oci://... or https://...)", quote(release))
+			continue
+		}
+		if sc.Version == "" {
+			c.ps.add(pos, s.Name, f+".version", "is not set by the site, its groups or defaults: release %s needs the chart's exact version (as in its Chart.yaml)", quote(release))
+		}
+	}
+}
+
+// releasePos is the position of the first value a site's release has.
+func (c *checker) releasePos(s *Site, release string, fallback position) position {
+	for _, k := range []string{"chart", "version", "namespace", "mode"} {
+		if _, ok := s.Origins["charts."+release+"."+k]; ok {
+			return c.originPos(s, "charts."+release+"."+k, fallback)
+		}
+	}
+	prefix := ChartValuesKey(release)
+	keys := slices.Sorted(maps.Keys(s.Origins))
+	if i, _ := slices.BinarySearch(keys, prefix); i < len(keys) && strings.HasPrefix(keys[i], prefix) {
+		return c.originPos(s, keys[i], fallback)
+	}
+	return fallback
+}
