@@ -3,14 +3,11 @@ package cli
 import (
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
-	"github.com/fleetgen/fleetgen/pkg/tree"
+	"github.com/fleetgen/fleetgen/pkg/pipeline"
 )
 
 // stateDir is the directory of fleetgen's committed bookkeeping (the
@@ -33,11 +30,11 @@ func inPreCommit() bool { return os.Getenv(preCommitEnv) == "1" }
 // overwrite), where the change belongs and when --force is right. In a
 // pre-commit hook it also says to stage the tree, since a generate that
 // already ran answers "up to date".
-func printDriftAdvice(w io.Writer, out string, drift []tree.Change, hook bool) {
-	var edited []tree.Change
+func printDriftAdvice(w io.Writer, out string, drift []pipeline.Change, hook bool) {
+	var edited []pipeline.Change
 	others := 0
 	for _, c := range drift {
-		if c.Action == tree.Conflict {
+		if c.Action == pipeline.Conflict {
 			edited = append(edited, c)
 		} else {
 			others++
@@ -59,7 +56,7 @@ func printDriftAdvice(w io.Writer, out string, drift []tree.Change, hook bool) {
 
 // printEditAdvice says where a hand edit of generated files belongs and
 // when --force is right.
-func printEditAdvice(w io.Writer, out string, edited []tree.Change) {
+func printEditAdvice(w io.Writer, out string, edited []pipeline.Change) {
 	local := filepath.Join(out, "overlays", "<site>", "local")
 	var sites []string
 	seen := map[string]bool{}
@@ -89,76 +86,13 @@ func printLedgerAdvice(w io.Writer, out string, hook bool) {
 	fmt.Fprintf(w, "%s: the files match the inventory, but the ledger (%s/) does not record them: run fleetgen generate to record them. When checking staged files (a pre-commit hook), stage it instead: git add %s\n", out, state, state)
 }
 
-// retiredSites returns the sites whose overlay kustomization the plan
-// deletes: sites that left the inventory.
-func retiredSites(p *tree.Plan) []string {
-	var sites []string
-	for _, c := range p.Changes {
-		if c.Action == tree.Delete && c.Site != "" && c.Path == path.Join("overlays", c.Site, "kustomization.yaml") {
-			sites = append(sites, c.Site)
-		}
-	}
-	sort.Strings(sites)
-	return sites
-}
-
-// keptEntries returns the top-level entries of overlays/<site>/ under out
-// that the plan does not delete: what a retired site leaves behind, its
-// local/ Component above all. A directory is kept when any file beneath
-// it is.
-func keptEntries(out, site string, p *tree.Plan) []string {
-	deleted := map[string]bool{}
-	for _, c := range p.Changes {
-		if c.Action == tree.Delete {
-			deleted[c.Path] = true
-		}
-	}
-	dir := filepath.Join(out, "overlays", site)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil
-	}
-	var kept []string
-	for _, e := range entries {
-		rel := path.Join("overlays", site, e.Name())
-		if !e.IsDir() {
-			if !deleted[rel] {
-				kept = append(kept, e.Name())
-			}
-			continue
-		}
-		keep := false
-		_ = filepath.WalkDir(filepath.Join(dir, e.Name()), func(p string, d fs.DirEntry, err error) error {
-			if err != nil || keep {
-				return filepath.SkipAll
-			}
-			if d.IsDir() {
-				return nil
-			}
-			r, rerr := filepath.Rel(out, p)
-			if rerr != nil || !deleted[filepath.ToSlash(r)] {
-				keep = true
-				return filepath.SkipAll
-			}
-			return nil
-		})
-		if keep {
-			kept = append(kept, e.Name()+"/")
-		}
-	}
-	return kept
-}
-
 // printRetiredNotes names, for each site that left the inventory, what
 // stays in its overlay directory (the hand-written local/ Component),
 // that it is the user's and kept, and how to remove it. applied says
 // whether the plan was written (generate) or only shown (--plan).
-func printRetiredNotes(w io.Writer, out string, p *tree.Plan, applied bool) {
-	for _, site := range retiredSites(p) {
-		kept := keptEntries(out, site, p)
-		if len(kept) == 0 {
-			continue
-		}
+func printRetiredNotes(w io.Writer, out string, retired []pipeline.RetiredSite, applied bool) {
+	for _, r := range retired {
+		site, kept := r.Site, r.Kept
 		dir := filepath.Join(out, "overlays", site)
 		verb, keep := "were deleted", "was kept"
 		if !applied {

@@ -7,9 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
-	"github.com/fleetgen/fleetgen/pkg/verify"
+	"github.com/fleetgen/fleetgen/pkg/pipeline"
 )
 
 // BuildOptions are the inputs of `fleetgen build`.
@@ -59,12 +58,7 @@ func buildRun(ctx context.Context, o *BuildOptions) error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return usageError(fmt.Errorf("site %q: no overlay at %s%s", o.Site, filepath.Join(o.Dir, "overlays", o.Site), didYouMean(o.Site, overlayNames(root))))
 	}
-	fsys := filesys.MakeFsOnDisk()
-	target, err := verify.OverlayTarget(fsys, root, o.Site)
-	if err != nil {
-		return usageError(err)
-	}
-	report, err := verify.Run(ctx, []verify.Target{target}, verify.Options{FS: fsys, Root: root})
+	report, err := pipeline.Build(ctx, root, o.Site)
 	if err != nil {
 		return err
 	}

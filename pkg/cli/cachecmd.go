@@ -2,28 +2,18 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/api/resource"
 
-	"github.com/fleetgen/fleetgen/pkg/cache"
+	"github.com/fleetgen/fleetgen/pkg/pipeline"
 )
 
 // cachePath is the cache directory: $FLEETGEN_CACHE_DIR, else the user
 // cache directory/fleetgen.
-func cachePath() (string, error) {
-	if dir := os.Getenv(cacheDirEnv); dir != "" {
-		return dir, nil
-	}
-	d, err := cache.DefaultDir()
-	if err != nil {
-		return "", usageError(fmt.Errorf("no user cache directory: %w; set %s", err, cacheDirEnv))
-	}
-	return d, nil
-}
+func cachePath() (string, error) { return pipeline.CacheDir() }
 
 // NewCmdCache builds `fleetgen cache`.
 func NewCmdCache(streams IOStreams) *cobra.Command {
@@ -67,15 +57,11 @@ so a CI runner that keeps it between runs should prune it (see docs/cache.md).`,
 				if err != nil {
 					return err
 				}
-				entries, err := cache.New(dir).Entries()
+				entries, n, err := pipeline.CacheSize(dir)
 				if err != nil {
 					return fmt.Errorf("reading cache %s: %w", dir, err)
 				}
-				var n int64
-				for _, e := range entries {
-					n += e.Size
-				}
-				fmt.Fprintf(streams.Out, "%s: %d entries, %s (%d bytes)\n", dir, len(entries), humanBytes(n), n)
+				fmt.Fprintf(streams.Out, "%s: %d entries, %s (%d bytes)\n", dir, entries, humanBytes(n), n)
 				return nil
 			},
 		},
@@ -119,7 +105,7 @@ rebuilds it. --max-age 0 or --max-size 0 turns that bound off.`,
 			if err != nil {
 				return err
 			}
-			res, err := cache.New(dir).Prune(cache.PruneOptions{MaxAge: maxAge, MaxSize: size, DryRun: dryRun})
+			res, err := pipeline.PruneCache(dir, pipeline.PruneOptions{MaxAge: maxAge, MaxSize: size, DryRun: dryRun})
 			if err != nil {
 				return fmt.Errorf("pruning cache %s: %w", dir, err)
 			}
@@ -132,7 +118,7 @@ rebuilds it. --max-age 0 or --max-size 0 turns that bound off.`,
 		},
 	}
 	f := cmd.Flags()
-	f.DurationVar(&maxAge, "max-age", cache.DefaultMaxAge, "remove entries not used for longer than this (0: no age bound)")
+	f.DurationVar(&maxAge, "max-age", pipeline.DefaultMaxAge, "remove entries not used for longer than this (0: no age bound)")
 	f.StringVar(&maxSize, "max-size", "2GiB", "then remove the least recently used entries until the rest take at most this (2GiB, 500MiB, 0: no size bound)")
 	f.BoolVar(&dryRun, "dry-run", false, "print what would be removed, remove nothing")
 	return cmd

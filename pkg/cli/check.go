@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fleetgen/fleetgen/pkg/pipeline"
 	"github.com/fleetgen/fleetgen/pkg/report"
-	"github.com/fleetgen/fleetgen/pkg/tree"
 )
 
 // CheckOptions are the inputs of `fleetgen check`.
@@ -107,51 +105,37 @@ func (o *CheckOptions) validate() error {
 }
 
 // driftLabel names each kind of drift the way check reports it.
-func driftLabel(c tree.Change) string {
+func driftLabel(c pipeline.Change) string {
 	switch c.Action {
-	case tree.Create:
+	case pipeline.Create:
 		return "missing"
-	case tree.Update:
+	case pipeline.Update:
 		return "stale"
-	case tree.Delete:
+	case pipeline.Delete:
 		return "extra"
-	case tree.Conflict:
+	case pipeline.Conflict:
 		return "edited"
 	}
 	return c.Action.String()
 }
 
 func checkRun(ctx context.Context, o *CheckOptions) error {
-	if err := tree.ValidateRoot(o.Output); err != nil {
-		return usageError(err)
+	sharded := o.Shard.Count > 0
+	tuning, endProgress := o.tuning(o.IO.ErrOut)
+	copts := pipeline.CheckOptions{Input: o.input(o.IO), Tuning: tuning, Output: o.Output}
+	if !sharded {
+		// A shard's report is written below: it counts the shard's drift.
+		copts.OnReport = jsonFirst(&o.IO, o.Format, endProgress)
 	}
-	res, plan, err := runPipeline(ctx, &o.IO, &o.InputOptions, &o.RunOptions, o.Output, o.Format, tree.PlanOptions{})
+	res, err := pipeline.Check(ctx, copts)
+	endProgress()
 	if err != nil {
 		return err
 	}
-	defer res.SaveIndex()
-	if plan == nil {
-		if plan, err = makePlan(o.Output, o.Selector, res, tree.PlanOptions{}); err != nil {
-			return err
-		}
-	}
-	drift := plan.Pending()
-	staleLedger := len(drift) == 0 && !plan.InSync()
-	sharded := o.Shard.Count > 0
-	if sharded && !o.Shard.FleetWide() {
-		// Fleet-level files and the ledger are shard 1's.
-		kept := drift[:0:0]
-		for _, c := range drift {
-			if c.Site != "" {
-				kept = append(kept, c)
-			}
-		}
-		drift, staleLedger = kept, false
-	}
 	if sharded && o.Format == report.JSON {
 		r := report.FromVerify(res.Report)
-		problems := len(drift)
-		if staleLedger {
+		problems := len(res.Drift)
+		if res.StaleLedger {
 			problems++
 		}
 		r.Shard = &report.Shard{Index: o.Shard.Index, Count: o.Shard.Count, Fleet: res.SelectionDigest,
@@ -161,11 +145,7 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 		}
 		o.IO.Out = o.IO.ErrOut
 	}
-	if !sharded && plan.InSync() && len(plan.Notes) == 0 && res.Report.OK() {
-		// A clean check: the next one with the same inputs can take its
-		// verdict if nothing it looked at changes.
-		_ = res.Seal()
-	}
+	plan := res.Plan
 	for _, note := range plan.Notes {
 		if !o.Quiet {
 			fmt.Fprintf(o.IO.ErrOut, "note: %s\n", note)
@@ -179,41 +159,27 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 		for _, c := range g.Changes {
 			fmt.Fprintf(o.IO.ErrOut, "  %-8s %s\n", driftLabel(c), c.Path)
 			if o.Diff {
-				fmt.Fprint(o.IO.ErrOut, indent(tree.UnifiedDiff(c.Path, c.Old, c.New), "    "))
+				fmt.Fprint(o.IO.ErrOut, indent(pipeline.UnifiedDiff(c.Path, c.Old, c.New), "    "))
 			}
 		}
 	}
 	if !res.Report.OK() {
 		printReport(o.IO.ErrOut, res.Report)
 	}
-	if err := printWiringFindings(o.IO.ErrOut, o.Output, drift); err != nil {
-		return err
-	}
-	if staleLedger {
-		printLedgerAdvice(o.IO.ErrOut, o.Output, o.InHook)
-	}
-	if len(drift) > 0 || staleLedger || !res.Report.OK() {
-		printDriftAdvice(o.IO.ErrOut, o.Output, drift, o.InHook)
-		return silentFailure()
-	}
-	fmt.Fprintf(o.IO.Out, "%s: in sync, %s\n", o.Output, res.Report.Summary())
-	return nil
-}
-
-// printWiringFindings says what is wrong with the drifted GitOps wiring
-// files on disk, beyond their drift: a Flux path that does not resolve to
-// the site's overlay from the repository's root, or an invalid object.
-func printWiringFindings(w io.Writer, output string, drift []tree.Change) error {
-	paths := make([]string, 0, len(drift))
-	for _, c := range drift {
-		paths = append(paths, c.Path)
-	}
-	findings, err := pipeline.CheckWiringPaths(output, paths)
+	findings, err := res.WiringFindings()
 	if err != nil {
 		return err
 	}
 	for _, f := range findings {
-		fmt.Fprintf(w, "%s: %v\n", output, f)
+		fmt.Fprintf(o.IO.ErrOut, "%s: %v\n", o.Output, f)
 	}
+	if res.StaleLedger {
+		printLedgerAdvice(o.IO.ErrOut, o.Output, o.InHook)
+	}
+	if !res.OK() {
+		printDriftAdvice(o.IO.ErrOut, o.Output, res.Drift, o.InHook)
+		return silentFailure()
+	}
+	fmt.Fprintf(o.IO.Out, "%s: in sync, %s\n", o.Output, res.Report.Summary())
 	return nil
 }

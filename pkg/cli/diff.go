@@ -12,8 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetgen/fleetgen/pkg/pipeline"
-	"github.com/fleetgen/fleetgen/pkg/tree"
-	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
 // DiffOptions are the inputs of `fleetgen diff`.
@@ -21,6 +19,7 @@ type DiffOptions struct {
 	IO IOStreams
 
 	InputOptions
+	RunOptions
 	Output   string
 	Summary  bool
 	ExitCode bool
@@ -42,6 +41,9 @@ files, and the same lines removed and added, wherever in the file they are):
 
 with one example site for each way. It never writes. Colours are used on a
 terminal unless NO_COLOR is set (--color always|never|auto).
+
+diff uses the verification cache and the tree's index as check does, so a
+diff of an unchanged tree builds no overlay (--no-cache builds every one).
 
 Exit 0 whatever the diff, unless --exit-code: then 1 when there are changes.
 Bad input exits 2.`,
@@ -66,6 +68,7 @@ Bad input exits 2.`,
 	}
 	f := cmd.Flags()
 	addInputFlags(cmd, &opts.InputOptions)
+	addRunFlags(cmd, &opts.RunOptions)
 	f.StringVarP(&opts.Output, "output", "o", "", "the fleet tree to compare with")
 	f.BoolVar(&opts.Summary, "summary", false, "print only the grouped summary")
 	f.BoolVar(&opts.ExitCode, "exit-code", false, "exit 1 when there are changes")
@@ -87,26 +90,20 @@ func (o *DiffOptions) validate() error {
 }
 
 func diffRun(ctx context.Context, o *DiffOptions) error {
-	if err := tree.ValidateRoot(o.Output); err != nil {
-		return usageError(err)
-	}
-	popts, err := o.pipelineOptions(o.IO)
-	if err != nil {
-		return err
-	}
-	popts.Output = o.Output
-	res, err := pipeline.Run(ctx, popts)
-	if err != nil {
+	tuning, endProgress := o.tuning(o.IO.ErrOut)
+	res, err := pipeline.Diff(ctx, pipeline.DiffOptions{Input: o.input(o.IO), Tuning: tuning, Output: o.Output})
+	endProgress()
+	if res == nil {
 		return err
 	}
 	if !res.Report.OK() {
 		fmt.Fprintln(o.IO.ErrOut, "warning: generate would refuse to write this tree:")
 		printReport(o.IO.ErrOut, res.Report)
 	}
-	plan, err := tree.MakePlan(o.Output, res.Tree, tree.PlanOptions{Only: planScope(o.Selector, res)})
 	if err != nil {
 		return err
 	}
+	plan := res.Plan
 	pending := plan.Pending()
 	color := useColor(o.Color, o.IO.Out)
 	diffs := diffCache{}
@@ -175,11 +172,11 @@ func useColor(mode string, w io.Writer) bool {
 // printed, counted and compared between sites.
 type diffCache map[string]string
 
-func (d diffCache) of(c tree.Change) string {
+func (d diffCache) of(c pipeline.Change) string {
 	if diff, ok := d[c.Path]; ok {
 		return diff
 	}
-	diff := tree.UnifiedDiff(c.Path, c.Old, c.New)
+	diff := pipeline.UnifiedDiff(c.Path, c.Old, c.New)
 	d[c.Path] = diff
 	return diff
 }
@@ -195,7 +192,7 @@ type changeWay struct {
 
 // writeDiffSummary prints the fleet-level summary: fleet files, then sites
 // grouped by identical change.
-func writeDiffSummary(w io.Writer, p *tree.Plan, diffs diffCache) {
+func writeDiffSummary(w io.Writer, p *pipeline.Plan, diffs diffCache) {
 	groups := p.BySite()
 	if len(groups) == 0 {
 		fmt.Fprintln(w, "no changes")
@@ -233,10 +230,10 @@ func writeDiffSummary(w io.Writer, p *tree.Plan, diffs diffCache) {
 		return
 	}
 	sort.SliceStable(order, func(i, j int) bool { return len(order[i].sites) > len(order[j].sites) })
-	fmt.Fprintf(w, "changes %s %s in %s %s:\n", verify.Thousands(sites), plural(sites, "site", "sites"),
-		verify.Thousands(len(order)), plural(len(order), "distinct way", "distinct ways"))
+	fmt.Fprintf(w, "changes %s %s in %s %s:\n", pipeline.Thousands(sites), plural(sites, "site", "sites"),
+		pipeline.Thousands(len(order)), plural(len(order), "distinct way", "distinct ways"))
 	for i, way := range order {
-		fmt.Fprintf(w, "  %d. %s %s, for example %s:\n", i+1, verify.Thousands(len(way.sites)),
+		fmt.Fprintf(w, "  %d. %s %s, for example %s:\n", i+1, pipeline.Thousands(len(way.sites)),
 			plural(len(way.sites), "site", "sites"), way.sites[0])
 		for _, l := range way.lines {
 			fmt.Fprintf(w, "       %s\n", l)
@@ -268,7 +265,7 @@ func changeContent(diff, site string) string {
 // generic replaces a site's name by <site> so that sites compare equal.
 func generic(s, site string) string { return strings.ReplaceAll(s, site, "<site>") }
 
-func describeChange(c tree.Change, site, diff string) string {
+func describeChange(c pipeline.Change, site, diff string) string {
 	path := c.Path
 	if site != "" {
 		path = generic(path, site)

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/fleetgen/fleetgen/pkg/pipeline"
 	"github.com/fleetgen/fleetgen/pkg/report"
-	"github.com/fleetgen/fleetgen/pkg/tree"
 )
 
 // GenerateOptions are the inputs of `fleetgen generate`.
@@ -109,30 +108,17 @@ func (o *GenerateOptions) validate() error {
 }
 
 func generateRun(ctx context.Context, o *GenerateOptions) error {
-	if err := tree.ValidateRoot(o.Output); err != nil {
-		return usageError(err)
-	}
-	// Lock an existing tree before rendering, so a second run fails fast.
-	// A tree that does not exist yet is locked (and so created) only once
-	// everything has verified: bad input must not leave a directory behind.
-	// Apply refuses a plan that went stale in between.
-	locked := false
-	if !o.DryRun && dirExists(o.Output) {
-		unlock, err := tree.Lock(o.Output)
-		if err != nil {
-			return err
-		}
-		defer unlock()
-		locked = true
-	}
-	popts := tree.PlanOptions{Force: o.Force}
-	res, plan, err := runPipeline(ctx, &o.IO, &o.InputOptions, &o.RunOptions, o.Output, o.Format, popts)
-	if err != nil {
+	tuning, endProgress := o.tuning(o.IO.ErrOut)
+	res, err := pipeline.Generate(ctx, pipeline.GenerateOptions{
+		Input: o.input(o.IO), Tuning: tuning, Output: o.Output, Force: o.Force, DryRun: o.DryRun,
+		OnReport: jsonFirst(&o.IO, o.Format, endProgress),
+	})
+	endProgress()
+	if res == nil {
 		return err
 	}
-	// The index is saved whatever the outcome: it records only what
-	// passed, and the stat data of what was read and written.
-	defer res.SaveIndex()
+	// With res, err is a failure to lock, plan or write: what was known
+	// before it is printed first.
 	if !res.Report.OK() {
 		printReport(o.IO.ErrOut, res.Report)
 		fmt.Fprintf(o.IO.ErrOut, "nothing written to %s\n", o.Output)
@@ -141,27 +127,22 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 	if !o.Quiet {
 		printNotes(o.IO.ErrOut, res.Report)
 	}
-	if !o.DryRun && !locked {
-		unlock, err := tree.Lock(o.Output)
-		if err != nil {
-			return err
-		}
-		defer unlock()
-	}
+	plan := res.Plan
 	if plan == nil {
-		if plan, err = makePlan(o.Output, o.Selector, res, popts); err != nil {
-			return err
-		}
+		return err
 	}
 	for _, note := range plan.Notes {
 		if !o.Quiet {
 			fmt.Fprintf(o.IO.ErrOut, "note: %s\n", note)
 		}
 	}
+	if err != nil {
+		return err
+	}
 	if o.DryRun {
 		printPlan(o.IO.Out, plan, o.Diff)
 		if !o.Quiet {
-			printRetiredNotes(o.IO.ErrOut, o.Output, plan, false)
+			printRetiredNotes(o.IO.ErrOut, o.Output, res.Retired, false)
 		}
 		return nil
 	}
@@ -171,18 +152,9 @@ func generateRun(ctx context.Context, o *GenerateOptions) error {
 		printEditAdvice(o.IO.ErrOut, o.Output, conflicts)
 		return silentFailure()
 	}
-	if err := tree.Apply(ctx, plan); err != nil {
-		return fmt.Errorf("writing %s: %w", o.Output, err)
-	}
-	res.Applied(plan)
 	printApplied(o.IO.Out, o.Output, len(res.Report.Results), plan)
 	if !o.Quiet {
-		printRetiredNotes(o.IO.ErrOut, o.Output, plan, true)
+		printRetiredNotes(o.IO.ErrOut, o.Output, res.Retired, true)
 	}
 	return nil
-}
-
-func dirExists(dir string) bool {
-	st, err := os.Stat(dir)
-	return err == nil && st.IsDir()
 }

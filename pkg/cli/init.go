@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetgen/fleetgen/pkg/jsonschema"
-	"github.com/fleetgen/fleetgen/templates"
+	"github.com/fleetgen/fleetgen/pkg/pipeline"
 )
 
 // starterInventory is what `fleetgen init` writes as inventory.yaml.
@@ -127,7 +127,7 @@ func initFiles(eject bool) ([]initFile, error) {
 	if !eject {
 		return files, nil
 	}
-	set := templates.FS()
+	set := pipeline.TemplateSet()
 	err = fs.WalkDir(set, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

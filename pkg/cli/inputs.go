@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetgen/fleetgen/pkg/inventory"
-	"github.com/fleetgen/fleetgen/templates"
+	"github.com/fleetgen/fleetgen/pkg/pipeline"
 )
 
 // inventoryInput is the -i (repeatable) and --sample input of the
@@ -38,7 +38,7 @@ func (in *inventoryInput) fleet(streams IOStreams) (*inventory.Fleet, error) {
 	var inv *inventory.Inventory
 	var err error
 	if in.Sample {
-		inv, err = inventory.Load("sample-inventory.yaml", bytes.NewReader(templates.SampleInventory()))
+		inv, err = inventory.Load("sample-inventory.yaml", bytes.NewReader(pipeline.SampleInventory()))
 	} else {
 		inv, err = inventory.LoadFiles(in.Files, streams.In)
 	}

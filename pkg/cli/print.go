@@ -5,21 +5,20 @@ import (
 	"io"
 	"strings"
 
+	"github.com/fleetgen/fleetgen/pkg/pipeline"
 	"github.com/fleetgen/fleetgen/pkg/report"
-	"github.com/fleetgen/fleetgen/pkg/tree"
-	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
 // printReport lists each failing site with every failing object and field,
 // notes what passed only by waiver or was not checked against a schema,
 // then prints the summary line.
-func printReport(w io.Writer, r *verify.Report) {
+func printReport(w io.Writer, r *pipeline.Report) {
 	_ = report.FromVerify(r).Write(w, report.Text)
 }
 
 // printNotes prints the report's notes (waived findings, kinds without a
 // schema) of the sites that passed.
-func printNotes(w io.Writer, r *verify.Report) {
+func printNotes(w io.Writer, r *pipeline.Report) {
 	for _, n := range report.FromVerify(r).Notes() {
 		fmt.Fprintln(w, n)
 	}
@@ -34,7 +33,7 @@ func siteLabel(site string) string {
 }
 
 // printPlan prints the change set grouped by site, each site named.
-func printPlan(w io.Writer, p *tree.Plan, diff bool) {
+func printPlan(w io.Writer, p *pipeline.Plan, diff bool) {
 	if p.InSync() {
 		fmt.Fprintf(w, "%s: up to date, no changes\n", p.Root)
 		return
@@ -44,15 +43,15 @@ func printPlan(w io.Writer, p *tree.Plan, diff bool) {
 		fmt.Fprintf(w, "%s:\n", siteLabel(g.Site))
 		for _, c := range g.Changes {
 			switch c.Action {
-			case tree.Unchanged:
+			case pipeline.Unchanged:
 				continue
-			case tree.Create:
+			case pipeline.Create:
 				created++
-			case tree.Update:
+			case pipeline.Update:
 				updated++
-			case tree.Delete:
+			case pipeline.Delete:
 				deleted++
-			case tree.Conflict:
+			case pipeline.Conflict:
 				conflicts++
 			}
 			fmt.Fprintf(w, "  %-9s %s", c.Action, c.Path)
@@ -60,8 +59,8 @@ func printPlan(w io.Writer, p *tree.Plan, diff bool) {
 				fmt.Fprintf(w, " (%s)", c.Reason)
 			}
 			fmt.Fprintln(w)
-			if diff && c.Action != tree.Unchanged {
-				io.WriteString(w, indent(tree.UnifiedDiff(c.Path, c.Old, c.New), "    "))
+			if diff && c.Action != pipeline.Unchanged {
+				io.WriteString(w, indent(pipeline.UnifiedDiff(c.Path, c.Old, c.New), "    "))
 			}
 		}
 	}
@@ -69,31 +68,31 @@ func printPlan(w io.Writer, p *tree.Plan, diff bool) {
 }
 
 // printConflicts names every conflicting file with its diff.
-func printConflicts(w io.Writer, p *tree.Plan) {
+func printConflicts(w io.Writer, p *pipeline.Plan) {
 	for _, c := range p.Conflicts() {
 		fmt.Fprintf(w, "CONFLICT %s (%s): %s\n", c.Path, siteLabel(c.Site), c.Reason)
-		io.WriteString(w, indent(tree.UnifiedDiff(c.Path, c.Old, c.New), "    "))
+		io.WriteString(w, indent(pipeline.UnifiedDiff(c.Path, c.Old, c.New), "    "))
 	}
 }
 
 // printApplied prints the one-line outcome of a successful generate.
-func printApplied(w io.Writer, dir string, sites int, p *tree.Plan) {
+func printApplied(w io.Writer, dir string, sites int, p *pipeline.Plan) {
 	if p.InSync() {
-		fmt.Fprintf(w, "%s: up to date (%s %s)\n", dir, verify.Thousands(sites), plural(sites, "site", "sites"))
+		fmt.Fprintf(w, "%s: up to date (%s %s)\n", dir, pipeline.Thousands(sites), plural(sites, "site", "sites"))
 		return
 	}
 	var created, updated, deleted int
 	for _, c := range p.Changes {
 		switch c.Action {
-		case tree.Create:
+		case pipeline.Create:
 			created++
-		case tree.Update:
+		case pipeline.Update:
 			updated++
-		case tree.Delete:
+		case pipeline.Delete:
 			deleted++
 		}
 	}
-	fmt.Fprintf(w, "%s: %s %s verified; %d files created, %d updated, %d deleted\n", dir, verify.Thousands(sites), plural(sites, "site", "sites"), created, updated, deleted)
+	fmt.Fprintf(w, "%s: %s %s verified; %d files created, %d updated, %d deleted\n", dir, pipeline.Thousands(sites), plural(sites, "site", "sites"), created, updated, deleted)
 }
 
 func indent(s, prefix string) string {

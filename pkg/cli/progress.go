@@ -4,14 +4,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/fleetgen/fleetgen/pkg/cache"
-	"github.com/fleetgen/fleetgen/pkg/verify"
+	"github.com/fleetgen/fleetgen/pkg/pipeline"
 )
 
 // RunOptions are the flags of the commands that verify overlays: how many
@@ -24,7 +22,7 @@ type RunOptions struct {
 }
 
 // cacheDirEnv overrides the verification cache directory.
-const cacheDirEnv = "FLEETGEN_CACHE_DIR"
+const cacheDirEnv = pipeline.CacheDirEnv
 
 func addRunFlags(cmd *cobra.Command, o *RunOptions) {
 	f := cmd.Flags()
@@ -33,37 +31,14 @@ func addRunFlags(cmd *cobra.Command, o *RunOptions) {
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress line and no notes; only results and errors")
 }
 
-// cache opens the verification cache and the salt of its keys, or returns
-// nil when it is off or cannot be used (then every overlay is built and
-// every file read). A cache that cannot be used is reported once on errOut,
-// naming the directory and the cause.
-func (o *RunOptions) cache(errOut io.Writer) (*cache.Dir, string) {
-	if o.NoCache {
-		return nil, ""
-	}
-	dir := os.Getenv(cacheDirEnv)
-	warn := func(err error) (*cache.Dir, string) {
-		cause := strings.TrimPrefix(err.Error(), "cache: ")
-		fmt.Fprintf(errOut, "warning: cache directory %s unusable (%s): running without the cache; --no-cache turns it off without this warning\n", dir, cause)
-		return nil, ""
-	}
-	if dir == "" {
-		d, err := cache.DefaultDir()
-		if err != nil {
-			dir = "$" + cacheDirEnv
-			return warn(fmt.Errorf("no user cache directory: %w; set %s", err, cacheDirEnv))
-		}
-		dir = d
-	}
-	c, err := cache.Open(dir)
-	if err != nil {
-		return warn(err)
-	}
-	s, err := verify.Salt(version)
-	if err != nil {
-		return warn(fmt.Errorf("identifying the fleetgen binary for the cache keys: %w", err))
-	}
-	return c, s
+// tuning is the pipeline's tuning for these flags, with progress on
+// errOut (when it is a terminal and o is not quiet) and cache warnings on
+// errOut. The returned function clears the progress line.
+func (o *RunOptions) tuning(errOut io.Writer) (pipeline.Tuning, func()) {
+	t := pipeline.Tuning{Workers: o.Workers, NoCache: o.NoCache, Version: version, Warn: errOut}
+	var end func()
+	t.Progress, end = o.progress(errOut, "verifying")
+	return t, end
 }
 
 // progress returns the progress callback for w and a function that clears
@@ -128,12 +103,12 @@ func (p *progressLine) finish() {
 
 // progressText is the text of the progress line after elapsed.
 func progressText(what string, done, total int, elapsed time.Duration) string {
-	s := fmt.Sprintf("%s %s/%s sites", what, verify.Thousands(done), verify.Thousands(total))
+	s := fmt.Sprintf("%s %s/%s sites", what, pipeline.Thousands(done), pipeline.Thousands(total))
 	if elapsed <= 0 || done == 0 {
 		return s
 	}
 	rate := float64(done) / elapsed.Seconds()
-	s += fmt.Sprintf("  %s/s", verify.Thousands(int(rate+0.5)))
+	s += fmt.Sprintf("  %s/s", pipeline.Thousands(int(rate+0.5)))
 	if done < total {
 		eta := time.Duration(float64(total-done) / rate * float64(time.Second)).Round(time.Second)
 		s += fmt.Sprintf("  ETA %s", eta)

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetgen/fleetgen/pkg/pipeline"
-	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
 // Exit codes, part of fleetgen's interface.
@@ -171,7 +170,7 @@ func NewCmdVersion(streams IOStreams) *cobra.Command {
 		Args:    exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintf(streams.Out, "fleetgen %s\n", version)
-			fmt.Fprintf(streams.Out, "kustomize api %s\n", verify.ModuleVersion("sigs.k8s.io/kustomize/api"))
+			fmt.Fprintf(streams.Out, "kustomize api %s\n", pipeline.ModuleVersion("sigs.k8s.io/kustomize/api"))
 			return nil
 		},
 	}

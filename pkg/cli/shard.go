@@ -5,7 +5,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fleetgen/fleetgen/pkg/selector"
-	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
 // shardHelp documents --shard once for every command that has it.
@@ -29,24 +28,4 @@ func (v *shardFlag) Set(s string) error {
 
 func addShardFlag(cmd *cobra.Command, v *shardFlag) {
 	cmd.Flags().Var(v, "shard", shardHelp)
-}
-
-// shardTargets keeps the targets of shard s and returns the digest of the
-// whole selection, which the shard's report records.
-func shardTargets(targets []verify.Target, s selector.Shard) ([]verify.Target, string) {
-	names := make([]string, len(targets))
-	for i, t := range targets {
-		names[i] = t.Site
-	}
-	digest := selector.Digest(names)
-	if s.Whole() && s.Count == 0 {
-		return targets, digest
-	}
-	out := make([]verify.Target, 0, len(targets)/max(s.Count, 1)+1)
-	for _, t := range targets {
-		if s.Has(t.Site) {
-			out = append(out, t)
-		}
-	}
-	return out, digest
 }

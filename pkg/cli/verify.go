@@ -8,13 +8,10 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
-	"github.com/fleetgen/fleetgen/pkg/inventory"
 	"github.com/fleetgen/fleetgen/pkg/pipeline"
 	"github.com/fleetgen/fleetgen/pkg/report"
 	"github.com/fleetgen/fleetgen/pkg/selector"
-	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
 // VerifyOptions are the inputs of `fleetgen verify`.
@@ -126,65 +123,34 @@ func verifyRun(ctx context.Context, o *VerifyOptions) error {
 	if err != nil {
 		return err
 	}
-	fsys := filesys.MakeFsOnDisk()
-	targets, err := verify.Overlays(fsys, root)
-	if err != nil {
-		return usageError(err)
-	}
-	if len(targets) == 0 {
-		return usageError(fmt.Errorf("%s: no overlays found (expected %s/overlays/<site>/kustomization.yaml)", o.Dir, o.Dir))
-	}
-	var fleet *inventory.Fleet
+	vopts := pipeline.VerifyOptions{Root: root, Dir: o.Dir, Selector: o.Selector, Shard: o.Shard}
 	if len(o.Input.Files) > 0 || o.Input.Sample {
-		if fleet, err = o.Input.fleet(o.IO); err != nil {
+		if vopts.Fleet, err = o.Input.fleet(o.IO); err != nil {
 			return err
 		}
 	}
-	if targets, err = selectOverlays(fsys, root, targets, o.Selector, fleet); err != nil {
-		return err
-	}
-	targets, fleetDigest := shardTargets(targets, o.Shard)
-	vopts := verify.Options{FS: fsys, Root: root, Workers: o.Workers}
-	vopts.Cache, vopts.CacheSalt = o.cache(o.IO.ErrOut)
 	var endProgress func()
-	vopts.Progress, endProgress = o.progress(o.IO.ErrOut, "verifying")
-	rep := &verify.Report{}
-	if len(targets) > 0 {
-		rep, err = verify.Run(ctx, targets, vopts)
-	}
+	vopts.Tuning, endProgress = o.tuning(o.IO.ErrOut)
+	res, err := pipeline.Verify(ctx, vopts)
 	endProgress()
 	if err != nil {
 		return err
 	}
-	// The fleet-wide checks run once across the shards: on shard 1.
-	var wiring []error
-	var sizeErrs []error
-	if o.Shard.FleetWide() {
-		if wiring, err = pipeline.CheckTreeWiring(root); err != nil {
-			return err
-		}
-		// The overlays' objects are bounded by the object-size policy;
-		// files that are not built (argocd/, clusters/, any other) are
-		// checked here.
-		if sizeErrs, err = pipeline.CheckSizesOnDisk(root); err != nil {
-			return err
-		}
-	}
-	r := report.FromVerify(rep)
+	r := report.FromVerify(res.Report)
 	if o.Shard.Count > 0 {
-		r.Shard = &report.Shard{Index: o.Shard.Index, Count: o.Shard.Count, Fleet: fleetDigest,
-			FleetChecks: o.Shard.FleetWide(), FleetProblems: len(wiring) + len(sizeErrs)}
+		r.Shard = &report.Shard{Index: o.Shard.Index, Count: o.Shard.Count, Fleet: res.Selection,
+			FleetChecks: o.Shard.FleetWide(), FleetProblems: len(res.Wiring) + len(res.Sizes)}
 	}
 	if err := writeReportOf(o.IO, o.Format, r); err != nil {
 		return err
 	}
-	for _, f := range wiring {
+	for _, f := range res.Wiring {
 		fmt.Fprintf(o.IO.ErrOut, "%s: %v\n", o.Dir, f)
 	}
-	for _, e := range sizeErrs {
+	for _, e := range res.Sizes {
 		fmt.Fprintf(o.IO.ErrOut, "FAIL %v\n", e)
 	}
-	if !rep.OK() || len(wiring) > 0 || len(sizeErrs) > 0 {
+	if !res.OK() {
 		return silentFailure()
 	}
 	return nil

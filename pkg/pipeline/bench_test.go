@@ -42,7 +42,7 @@ func benchVerify(b *testing.B, sites, workers int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		rep, err := Verify(context.Background(), fleet, fsys, workers)
+		rep, err := verifyMem(context.Background(), fleet, fsys, workers)
 		if err != nil {
 			b.Fatal(err)
 		}

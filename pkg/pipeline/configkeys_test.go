@@ -100,7 +100,7 @@ func TestConfigKeysAgainstKustomize(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		report, err := Verify(ctx, fleet, fsys, 1)
+		report, err := verifyMem(ctx, fleet, fsys, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

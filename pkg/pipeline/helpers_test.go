@@ -12,12 +12,12 @@ import (
 
 // Helpers only tests call: production code uses the functions they wrap.
 
-// Verify builds every site's overlay of tree in memory, checks that each
+// verifyMem builds every site's overlay of tree in memory, checks that each
 // site's config arrives intact in its built site-config ConfigMap, and
 // checks the built objects against the schemas and, with the site's facts
 // and waivers from the inventory, the policies.
 // fsys is laid out by MemFS.
-func Verify(ctx context.Context, fleet *inventory.Fleet, fsys filesys.FileSystem, workers int) (*verify.Report, error) {
+func verifyMem(ctx context.Context, fleet *inventory.Fleet, fsys filesys.FileSystem, workers int) (*verify.Report, error) {
 	return verify.Run(ctx, Targets(fleet), verify.Options{FS: fsys, Root: memRoot, Workers: workers})
 }
 

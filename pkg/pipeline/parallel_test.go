@@ -24,12 +24,12 @@ func TestParallelEqualsSequential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seq, err := Verify(context.Background(), fleet, fsys, 1)
+	seq, err := verifyMem(context.Background(), fleet, fsys, 1)
 	if err != nil || !seq.OK() {
 		t.Fatalf("sequential: %v %v", err, reportErr(seq))
 	}
 	for _, w := range []int{2, 4, 8} {
-		par, err := Verify(context.Background(), fleet, fsys, w)
+		par, err := verifyMem(context.Background(), fleet, fsys, w)
 		if err != nil || !par.OK() {
 			t.Fatalf("%d workers: %v %v", w, err, reportErr(par))
 		}
