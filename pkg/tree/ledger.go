@@ -56,20 +56,6 @@ const (
 	LedgerRecovered
 )
 
-func (s LedgerState) String() string {
-	switch s {
-	case LedgerPresent:
-		return "present"
-	case LedgerMissing:
-		return "missing"
-	case LedgerCorrupt:
-		return "corrupt"
-	case LedgerRecovered:
-		return "recovered"
-	}
-	return fmt.Sprintf("LedgerState(%d)", int(s))
-}
-
 // Ledger is the record of the files fleetgen owns under a root.
 type Ledger struct {
 	Entries []Entry // sorted by Path, paths unique
@@ -83,11 +69,6 @@ type Ledger struct {
 	// legacy is set when the ledger was read from the one-file
 	// .fleetgen/ledger of earlier releases.
 	legacy bool
-}
-
-// Lookup returns the entry for path, if any.
-func (l *Ledger) Lookup(path string) (Entry, bool) {
-	return lookup(l.Entries, path)
 }
 
 func lookup(es []Entry, path string) (Entry, bool) {

@@ -1,0 +1,25 @@
+package tree
+
+import "fmt"
+
+// Helpers only tests call: production code reads Ledger.Entries through
+// lookup and never prints a LedgerState.
+
+// Lookup returns the entry for path, if any.
+func (l *Ledger) Lookup(path string) (Entry, bool) {
+	return lookup(l.Entries, path)
+}
+
+func (s LedgerState) String() string {
+	switch s {
+	case LedgerPresent:
+		return "present"
+	case LedgerMissing:
+		return "missing"
+	case LedgerCorrupt:
+		return "corrupt"
+	case LedgerRecovered:
+		return "recovered"
+	}
+	return fmt.Sprintf("LedgerState(%d)", int(s))
+}
