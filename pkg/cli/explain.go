@@ -204,6 +204,9 @@ func explainRows(s *inventory.Site) ([]explainRow, error) {
 				value = ""
 			}
 			r := explainRow{key: key, value: value, typ: chartValueType(key, n)}
+			if n.Tag == "!!null" && r.typ != "" {
+				r.value = "null"
+			}
 			if o, ok := s.Origins[key]; ok {
 				r.layer = o.Layer
 				r.source = originString(o)
@@ -237,6 +240,8 @@ func chartValueType(key string, n *yaml.Node) string {
 		return " (float)"
 	case "!!bool":
 		return " (bool)"
+	case "!!null":
+		return " (deletes the key)"
 	}
 	return ""
 }

@@ -42,6 +42,9 @@ type InitOptions struct {
 	IO             IOStreams
 	Dir            string
 	EjectTemplates bool
+	// Chart is a chart directory or .tgz to add as a release under
+	// defaults.charts; "" for none.
+	Chart string
 }
 
 // NewCmdInit builds `fleetgen init`.
@@ -71,6 +74,9 @@ to add to it.`,
   fleetgen init
   fleetgen generate -i inventory.yaml -o fleet/
 
+  # Start one with a Helm chart of the repository as a release of every site
+  fleetgen init --chart charts/edge-agent
+
   # Start one in fleet-repo/, with a copy of the templates to customise
   fleetgen init fleet-repo --eject-templates
   fleetgen generate -i fleet-repo/inventory.yaml --templates fleet-repo/templates -o fleet-repo/fleet`,
@@ -95,6 +101,7 @@ to add to it.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.EjectTemplates, "eject-templates", false, "also copy the embedded default template set into DIR/templates/")
+	cmd.Flags().StringVar(&opts.Chart, "chart", "", "also add this Helm chart (a directory or .tgz) as a release under defaults.charts (see docs/charts.md)")
 	return cmd
 }
 
@@ -146,6 +153,11 @@ func initRun(o *InitOptions) error {
 	files, err := initFiles(o.EjectTemplates)
 	if err != nil {
 		return err
+	}
+	if o.Chart != "" {
+		if files[0].data, err = withChart(files[0].data, o.Dir, o.Chart); err != nil {
+			return err
+		}
 	}
 	if st, err := os.Stat(o.Dir); err == nil && !st.IsDir() {
 		return usageError(fmt.Errorf("%s: not a directory", o.Dir))

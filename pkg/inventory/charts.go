@@ -327,8 +327,11 @@ func mergeValues(s *Site, dst, src map[string]any, path string, mark func(path s
 	for _, k := range slices.Sorted(maps.Keys(src)) {
 		v, p := src[k], path+"."+k
 		if v == nil {
-			delete(dst, k)
+			// Kept as null: Helm then deletes the key from the chart's
+			// own values too.
 			dropOrigins(s, p)
+			dst[k] = nil
+			mark(p)
 			continue
 		}
 		if sm, ok := v.(map[string]any); ok {

@@ -48,7 +48,7 @@ func TestChartsMerge(t *testing.T) {
 		Chart: "charts/edge-agent", Version: "0.3.1", Namespace: "agents", Mode: ChartModeRendered,
 		Values: map[string]any{
 			"replicas": float64(3), "logLevel": "debug", "siteID": "007", "debug": false, "ratio": 0.5,
-			"tags":      []any{"c"},
+			"tags": []any{"c"}, "drop": nil,
 			"resources": map[string]any{"limits": map[string]any{"cpu": "100m", "memory": "512Mi"}},
 		},
 	}
@@ -58,7 +58,7 @@ func TestChartsMerge(t *testing.T) {
 	if got := s2.Charts["edge-agent"].Values["replicas"]; got != float64(1) {
 		t.Errorf("s2 replicas = %#v, want 1", got)
 	}
-	if _, ok := s2.Charts["edge-agent"].Values["drop"]; !ok {
+	if s2.Charts["edge-agent"].Values["drop"] != "x" {
 		t.Errorf("s2 lost drop, which only s1 deletes")
 	}
 	for key, want := range map[string]string{
@@ -75,7 +75,10 @@ func TestChartsMerge(t *testing.T) {
 			t.Errorf("origin of %s = %q, want %q", key, got, want)
 		}
 	}
-	for _, gone := range []string{"charts.edge-agent.values.drop", "charts.edge-agent.values.tags[1]"} {
+	if o := s1.Origins["charts.edge-agent.values.drop"]; o.Layer != "site" {
+		t.Errorf("the null that deletes drop comes from %q, want site", o.Layer)
+	}
+	for _, gone := range []string{"charts.edge-agent.values.tags[1]"} {
 		if _, ok := s1.Origins[gone]; ok {
 			t.Errorf("origin of deleted %s kept", gone)
 		}

@@ -175,6 +175,7 @@ func inputsDigest(inputs []inventory.Input, set fs.FS, sel selector.Selector, sh
 	for _, in := range inputs {
 		parts = append(parts, []byte("inventory"), []byte(in.Path), []byte(in.Name), in.Data)
 	}
+	parts = append(parts, []byte("charts"), chartSourcesDigest(inputs))
 	err := fs.WalkDir(set, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

@@ -289,6 +289,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	report.Results = append(append(make([]verify.Result, 0, len(targets)), reused...), fresh...)
 	sort.Slice(report.Results, func(i, j int) bool { return report.Results[i].Site < report.Results[j].Site })
+	annotateChartFindings(tree, report.Results)
 	res := &Result{Fleet: fleet, Tree: tree, Report: report, Selected: selected, SelectionDigest: selectionDigest, HashOnly: rs.any(), Snapshot: snap, selected: map[string]bool{}, inc: inc}
 	for _, r := range reused {
 		res.Reused = append(res.Reused, r.Site)
@@ -357,6 +358,9 @@ func renderInputs(inputs []inventory.Input, engine *render.Engine, set fs.FS, pa
 		return nil, nil, nil, err
 	}
 	if err := addSiteFacts(fleet, tree, rs); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := addCharts(fleet, tree, inputs); err != nil {
 		return nil, nil, nil, err
 	}
 	return fleet, tree, wiring, nil

@@ -443,6 +443,10 @@ func checkTarget(t Target, opts Options, v *schema.Validator, rec *recorder) Res
 	return res
 }
 
+// ResetErr sets Err again from the problems, schema errors and unwaived
+// findings, for a caller that changed them.
+func (r *Result) ResetErr() { r.Err = nil; r.setErr() }
+
 // setErr sets r.Err from the problems, schema errors and unwaived
 // findings, in that order.
 func (r *Result) setErr() {

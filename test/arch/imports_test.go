@@ -43,6 +43,7 @@ var allowed = map[string][]string{
 
 	// render: templates to an in-memory tree
 	"pkg/render": {"pkg/inventory"},
+	"pkg/charts": nil,
 
 	// checks: schema, policies, krusty builds, GitOps wiring, report
 	"pkg/schema": {"pkg/suggest"},
@@ -63,7 +64,7 @@ var allowed = map[string][]string{
 
 	// run: one pipeline over everything below
 	"pkg/pipeline": {
-		"pkg/cache", "pkg/changes", "pkg/gitops", "pkg/index", "pkg/inventory", "pkg/k3s",
+		"pkg/cache", "pkg/changes", "pkg/charts", "pkg/gitops", "pkg/index", "pkg/inventory", "pkg/k3s",
 		"pkg/policy", "pkg/render", "pkg/schema", "pkg/selector", "pkg/tree",
 		"pkg/treefs", "pkg/verify", "templates",
 	},

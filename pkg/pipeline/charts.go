@@ -1,0 +1,697 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/util/validation"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/fleetgen/fleetgen/pkg/charts"
+	"github.com/fleetgen/fleetgen/pkg/inventory"
+	"github.com/fleetgen/fleetgen/pkg/render"
+	"github.com/fleetgen/fleetgen/pkg/verify"
+)
+
+// Where rendered charts go in the tree, and the annotations that trace each
+// rendered object to its release and chart template.
+const (
+	ChartsDir            = "charts"
+	chartComponentDir    = "charts"
+	annotationRelease    = "fleetgen.dev/chart-release"
+	annotationTemplate   = "fleetgen.dev/chart-template"
+	chartHashLen         = 12
+	restrictedPodProfile = "restricted"
+)
+
+// chartRender is one distinct (release, chart, version, namespace, values):
+// every site with that merged release shares its render.
+type chartRender struct {
+	release string
+	spec    inventory.SiteChart
+	ns      string // resolved namespace
+	dir     string // charts/<release>-<hash>
+	site    string // the first site using it, for messages
+	siteIdx int
+	rel     *charts.Release
+	chart   *charts.Chart
+}
+
+// chartSet is what addCharts made: the renders by site.
+type chartSet struct {
+	// bySite lists, per site with rendered releases, its renders in
+	// release order.
+	bySite map[string][]*chartRender
+	// namespaces are the namespaces the renders add (not the base's).
+	namespaces map[string]bool
+}
+
+// addCharts renders the Helm charts of every site and adds to tree the
+// shared renders (charts/<release>-<hash>/, one per distinct merged
+// release) and, per site, overlays/<site>/charts/kustomization.yaml: a
+// Component with the site's renders, the pinning of their workloads to
+// the site's architecture and the rewrite of their images to the site's
+// registry mirror. inputs locate the inventory files chart paths are
+// relative to.
+func addCharts(fleet *inventory.Fleet, tree *render.Tree, inputs []inventory.Input) error {
+	has := false
+	for i := range fleet.Sites {
+		if len(fleet.Sites[i].Charts) > 0 {
+			has = true
+			break
+		}
+	}
+	if !has {
+		return nil
+	}
+	baseNS, err := baseNamespace(tree)
+	if err != nil {
+		return err
+	}
+	renders := map[string]*chartRender{}
+	set := &chartSet{bySite: map[string][]*chartRender{}, namespaces: map[string]bool{}}
+	var order []*chartRender
+	for i := range fleet.Sites {
+		s := &fleet.Sites[i]
+		for _, release := range slices.Sorted(maps.Keys(s.Charts)) {
+			sc := s.Charts[release]
+			ns := sc.Namespace
+			if ns == "" {
+				if baseNS == "" {
+					return chartProblem(s, "charts."+release+".chart", "release %q sets no namespace and the base has no single namespace to default to: set charts.%s.namespace", release, release)
+				}
+				ns = baseNS
+			}
+			key, err := renderKey(release, sc, ns)
+			if err != nil {
+				return err
+			}
+			r, ok := renders[key]
+			if !ok {
+				r = &chartRender{release: release, spec: sc, ns: ns, dir: path.Join(ChartsDir, release+"-"+key[:chartHashLen]), site: s.Name, siteIdx: i}
+				renders[key] = r
+				order = append(order, r)
+			}
+			if sc.Mode == inventory.ChartModeRendered {
+				set.bySite[s.Name] = append(set.bySite[s.Name], r)
+				if ns != baseNS {
+					set.namespaces[ns] = true
+				}
+			}
+		}
+	}
+	if err := renderCharts(fleet, order, inputs); err != nil {
+		return err
+	}
+	var files []render.File
+	for _, r := range order {
+		if r.spec.Mode != inventory.ChartModeRendered {
+			continue
+		}
+		fs, err := renderFiles(r)
+		if err != nil {
+			return err
+		}
+		files = append(files, fs...)
+	}
+	for _, ns := range slices.Sorted(maps.Keys(set.namespaces)) {
+		files = append(files, namespaceFiles(ns)...)
+	}
+	for i := range fleet.Sites {
+		s := &fleet.Sites[i]
+		if len(set.bySite[s.Name]) == 0 {
+			continue
+		}
+		f, err := siteChartComponent(s, set.bySite[s.Name], baseNS)
+		if err != nil {
+			return err
+		}
+		files = append(files, f)
+	}
+	for i := range files {
+		if _, ok := tree.Lookup(files[i].Path); ok {
+			return fmt.Errorf("%s: the template set renders a file where fleetgen writes a rendered chart; rename the template", files[i].Path)
+		}
+		files[i].Hash = files[i].ContentHash()
+	}
+	if err := checkOverlaysIncludeCharts(tree, set); err != nil {
+		return err
+	}
+	tree.Files = append(tree.Files, files...)
+	tree.Sort()
+	return nil
+}
+
+// renderKey fingerprints what a render depends on in the inventory.
+func renderKey(release string, sc inventory.SiteChart, ns string) (string, error) {
+	data, err := json.Marshal(struct {
+		Release, Chart, Version, Namespace, Mode string
+		Values                                   map[string]any
+	}{release, sc.Chart, sc.Version, ns, sc.Mode, sc.Values})
+	if err != nil {
+		return "", fmt.Errorf("release %q: %w", release, err)
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// renderCharts loads each chart once and renders each distinct release,
+// on every CPU.
+func renderCharts(fleet *inventory.Fleet, order []*chartRender, inputs []inventory.Input) error {
+	var mu sync.Mutex
+	loaded := map[string]*charts.Chart{}
+	loadErr := map[string]error{}
+	errs := make([]error, len(order))
+	parallel(len(order), func(i int) {
+		r := order[i]
+		s := &fleet.Sites[r.siteIdx]
+		source, err := chartSource(s, r.release, r.spec.Chart, inputs)
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		mu.Lock()
+		c, ok := loaded[source]
+		lerr := loadErr[source]
+		mu.Unlock()
+		if !ok && lerr == nil {
+			c, lerr = charts.Load(source)
+			mu.Lock()
+			loaded[source], loadErr[source] = c, lerr
+			mu.Unlock()
+		}
+		if lerr != nil {
+			errs[i] = chartProblem(s, "charts."+r.release+".chart", "release %q: %v", r.release, lerr)
+			return
+		}
+		if c.Version() != r.spec.Version {
+			mu.Lock()
+			dup := loadErr[source+"@"+r.spec.Version] != nil
+			loadErr[source+"@"+r.spec.Version] = errors.New("reported")
+			mu.Unlock()
+			if dup {
+				return
+			}
+			errs[i] = chartProblem(s, "charts."+r.release+".version", "release %q: version %q does not match the chart's Chart.yaml version %q (%s)", r.release, r.spec.Version, c.Version(), source)
+			return
+		}
+		r.chart = c
+		rel, err := c.Render(context.Background(), r.release, r.ns, r.spec.Values)
+		var se charts.SchemaErrors
+		switch {
+		case errors.As(err, &se):
+			errs[i] = schemaProblems(s, r.release, se)
+		case err != nil:
+			errs[i] = chartProblem(s, "charts."+r.release+".chart", "release %q: %v", r.release, err)
+		}
+		r.rel = rel
+	})
+	return errors.Join(errs...)
+}
+
+// chartSource resolves a chart reference to a path on disk: relative to
+// the inventory file that set it.
+func chartSource(s *inventory.Site, release, ref string, inputs []inventory.Input) (string, error) {
+	if strings.Contains(ref, "://") {
+		return "", chartProblem(s, "charts."+release+".chart", "release %q: chart %s is not in the repository: fetch it with 'fleetgen charts pull' and set chart to the path it prints", release, ref)
+	}
+	dir := "."
+	if o, ok := s.Origins["charts."+release+".chart"]; ok {
+		for _, in := range inputs {
+			if in.Name == o.File && in.Path != "" && in.Path != "-" {
+				dir = filepath.Dir(in.Path)
+				break
+			}
+		}
+	}
+	return filepath.Join(dir, filepath.FromSlash(ref)), nil
+}
+
+// chartProblem is bad input at the origin of a site's value key.
+func chartProblem(s *inventory.Site, key, format string, args ...any) error {
+	p := inventory.Problem{Site: s.Name, Field: key, Msg: fmt.Sprintf(format, args...)}
+	if o, ok := s.Origins[key]; ok {
+		p.File, p.Line, p.Column = o.File, o.Line, o.Column
+	}
+	return &inventory.ErrorList{Problems: []inventory.Problem{p}}
+}
+
+// schemaProblems names, for each values schema violation, the inventory
+// value that set it (or the nearest enclosing value that was set).
+func schemaProblems(s *inventory.Site, release string, se charts.SchemaErrors) error {
+	var ps []inventory.Problem
+	for _, e := range se {
+		key := inventory.ChartValuesKey(release)
+		best := ""
+		if _, ok := s.Origins[key]; ok {
+			best = key
+		}
+		for _, seg := range e.Path {
+			if _, err := strconv.Atoi(seg); err == nil {
+				if _, ok := s.Origins[key+"["+seg+"]"]; ok {
+					key += "[" + seg + "]"
+					best = key
+					continue
+				}
+			}
+			key += "." + seg
+			if _, ok := s.Origins[key]; ok {
+				best = key
+			}
+		}
+		field := inventory.ChartValuesKey(release) + valuePath(e.Path)
+		p := inventory.Problem{Site: s.Name, Field: field,
+			Msg: fmt.Sprintf("release %q: %s (values.schema.json of chart %s)", release, e.Message, s.Charts[release].Chart)}
+		if best == "" {
+			best = "charts." + release + ".chart"
+		}
+		if o, ok := s.Origins[best]; ok {
+			p.File, p.Line, p.Column = o.File, o.Line, o.Column
+			if best != field {
+				p.Msg += fmt.Sprintf("; the value comes from %s set by %s", best, o.Layer)
+			}
+		}
+		ps = append(ps, p)
+	}
+	return &inventory.ErrorList{Problems: ps}
+}
+
+func valuePath(p []string) string {
+	var b strings.Builder
+	for _, seg := range p {
+		b.WriteString(".")
+		b.WriteString(seg)
+	}
+	return b.String()
+}
+
+// baseNamespace is the namespace of the base's Namespace object, or "" when
+// the base has none or several.
+func baseNamespace(tree *render.Tree) (string, error) {
+	var found []string
+	for _, f := range tree.Files {
+		if !strings.HasPrefix(f.Path, "base/") || !render.IsYAML(f.Path) || f.Data == nil || !bytes.Contains(f.Data, []byte("Namespace")) {
+			continue
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(f.Data))
+		for {
+			var obj struct {
+				Kind     string `yaml:"kind"`
+				Metadata struct {
+					Name string `yaml:"name"`
+				} `yaml:"metadata"`
+			}
+			if err := dec.Decode(&obj); err != nil {
+				break
+			}
+			if obj.Kind == "Namespace" && obj.Metadata.Name != "" {
+				found = append(found, obj.Metadata.Name)
+			}
+		}
+	}
+	if len(found) == 1 {
+		return found[0], nil
+	}
+	return "", nil
+}
+
+// renderFiles writes one render: a file per chart template and a
+// kustomization listing them.
+func renderFiles(r *chartRender) ([]render.File, error) {
+	var files []render.File
+	var resources []string
+	for _, tf := range r.rel.Files {
+		rel := strings.TrimPrefix(tf.Template, r.chart.Name()+"/")
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "# Rendered by fleetgen from chart %s %s (release %s) template %s.\n# Do not edit: change the inventory's charts.%s and regenerate.\n",
+			r.chart.Name(), r.chart.Version(), r.release, tf.Template, r.release)
+		for i, obj := range tf.Objects {
+			setChartMetadata(obj, r.ns, r.release, tf.Template)
+			data, err := sigsyaml.Marshal(obj)
+			if err != nil {
+				return nil, fmt.Errorf("release %q: template %s: %w", r.release, tf.Template, err)
+			}
+			if i > 0 {
+				b.WriteString("---\n")
+			}
+			b.Write(data)
+		}
+		p := path.Join(r.dir, rel)
+		files = append(files, render.File{Path: p, Data: b.Bytes()})
+		resources = append(resources, rel)
+	}
+	files = append(files, render.File{Path: path.Join(r.dir, "kustomization.yaml"), Data: kustomization("Kustomization",
+		fmt.Sprintf("Chart %s %s rendered as release %s in namespace %s, shared by every site with these values.", r.chart.Name(), r.chart.Version(), r.release, r.ns), resources, nil, nil)})
+	return files, nil
+}
+
+// clusterScoped are the kinds without a namespace that charts commonly
+// render; every other object without one is put in the release's
+// namespace, as Helm installs it.
+var clusterScoped = map[string]bool{
+	"Namespace": true, "ClusterRole": true, "ClusterRoleBinding": true, "CustomResourceDefinition": true,
+	"PriorityClass": true, "StorageClass": true, "PersistentVolume": true, "IngressClass": true, "RuntimeClass": true,
+	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true, "ValidatingAdmissionPolicy": true,
+	"ValidatingAdmissionPolicyBinding": true, "APIService": true, "CSIDriver": true, "Node": true, "VolumeAttachment": true,
+}
+
+// setChartMetadata sets the namespace of a namespaced object that has none
+// and the annotations that trace it to its release and template.
+func setChartMetadata(obj map[string]any, ns, release, template string) {
+	md, _ := obj["metadata"].(map[string]any)
+	if md == nil {
+		md = map[string]any{}
+		obj["metadata"] = md
+	}
+	kind, _ := obj["kind"].(string)
+	if _, ok := md["namespace"]; !ok && !clusterScoped[kind] {
+		md["namespace"] = ns
+	}
+	ann, _ := md["annotations"].(map[string]any)
+	if ann == nil {
+		ann = map[string]any{}
+		md["annotations"] = ann
+	}
+	ann[annotationRelease] = release
+	ann[annotationTemplate] = template
+}
+
+// namespaceFiles are a chart namespace's restricted Namespace and
+// default-deny NetworkPolicy, as the base's namespace has.
+func namespaceFiles(ns string) []render.File {
+	dir := path.Join(ChartsDir, "namespace-"+ns)
+	q := strconv.Quote(ns)
+	return []render.File{
+		{Path: path.Join(dir, "kustomization.yaml"), Data: kustomization("Kustomization", "The namespace "+ns+" of chart releases: Pod Security restricted, default-deny networking.", []string{"namespace.yaml", "networkpolicy-default-deny.yaml"}, nil, nil)},
+		{Path: path.Join(dir, "namespace.yaml"), Data: []byte("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + q + "\n  labels:\n" +
+			"    pod-security.kubernetes.io/enforce: " + restrictedPodProfile + "\n    pod-security.kubernetes.io/enforce-version: latest\n" +
+			"    pod-security.kubernetes.io/audit: " + restrictedPodProfile + "\n    pod-security.kubernetes.io/warn: " + restrictedPodProfile + "\n")},
+		{Path: path.Join(dir, "networkpolicy-default-deny.yaml"), Data: []byte("# Nothing in or out of the namespace unless another policy allows it.\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny\n  namespace: " + q + "\nspec:\n  podSelector: {}\n  policyTypes:\n    - Ingress\n    - Egress\n")},
+	}
+}
+
+// kustomization writes a Kustomization or Component.
+func kustomization(kind, comment string, resources []string, patches []string, images []map[string]string) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# %s\n# Generated by fleetgen; do not edit.\n", comment)
+	apiVersion := "kustomize.config.k8s.io/v1beta1"
+	if kind == "Component" {
+		apiVersion = "kustomize.config.k8s.io/v1alpha1"
+	}
+	doc := map[string]any{"apiVersion": apiVersion, "kind": kind, "resources": resources}
+	if len(patches) > 0 {
+		ps := make([]map[string]string, len(patches))
+		for i, p := range patches {
+			ps[i] = map[string]string{"patch": p}
+		}
+		doc["patches"] = ps
+	}
+	if len(images) > 0 {
+		doc["images"] = images
+	}
+	data, _ := sigsyaml.Marshal(doc) // plain maps of strings always marshal
+	b.Write(data)
+	return b.Bytes()
+}
+
+// podSpecPath is where a workload kind keeps its pod spec.
+var podSpecPath = map[string][]string{
+	"Deployment": {"spec", "template", "spec"}, "StatefulSet": {"spec", "template", "spec"},
+	"DaemonSet": {"spec", "template", "spec"}, "ReplicaSet": {"spec", "template", "spec"},
+	"Job": {"spec", "template", "spec"}, "CronJob": {"spec", "jobTemplate", "spec", "template", "spec"},
+	"Pod": {"spec"},
+}
+
+// siteChartComponent is overlays/<site>/charts/kustomization.yaml.
+func siteChartComponent(s *inventory.Site, renders []*chartRender, baseNS string) (render.File, error) {
+	var resources, patches []string
+	images := map[string]bool{}
+	nss := map[string]bool{}
+	for _, r := range renders {
+		resources = append(resources, path.Join("../../..", r.dir))
+		if r.ns != baseNS {
+			nss[r.ns] = true
+		}
+		for _, tf := range r.rel.Files {
+			for _, obj := range tf.Objects {
+				kind, _ := obj["kind"].(string)
+				sp, ok := podSpecPath[kind]
+				if !ok {
+					continue
+				}
+				md, _ := obj["metadata"].(map[string]any)
+				patch := map[string]any{"apiVersion": obj["apiVersion"], "kind": kind,
+					"metadata": map[string]any{"name": md["name"], "namespace": md["namespace"]}}
+				cur := patch
+				for _, k := range sp {
+					next := map[string]any{}
+					cur[k] = next
+					cur = next
+				}
+				cur["nodeSelector"] = map[string]any{"kubernetes.io/arch": s.Arch}
+				data, err := sigsyaml.Marshal(patch)
+				if err != nil {
+					return render.File{}, err
+				}
+				patches = append(patches, string(data))
+				if spec := dig(obj, sp); spec != nil {
+					for _, list := range []string{"initContainers", "containers", "ephemeralContainers"} {
+						cs, _ := spec[list].([]any)
+						for _, c := range cs {
+							cm, _ := c.(map[string]any)
+							if img, ok := cm["image"].(string); ok && img != "" {
+								images[imageName(img)] = true
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, ns := range slices.Sorted(maps.Keys(nss)) {
+		resources = append(resources, path.Join("../../..", ChartsDir, "namespace-"+ns))
+	}
+	var imgs []map[string]string
+	if s.ImageRegistry != "" {
+		for _, name := range slices.Sorted(maps.Keys(images)) {
+			if mirrored := s.ImageName(name); mirrored != name {
+				imgs = append(imgs, map[string]string{"name": name, "newName": mirrored})
+			}
+		}
+	}
+	data := kustomization("Component", fmt.Sprintf("The Helm chart releases of site %s: the shared renders, pinned to the site's architecture (%s)%s.", s.Name, s.Arch, mirrorNote(s)), resources, patches, imgs)
+	return render.File{Path: path.Join("overlays", s.Name, chartComponentDir, "kustomization.yaml"), Data: data, Site: s.Name}, nil
+}
+
+func mirrorNote(s *inventory.Site) string {
+	if s.ImageRegistry == "" {
+		return ""
+	}
+	return ", images pulled from " + s.ImageRegistry
+}
+
+// dig follows keys through nested maps.
+func dig(obj map[string]any, keys []string) map[string]any {
+	cur := obj
+	for _, k := range keys {
+		next, ok := cur[k].(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = next
+	}
+	return cur
+}
+
+// imageName is an image reference without its tag and digest.
+func imageName(ref string) string {
+	if i := strings.Index(ref, "@"); i >= 0 {
+		ref = ref[:i]
+	}
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		ref = ref[:i]
+	}
+	return ref
+}
+
+// checkOverlaysIncludeCharts refuses a template set whose overlay of a site
+// with chart releases does not include the charts Component: the releases
+// would silently not reach the site.
+func checkOverlaysIncludeCharts(tree *render.Tree, set *chartSet) error {
+	for _, site := range slices.Sorted(maps.Keys(set.bySite)) {
+		f, ok := tree.Lookup(path.Join("overlays", site, "kustomization.yaml"))
+		if !ok || f.Data == nil {
+			continue
+		}
+		var k struct {
+			Components []string `yaml:"components"`
+		}
+		if err := yaml.Unmarshal(f.Data, &k); err != nil {
+			continue
+		}
+		if !slices.Contains(k.Components, chartComponentDir) {
+			return fmt.Errorf("site %q has Helm chart releases but %s does not list the %q component: add it to the template set's overlay (see docs/charts.md)", site, f.Path, chartComponentDir)
+		}
+	}
+	return nil
+}
+
+// annotateChartFindings adds to each policy finding about a rendered chart
+// object the release and chart template that produced it, read from the
+// annotations of the objects in the tree's renders.
+func annotateChartFindings(tree *render.Tree, results []verify.Result) {
+	var prov map[string]string
+	for i := range results {
+		r := &results[i]
+		if len(r.Findings) == 0 {
+			continue
+		}
+		if prov == nil {
+			prov = map[string]string{}
+			for _, f := range tree.Files {
+				if strings.HasPrefix(f.Path, ChartsDir+"/") && f.Data != nil && bytes.Contains(f.Data, []byte(annotationTemplate)) {
+					maps.Copy(prov, chartProvenance(f.Data))
+				}
+			}
+		}
+		changed := false
+		for j := range r.Findings {
+			f := &r.Findings[j]
+			if where, ok := prov[f.Object]; ok && !strings.Contains(f.Message, where) {
+				f.Message += " (" + where + ")"
+				changed = true
+			}
+		}
+		if changed && r.Err != nil {
+			r.ResetErr()
+		}
+	}
+}
+
+// chartProvenance maps the ids of built objects (Kind/namespace/name) that
+// come from a chart to "chart release R, template T".
+func chartProvenance(objects []byte) map[string]string {
+	out := map[string]string{}
+	dec := yaml.NewDecoder(bytes.NewReader(objects))
+	for {
+		var obj struct {
+			Kind     string `yaml:"kind"`
+			Metadata struct {
+				Name        string            `yaml:"name"`
+				Namespace   string            `yaml:"namespace"`
+				Annotations map[string]string `yaml:"annotations"`
+			} `yaml:"metadata"`
+		}
+		if err := dec.Decode(&obj); err != nil {
+			break
+		}
+		tpl := obj.Metadata.Annotations[annotationTemplate]
+		if tpl == "" {
+			continue
+		}
+		id := obj.Kind + "/" + obj.Metadata.Name
+		if obj.Metadata.Namespace != "" {
+			id = obj.Kind + "/" + obj.Metadata.Namespace + "/" + obj.Metadata.Name
+		}
+		out[id] = fmt.Sprintf("chart release %q, template %s", obj.Metadata.Annotations[annotationRelease], tpl)
+	}
+	return out
+}
+
+// chartSourcesDigest fingerprints the local charts an inventory may name
+// (every "chart:" value in its text that is a path to a chart), so that a
+// run whose inventory and templates are unchanged still sees a chart edit.
+func chartSourcesDigest(inputs []inventory.Input) []byte {
+	var parts []string
+	for _, in := range inputs {
+		if !bytes.Contains(in.Data, []byte("chart")) {
+			continue
+		}
+		dir := "."
+		if in.Path != "" && in.Path != "-" {
+			dir = filepath.Dir(in.Path)
+		}
+		for _, ref := range chartRefs(in.Data) {
+			if strings.Contains(ref, "://") {
+				continue
+			}
+			src := filepath.Join(dir, filepath.FromSlash(ref))
+			if c, err := charts.Load(src); err == nil {
+				parts = append(parts, src+"="+c.Digest)
+			} else if _, err := os.Stat(src); err == nil {
+				parts = append(parts, src+"=unreadable")
+			}
+		}
+	}
+	return []byte(strings.Join(parts, "\n"))
+}
+
+// chartRefs finds the values of chart: keys in inventory text, block or
+// flow style, quoted or not.
+func chartRefs(data []byte) []string {
+	var out []string
+	seen := map[string]bool{}
+	for i := 0; ; {
+		j := bytes.Index(data[i:], []byte("chart"))
+		if j < 0 {
+			break
+		}
+		i += j + len("chart")
+		rest := data[i:]
+		rest = bytes.TrimLeft(rest, "\"'")
+		if len(rest) == 0 || rest[0] != ':' {
+			continue
+		}
+		rest = bytes.TrimLeft(rest[1:], " \t")
+		end := bytes.IndexAny(rest, ",}\n\r#")
+		if end < 0 {
+			end = len(rest)
+		}
+		v := strings.Trim(strings.TrimSpace(string(rest[:end])), "\"'")
+		if v != "" && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// ChartInfo is what a chart's Chart.yaml says.
+type ChartInfo struct {
+	Name, Version string
+}
+
+// DescribeChart loads the chart directory or package at source and
+// returns its name and version.
+func DescribeChart(source string) (ChartInfo, error) {
+	c, err := charts.Load(source)
+	if err != nil {
+		return ChartInfo{}, err
+	}
+	if err := inventoryReleaseName(c.Name()); err != nil {
+		return ChartInfo{}, err
+	}
+	return ChartInfo{Name: c.Name(), Version: c.Version()}, nil
+}
+
+// inventoryReleaseName checks that a chart name can be a release name.
+func inventoryReleaseName(name string) error {
+	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
+		return fmt.Errorf("chart name %q cannot be a release name (a DNS-1123 label): add the release to the inventory by hand", name)
+	}
+	return nil
+}
