@@ -216,6 +216,9 @@ func (c *checker) zeroTrustSite(i int, s *Site) {
 				"is set by component mtls from mtls.endpoint: remove it from config (or set mtls.endpoint)")
 		}
 	}
+	if pos, on := comp(ComponentWasm); on && s.Images[WasmImage] == "" {
+		c.ps.add(pos, s.Name, field+".images."+WasmImage, "is not set by the site, its groups or defaults: component wasm runs the Spin application of images.%s (an OCI artifact of its own, not the container image of images.app)", WasmImage)
+	}
 	for _, feature := range ExperimentalFeatures {
 		pos, on := comp(feature)
 		if !on || slices.ContainsFunc(s.Experimental, func(x Experimental) bool { return x.Feature == feature }) {
@@ -224,6 +227,10 @@ func (c *checker) zeroTrustSite(i int, s *Site) {
 		c.ps.add(pos, s.Name, field+".experimental", "component %s is experimental and not on by accident: the site, one of its groups or defaults must accept the risk with experimental: [{feature: %s, reason: ...}] (see docs/components.md)", quote(feature), feature)
 	}
 }
+
+// WasmImage is the image name of the Spin application component wasm runs
+// instead of the container image "app".
+const WasmImage = "app-wasm"
 
 // MTLSEndpointKey is the config value, in the site's ConfigMap, through
 // which the mtls component gives the application mtls.endpoint.

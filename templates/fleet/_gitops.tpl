@@ -37,10 +37,12 @@ them. Called with (list $site $.Fleet.GitOps.AdminRecipients). */ -}}
 {{- end -}}
 
 {{- /* argocd.project: the AppProject of a site's Applications, from the
-fleet name and the site's maintenance window: "<fleet>" for a site without
-a window, "<fleet>-mw-<10 hex digits of the window's SHA-256>" for one with
-a window, so that sites sharing a window share a project. Called with
-(list $.Fleet.Name $site.MaintenanceWindow). */ -}}
+fleet name, the site's maintenance window and whether it uses component
+wasm: "<fleet>" for a site without a window, "<fleet>-mw-<10 hex digits of
+the window's SHA-256>" for one with a window, so that sites sharing a
+window share a project; "-wasm" added for a site using wasm, whose project
+alone admits the RuntimeClass. Called with
+(list $.Fleet.Name $site.MaintenanceWindow WASM). */ -}}
 {{- define "argocd.project" -}}
 {{- $fleet := index . 0 -}}
 {{- $w := index . 1 -}}
@@ -49,6 +51,7 @@ a window, so that sites sharing a window share a project. Called with
 {{- else -}}
 {{- $fleet -}}
 {{- end -}}
+{{- if index . 2 }}-wasm{{ end -}}
 {{- end -}}
 
 {{- /* argocd.cluster: the prefix of the Argo CD cluster names of the
