@@ -258,14 +258,30 @@ func readLedger(r *os.Root) (*Ledger, error) {
 
 // readRegular reads a bookkeeping file, refusing symlinks.
 func readRegular(r *os.Root, rel string) ([]byte, error) {
-	fi, err := r.Lstat(rel)
+	return readRegularIn(r, rel, rel)
+}
+
+// readRegularIn is readRegular of the file name in the directory r, which
+// is rel in the tree: errors name rel.
+func readRegularIn(r *os.Root, name, rel string) ([]byte, error) {
+	fi, err := r.Lstat(name)
 	if err != nil {
-		return nil, err
+		return nil, renamed(err, name, rel)
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file", rel)
 	}
-	return r.ReadFile(rel)
+	data, err := r.ReadFile(name)
+	return data, renamed(err, name, rel)
+}
+
+// renamed is err with the path name of an *fs.PathError replaced by rel.
+func renamed(err error, name, rel string) error {
+	var pe *fs.PathError
+	if name == rel || !errors.As(err, &pe) || pe.Path != name {
+		return err
+	}
+	return &fs.PathError{Op: pe.Op, Path: rel, Err: pe.Err}
 }
 
 // recoverLedger rebuilds ownership after an interrupted apply. For every path

@@ -6,8 +6,11 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // The ledger is a directory, .fleetgen/ledger.d, with one file per site,
@@ -119,10 +122,23 @@ func readLedgerDir(r *os.Root) (*ledgerDirState, error) {
 		return nil, fmt.Errorf("%s: not a directory", ledgerDir)
 	}
 	st.exists = true
-	entries, err := fs.ReadDir(r.FS(), ledgerDir)
+	// The files are read through a root at the directory: each lookup is
+	// then one name, not the walk of every component from the tree's root.
+	d, err := r.OpenRoot(ledgerDir)
 	if err != nil {
 		return nil, err
 	}
+	defer d.Close()
+	entries, err := fs.ReadDir(d.FS(), ".")
+	if err != nil {
+		return nil, err
+	}
+	type file struct {
+		name, rel, site string
+		data            []byte
+		err             error
+	}
+	var files []file
 	for _, e := range entries {
 		name := e.Name()
 		site, ok := strings.CutSuffix(name, ledgerExt)
@@ -135,16 +151,31 @@ func readLedgerDir(r *os.Root) (*ledgerDirState, error) {
 		} else if err := validSite(site); err != nil || site == "" {
 			return nil, &LedgerCorruptError{File: rel, Reason: "the file name is not <site>.ledger or " + fleetLedgerName + ledgerExt}
 		}
-		data, err := readRegular(r, rel)
+		files = append(files, file{name: name, rel: rel, site: site})
+	}
+	// One file per site: read them on every CPU (the lookups are system
+	// calls), then report the first problem in name order.
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(files); i = int(next.Add(1)) - 1 {
+				f := &files[i]
+				f.data, f.err = readRegularIn(d, f.name, f.rel)
+			}
+		})
+	}
+	wg.Wait()
+	for _, f := range files {
+		if f.err != nil {
+			return nil, f.err
+		}
+		es, err := parseLedgerFile(f.rel, f.site, f.data)
 		if err != nil {
 			return nil, err
 		}
-		es, err := parseLedgerFile(rel, site, data)
-		if err != nil {
-			return nil, err
-		}
-		st.files[rel] = es
-		st.sums[rel] = hashOf(data)
+		st.files[f.rel] = es
+		st.sums[f.rel] = hashOf(f.data)
 	}
 	return st, nil
 }
