@@ -16,7 +16,7 @@ func TestDefaultSetLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(e.Components(), ","); got != "eu-compliance,gpu" {
+	if got := strings.Join(e.Components(), ","); got != "eu-compliance,gpu,mtls,wasm" {
 		t.Errorf("Components() = %s", got)
 	}
 	for _, p := range []string{"_helpers.tpl", "base/kustomization.yaml", "overlays/{{ .Site.Name }}/kustomization.yaml.tmpl"} {

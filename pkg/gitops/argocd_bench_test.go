@@ -16,8 +16,8 @@ func TestArgoCRDsCompile(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", gvk, err)
 		}
-		if v.gvk != gvk || !v.namespaced {
-			t.Errorf("%s: compiled as %s, namespaced %v", gvk, v.gvk, v.namespaced)
+		if v.GVK != gvk || !v.Namespaced {
+			t.Errorf("%s: compiled as %s, namespaced %v", gvk, v.GVK, v.Namespaced)
 		}
 	}
 }
@@ -38,7 +38,7 @@ func BenchmarkArgoCRDCompile(b *testing.B) {
 }
 
 // BenchmarkArgoValidate measures validating one generated object against
-// its CRD (pruning, schema, list types, ObjectMeta), per kind.
+// its CRD (pruning, schema, CEL rules, list types, ObjectMeta), per kind.
 func BenchmarkArgoValidate(b *testing.B) {
 	for _, tc := range []struct{ file, kind string }{
 		{"testdata/argocd-waves/golden/argocd/applicationset.yaml", "ApplicationSet"},
@@ -62,7 +62,7 @@ func BenchmarkArgoValidate(b *testing.B) {
 		}
 		b.Run(tc.kind, func(b *testing.B) {
 			for b.Loop() {
-				if errs := v.validate(docs[0]); len(errs) > 0 {
+				if errs := v.Validate(docs[0]); len(errs) > 0 {
 					b.Fatal(errs)
 				}
 			}

@@ -451,7 +451,7 @@ func (c *Checker) checkArgo(o object, apiVersion, kind string) []error {
 		return []error{fmt.Errorf("%s: %w: %w", o.where(), errNoArgoCRDs, err)}
 	}
 	var errs []error
-	for _, fe := range v.validate(o.obj) {
+	for _, fe := range v.Validate(o.obj) {
 		errs = append(errs, fmt.Errorf("%s: %s: %w (Argo CD %s CRD)", o.where(), o.describe(), fe, ArgoCDVersion))
 	}
 	return errs

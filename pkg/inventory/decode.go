@@ -3,6 +3,7 @@ package inventory
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,7 +14,7 @@ import (
 // documentation lists them.
 var (
 	topFields      = []string{"apiVersion", "kind", "fleet", "gitops", "defaults", "groups", "sites"}
-	layerFields    = []string{"type", "region", "arch", "capacity", "config", "images", "components", "labels", "waivers", "requireDigests", "wave", "maintenanceWindow", "network", "ageRecipient", "imageRegistry", "k3s", "charts"}
+	layerFields    = []string{"type", "region", "arch", "capacity", "config", "images", "components", "labels", "waivers", "requireDigests", "wave", "maintenanceWindow", "network", "ageRecipient", "imageRegistry", "k3s", "charts", "mtls", "experimental"}
 	groupFields    = append([]string{"name"}, layerFields...)
 	siteFields     = append([]string{"name", "groups"}, layerFields...)
 	capacityFields = []string{"cpu", "memory", "reserve"}
@@ -465,7 +466,7 @@ func (d *decoder) layerField(l *Layer, e entry, parent string) bool {
 		b := v.Value == "true"
 		l.RequireDigests = &b
 	default:
-		return d.wiringField(l, e, field)
+		return d.wiringField(l, e, field) || d.zeroTrustField(l, e, field)
 	}
 	return true
 }
@@ -500,42 +501,55 @@ func (d *decoder) reserve(r *Reserve, n *yaml.Node, field string) {
 // waivers decodes a list of {policy, reason} mappings. Positions are kept
 // as "waivers[i]" (the entry), "waivers[i].policy" and "waivers[i].reason".
 func (d *decoder) waivers(n *yaml.Node, field string) []Waiver {
-	ok, present := d.sequence(n, field, "a list of waivers ({policy: ..., reason: ...})")
+	ps := d.pairs(n, field, "waivers", "waiver", "{policy: ..., reason: ...}", waiverFields)
+	if ps == nil {
+		return nil
+	}
+	out := make([]Waiver, len(ps))
+	for i, p := range ps {
+		out[i] = Waiver{Policy: p[0], Reason: p[1]}
+	}
+	return out
+}
+
+// pairs decodes a list of mappings of two string fields, fields[0] and
+// fields[1], each entry a "what" (as in "a waiver mapping"), shaped as
+// form. Positions are kept as "name[i]" (the entry) and "name[i].FIELD";
+// a broken entry marks "name[i]" bad and keeps its slot, so indexes match
+// the file. It returns nil when the list is not set or not a list.
+func (d *decoder) pairs(n *yaml.Node, field, name, what, form string, fields []string) [][2]string {
+	ok, present := d.sequence(n, field, fmt.Sprintf("a list of %ss (%s)", what, form))
 	if !ok || !present {
 		return nil
 	}
-	out := make([]Waiver, 0, len(n.Content))
+	out := make([][2]string, 0, len(n.Content))
 	for i, item := range n.Content {
-		path, f := index("waivers", i), index(field, i)
+		path, f := index(name, i), index(field, i)
 		d.cur.val[path] = nodePos(item)
-		var w Waiver
-		if ok, present := d.mapping(item, f, "a waiver mapping ({policy: ..., reason: ...})"); !ok || !present {
+		var p [2]string
+		want := fmt.Sprintf("a %s mapping (%s)", what, form)
+		if ok, present := d.mapping(item, f, want); !ok || !present {
 			if ok {
-				d.fail(item, f, "expected a waiver mapping ({policy: ..., reason: ...}), got %s", describe(item))
+				d.fail(item, f, "expected %s, got %s", want, describe(item))
 			}
 			d.cur.bad[path] = true
-			out = append(out, w)
+			out = append(out, p)
 			continue
 		}
 		for _, e := range d.entries(item, f) {
-			switch e.key.Value {
-			case "policy", "reason":
-				d.cur.val[path+"."+e.key.Value] = nodePos(e.val)
-				s, ok := d.text(e.val, join(f, e.key.Value), "a string")
-				if !ok {
-					d.cur.bad[path] = true
-				}
-				if e.key.Value == "policy" {
-					w.Policy = s
-				} else {
-					w.Reason = s
-				}
-			default:
-				d.unknownField(e.key, f, "waiver", waiverFields)
+			j := slices.Index(fields, e.key.Value)
+			if j < 0 {
+				d.unknownField(e.key, f, what, fields)
+				continue
 			}
+			d.cur.val[path+"."+e.key.Value] = nodePos(e.val)
+			s, ok := d.text(e.val, join(f, e.key.Value), "a string")
+			if !ok {
+				d.cur.bad[path] = true
+			}
+			p[j] = s
 		}
-		// Keep the slot even when broken, so indexes match the file.
-		out = append(out, w)
+		out = append(out, p)
 	}
 	return out
 }

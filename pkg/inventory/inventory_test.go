@@ -25,7 +25,7 @@ const header = "apiVersion: fleetgen.dev/v1alpha1\nkind: Inventory\nfleet: acme\
 const oneSite = "sites:\n  - name: s1\n    type: store\n    region: eu\n    arch: arm64\n"
 
 // knownComponents is what the test template set provides.
-var knownComponents = []string{"cache", "eu-compliance", "monitoring", "plc-bridge"}
+var knownComponents = []string{"cache", "eu-compliance", "monitoring", "mtls", "plc-bridge", "wasm"}
 
 type errCase struct {
 	name string
@@ -115,7 +115,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "typo in a site field",
 			doc:  header + "sites:\n  - name: s1\n    type: store\n    regoin: eu\n    arch: arm64\n",
-			want: []string{`t.yaml:7:5: site "s1": sites[0]: unknown field "regoin" (did you mean "region"?); allowed fields: name, groups, type, region, arch, capacity, config, images, components, labels, waivers, requireDigests, wave, maintenanceWindow, network, ageRecipient, imageRegistry, k3s, charts`},
+			want: []string{`t.yaml:7:5: site "s1": sites[0]: unknown field "regoin" (did you mean "region"?); allowed fields: name, groups, type, region, arch, capacity, config, images, components, labels, waivers, requireDigests, wave, maintenanceWindow, network, ageRecipient, imageRegistry, k3s, charts, mtls, experimental`},
 		},
 		{
 			name: "typo at the top level",
@@ -393,7 +393,7 @@ func TestLoadErrors(t *testing.T) {
 			name:       "unknown component in a group",
 			doc:        header + "groups:\n  - name: eu\n    components: [cahce]\n" + oneSite,
 			components: knownComponents,
-			want:       []string{`t.yaml:6:18: groups[0].components[0]: unknown component "cahce" in group "eu" (did you mean "cache"?); the template set provides: cache, eu-compliance, monitoring, plc-bridge`},
+			want:       []string{`t.yaml:6:18: groups[0].components[0]: unknown component "cahce" in group "eu" (did you mean "cache"?); the template set provides: cache, eu-compliance, monitoring, mtls, plc-bridge, wasm`},
 		},
 		{
 			name:       "unknown component in defaults",
@@ -524,7 +524,7 @@ func TestAllProblemsReported(t *testing.T) {
 	want := []string{
 		`t.yaml:5:9: defaults.arch: invalid value "x86": must be one of amd64, arm64`,
 		`t.yaml:8:11: site "s1": sites[0].type: invalid value "shop": must be one of factory, store`,
-		`t.yaml:12:5: site "s2": sites[1]: unknown field "regoin" (did you mean "region"?); allowed fields: name, groups, type, region, arch, capacity, config, images, components, labels, waivers, requireDigests, wave, maintenanceWindow, network, ageRecipient, imageRegistry, k3s, charts`,
+		`t.yaml:12:5: site "s2": sites[1]: unknown field "regoin" (did you mean "region"?); allowed fields: name, groups, type, region, arch, capacity, config, images, components, labels, waivers, requireDigests, wave, maintenanceWindow, network, ageRecipient, imageRegistry, k3s, charts, mtls, experimental`,
 		`t.yaml:14:11: site "S3": sites[2].name: invalid value "S3": ` + dns1123Rule,
 		`t.yaml:18:14: site "S3": sites[2].config["a b"]: invalid key "a b": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`,
 		`t.yaml:18:21: site "S3": sites[2].config["a b"]: value contains U+2028 (LINE SEPARATOR) at byte 0: YAML reads it as a line break, so it would not reach the cluster unchanged`,

@@ -329,15 +329,24 @@ func checkJoinAddress(s string) string {
 	if u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
 		return rule + " (no path, query or fragment)"
 	}
+	if why := checkHostPort(u); why != "" {
+		return rule + " (" + why + ")"
+	}
+	return ""
+}
+
+// checkHostPort returns why a URL's host is not HOST:PORT with an IP
+// address or DNS name and a port from 1 to 65535, or "".
+func checkHostPort(u *url.URL) string {
 	host, port, err := net.SplitHostPort(u.Host)
-	if err != nil || host == "" {
-		return rule + " (the port is required)"
+	if err != nil || host == "" || port == "" {
+		return "the port is required"
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return rule + " (the port must be from 1 to 65535)"
+		return "the port must be from 1 to 65535"
 	}
 	if net.ParseIP(strings.Trim(host, "[]")) == nil && len(validation.IsDNS1123Subdomain(strings.ToLower(host))) > 0 {
-		return rule + " (the host must be an IP address or a DNS name)"
+		return "the host must be an IP address or a DNS name"
 	}
 	return ""
 }

@@ -113,6 +113,7 @@ func (c *checker) merge(i int, groupIndex map[string]int) (site Site, ok bool) {
 		mergeWiring(&s, l, scalar, func(path string) { s.Origins[path] = origin(layer, path) })
 		mergeK3s(&s, l, scalar, func(path, from string) { s.Origins[path] = origin(layer, from) })
 		mergeCharts(&s, l, func(path string) { s.Origins[path] = origin(layer, path) })
+		mergeZeroTrust(&s, l, scalar, func(path, from string) { s.Origins[path] = origin(layer, from) })
 		scalar(&s.Capacity.Reserve.CPU, "capacity.reserve.cpu", l.Capacity.Reserve.CPU)
 		scalar(&s.Capacity.Reserve.Memory, "capacity.reserve.memory", l.Capacity.Reserve.Memory)
 		if l.RequireDigests != nil {

@@ -58,6 +58,9 @@ type Layer struct {
 	K3s *K3s `json:"k3s,omitempty"`
 	// Charts are Helm releases by release name (see charts.go).
 	Charts map[string]ChartSpec `json:"charts,omitempty"`
+	// MTLS and Experimental are the zero-trust fields (see zerotrust.go).
+	MTLS         MTLS           `json:"mtls,omitzero"`
+	Experimental []Experimental `json:"experimental,omitempty"`
 }
 
 // Capacity is what a site's device offers to workloads, as Kubernetes
@@ -142,6 +145,10 @@ type Site struct {
 	// layer sets one. Origins keys: "charts.R.version",
 	// "charts.R.values.KEY.SUBKEY", "charts.R.values.LIST[0]".
 	Charts map[string]SiteChart `json:"charts,omitempty"`
+	// MTLS is the merged mtls block; Experimental the merged
+	// acknowledgements of experimental components (see zerotrust.go).
+	MTLS         MTLS           `json:"mtls,omitzero"`
+	Experimental []Experimental `json:"experimental,omitempty"`
 
 	// Origins records, per merged value, which layer set it and where. Keys
 	// are field paths: "type", "capacity.cpu", "config.LOG_LEVEL",

@@ -135,6 +135,7 @@ func (c *checker) run(known []string) *Fleet {
 			sc.wiringSite(i, &site)
 			sc.k3sSite(i, &site)
 			sc.chartsSite(i, &site)
+			sc.zeroTrustSite(i, &site)
 		}
 		fleet.Sites[i], found[i] = site, sc.ps
 	})
@@ -226,6 +227,7 @@ func (c *checker) layer(l *Layer, m *entryMeta, field, site, layerName string, k
 	c.wiringLayer(l, m, field, site)
 	c.k3sLayer(l, m, field, site)
 	c.chartsLayer(l, m, field, site)
+	c.zeroTrustLayer(l, m, field, site)
 
 	for _, k := range sortedKeys(l.Config) {
 		path := "config." + k

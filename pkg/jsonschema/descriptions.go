@@ -36,6 +36,13 @@ var descriptions = map[string]string{
 	"Layer.imageRegistry":     "A registry mirror the site pulls images from, host[:port][/path]; required for airgapped sites.",
 	"Layer.k3s":               "The site's K3s cluster: fleetgen writes its bootstrap bundle to bootstrap/<site>/. Sites whose layers set no k3s block get no bundle. See docs/k3s.md.",
 
+	"Layer.mtls":           "What component mtls needs: the central endpoint and the site's CA Secret; each field merged on its own. See docs/components.md.",
+	"Layer.experimental":   "Acknowledgements of the risk of experimental components (wasm): a site gets one only with its feature listed here; merged by feature. See docs/components.md.",
+	"MTLS.endpoint":        "The central service the application talks to with its workload certificate: an https URL with an explicit port, the only port its egress is opened to.",
+	"MTLS.caSecret":        "The name of the Secret holding the site's intermediate CA, SOPS-encrypted under overlays/<site>/secrets/; key material never goes in the inventory.",
+	"Experimental.feature": "The experimental component whose risk is accepted: wasm.",
+	"Experimental.reason":  "Why the risk is accepted; shown by fleetgen explain.",
+
 	"K3s.version":               "The pinned K3s release, a tag vX.Y.Z+k3sN (default v1.33.5+k3s1).",
 	"K3s.servers":               "Server nodes, 1 to 99 (default 1): one with SQLite, an odd number with embedded etcd, any with an external datastore.",
 	"K3s.agents":                "Agent nodes, 0 to 1000 (default 0).",

@@ -34,6 +34,10 @@ func checkCapacity(e *env) []Finding {
 		totalCPU, totalMemory = addSat(totalCPU, cpu), addSat(totalMemory, mem)
 		shares = append(shares, share{p.id, cpu, mem})
 	}
+	for _, f := range e.services {
+		totalCPU, totalMemory = addSat(totalCPU, f.milliCPU), addSat(totalMemory, f.memory)
+		shares = append(shares, share{f.name, f.milliCPU, f.memory})
+	}
 	site := siteObjectKind + "/" + e.facts.Site
 	largest := func(val func(share) int64, format func(int64) string) string {
 		s := slices.Clone(shares)
@@ -67,10 +71,38 @@ func checkCapacity(e *env) []Finding {
 	return out
 }
 
+// Footprint of cert-manager (controller, webhook and cainjector, one
+// replica each), which a site whose overlay has cert-manager.io objects
+// (component mtls) runs besides the overlay's own pods. The figures are
+// what docs/components.md states and the capacity policy charges.
+const (
+	CertManagerCPU    = "30m"
+	CertManagerMemory = "160Mi"
+)
+
+// footprint is what a service the site runs for its objects needs.
+type footprint struct {
+	name             string
+	milliCPU, memory int64
+}
+
+// servicesFor returns the services the objects need on the site beside
+// their own pods: cert-manager for cert-manager.io objects.
+func servicesFor(objs []Object) []footprint {
+	for _, o := range objs {
+		if apiGroup(str(o, "apiVersion")) == "cert-manager.io" {
+			cpu, mem := resource.MustParse(CertManagerCPU), resource.MustParse(CertManagerMemory)
+			return []footprint{{"cert-manager (for " + objectID(o) + ")", cpu.MilliValue(), mem.Value()}}
+		}
+	}
+	return nil
+}
+
 // requests computes what one pod of the template requests, the way the
 // scheduler does: the larger of the app containers (plus sidecars) and the
 // largest init container (plus the sidecars started before it), plus the
-// pod overhead. It reports containers whose requests are missing or
+// pod overhead: spec.overhead, or the overhead of the RuntimeClass it
+// names when that is among the site's objects (as admission sets it). It reports containers whose requests are missing or
 // invalid.
 func (p podTemplate) requests() (podRequests, []Finding) {
 	var out []Finding
@@ -92,7 +124,11 @@ func (p podTemplate) requests() (podRequests, []Finding) {
 		}
 	}
 	pod := app.add(sidecars).max(initMax)
-	for name, v := range mapAt(p.spec, "overhead") {
+	overhead := mapAt(p.spec, "overhead")
+	if overhead == nil {
+		overhead = p.runtimeOverhead
+	}
+	for name, v := range overhead {
 		q, err := quantity(v)
 		if err != nil {
 			continue // the API server rejects it; schema checks report it

@@ -29,6 +29,9 @@ initContainers:
 		{"job completions cap", "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j, namespace: n}\nspec:\n  parallelism: 4\n  completions: 1\n  template:\n    spec:\n" + indent(pod, 6), 1050, 1088},
 		{"cronjob", "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c, namespace: n}\nspec:\n  schedule: '@hourly'\n  jobTemplate:\n    spec:\n      parallelism: 2\n      template:\n        spec:\n" + indent(pod, 10), 2100, 2176},
 		{"overhead", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec:\n  overhead: {cpu: 250m, memory: 120Mi}\n" + indent(pod, 2), 1300, 1208},
+		{"runtime class overhead", "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: rc}\nhandler: spin\noverhead: {podFixed: {cpu: 25m, memory: 40Mi}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec:\n  runtimeClassName: rc\n" + indent(pod, 2), 1075, 1128},
+		{"spec overhead wins", "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: rc}\nhandler: spin\noverhead: {podFixed: {cpu: 25m, memory: 40Mi}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec:\n  runtimeClassName: rc\n  overhead: {cpu: 250m, memory: 120Mi}\n" + indent(pod, 2), 1300, 1208},
+		{"runtime class elsewhere", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec:\n  runtimeClassName: nvidia\n" + indent(pod, 2), 1050, 1088},
 		{"not a workload", "apiVersion: example.com/v1\nkind: Deployment\nmetadata: {name: d, namespace: n}\nspec:\n  template:\n    spec:\n" + indent(pod, 6), 0, 0},
 	}
 	for _, c := range cases {
@@ -57,16 +60,7 @@ func TestCapacityMessage(t *testing.T) {
 	docs := deploy(7, goodPodSpec) + "---\n" + strings.Replace(deploy(1, goodPodSpec), "name: app,", "name: web,", 1)
 	facts := siteFacts()
 	facts.Memory = "2Gi"
-	fs, err := Evaluate(decode(t, docs), facts, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, f := range fs {
-		if f.Policy == Capacity {
-			got = append(got, f.Field+": "+f.Message)
-		}
-	}
+	got := capacityMessages(t, docs, facts)
 	want := []string{
 		"cpu: requests cpu 2 + reserve 500m exceed capacity 2 (largest: Deployment/edge-app/app 1750m, Deployment/edge-app/web 250m)",
 		"memory: requests memory 2Gi + reserve 768Mi exceed capacity 2Gi (largest: Deployment/edge-app/app 1792Mi, Deployment/edge-app/web 256Mi)",
@@ -78,12 +72,41 @@ func TestCapacityMessage(t *testing.T) {
 	// A custom reserve: 2 cpu of requests + 0 reserve fit 2 cpu.
 	facts.ReserveCPU, facts.ReserveMemory = "0", "0"
 	facts.Memory = "4Gi"
-	fs, err = Evaluate(decode(t, docs), facts, nil)
+	if got := capacityMessages(t, docs, facts); len(got) != 0 {
+		t.Errorf("with no reserve: got %v, want none", got)
+	}
+}
+
+// capacityMessages evaluates docs and returns the capacity findings as
+// "field: message".
+func capacityMessages(t *testing.T, docs string, facts Facts) []string {
+	t.Helper()
+	fs, err := Evaluate(decode(t, docs), facts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := where(fs, Capacity); len(got) != 0 {
-		t.Errorf("with no reserve: got %v, want none", got)
+	var got []string
+	for _, f := range fs {
+		if f.Policy == Capacity {
+			got = append(got, f.Field+": "+f.Message)
+		}
+	}
+	return got
+}
+
+// TestCapacityCertManager: a site whose objects include cert-manager.io
+// objects is charged cert-manager's footprint, named in the message.
+func TestCapacityCertManager(t *testing.T) {
+	issuer := "apiVersion: cert-manager.io/v1\nkind: Issuer\nmetadata: {name: ca, namespace: edge-app}\nspec: {ca: {secretName: site-ca}}\n"
+	facts := siteFacts()
+	facts.CPU, facts.Memory = "1500m", "4Gi"
+	if got := capacityMessages(t, deploy(4, goodPodSpec), facts); len(got) != 0 {
+		t.Fatalf("without cert-manager objects: got %v, want none", got)
+	}
+	got := capacityMessages(t, deploy(4, goodPodSpec)+"---\n"+issuer, facts)
+	want := []string{"cpu: requests cpu 1030m + reserve 500m exceed capacity 1500m (largest: Deployment/edge-app/app 1, cert-manager (for Issuer/edge-app/ca) 30m)"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

@@ -18,6 +18,10 @@ type env struct {
 	capCPU, capMemory         *resource.Quantity
 	reserveCPU, reserveMemory resource.Quantity
 	pods                      []podTemplate
+	// services are what the site runs for the objects besides their own
+	// pods (cert-manager for cert-manager.io objects), charged by the
+	// capacity policy.
+	services []footprint
 }
 
 func newEnv(objs []Object, facts Facts) (*env, error) {
@@ -53,11 +57,19 @@ func newEnv(objs []Object, facts Facts) (*env, error) {
 	if e.reserveCPU, e.reserveMemory, err = Reserve(facts); err != nil {
 		return nil, err
 	}
+	overheads := map[string]map[string]any{}
 	for _, o := range objs {
 		if p, ok := podTemplateOf(o); ok {
 			e.pods = append(e.pods, p)
 		}
+		if str(o, "apiVersion") == "node.k8s.io/v1" && str(o, "kind") == "RuntimeClass" {
+			overheads[str(o, "metadata", "name")] = mapAt(o, "overhead", "podFixed")
+		}
 	}
+	for i := range e.pods {
+		e.pods[i].runtimeOverhead = overheads[str(e.pods[i].spec, "runtimeClassName")]
+	}
+	e.services = servicesFor(objs)
 	return e, nil
 }
 
@@ -97,6 +109,10 @@ type podTemplate struct {
 	copies int64
 	// copiesField names the field copies came from, "" when implied.
 	copiesField string
+	// runtimeOverhead is the overhead.podFixed of the RuntimeClass the
+	// pod names, when that RuntimeClass is among the objects: what the
+	// RuntimeClass admission controller puts into spec.overhead.
+	runtimeOverhead map[string]any
 }
 
 // podTemplateOf finds the pod spec of a workload object.

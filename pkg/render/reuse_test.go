@@ -483,6 +483,9 @@ var siteEdits = []struct {
 	{"AgeRecipient", func(s *inventory.Site) { s.AgeRecipient = "age1x" }},
 	{"ImageRegistry", func(s *inventory.Site) { s.ImageRegistry = "mirror.example" }},
 	{"K3s", func(s *inventory.Site) { s.K3s = &inventory.SiteK3s{Version: "v1.33.5+k3s1", Servers: 1} }},
+	{"MTLS", func(s *inventory.Site) { s.MTLS.Endpoint = "https://ingest.example:8443" }},
+	{"MTLS", func(s *inventory.Site) { s.MTLS.CASecret = "ca" }},
+	{"Experimental", func(s *inventory.Site) { s.Experimental = []inventory.Experimental{{Feature: "wasm", Reason: "r"}} }},
 	{"Origins", func(s *inventory.Site) { s.Origins = nil }},
 	{"Origins", func(s *inventory.Site) {
 		s.Origins["type"] = inventory.Origin{Layer: "site", File: "f", Line: 2, Column: 1}

@@ -16,7 +16,14 @@
 // a tag are read from the k8s.io/api source by internal/markers/gen into
 // zz_generated_markers.go.
 //
-// Kinds without a registered type are reported as Skipped, never passed.
+// Custom resources the template set generates (cert-manager's Issuer and
+// Certificate) are validated instead against the published CRD of a
+// pinned release, embedded gzipped (crds/, see the README there), through
+// k8s.io/apiextensions-apiserver as an API server would (type CRD, which
+// pkg/gitops uses for the Argo CD CRDs too).
+//
+// Kinds without a registered type or CRD are reported as Skipped, never
+// passed.
 package schema
 
 //go:generate go run ./internal/markers/gen zz_generated_markers.go

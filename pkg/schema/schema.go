@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 
@@ -113,6 +114,15 @@ func (v *Validator) Validate(obj map[string]any) Result {
 		return r
 	}
 	ti, ok := v.kinds[gvKey{apiVersion, kind}]
+	if compiled, pinned := pinnedCRDs[gvKey{apiVersion, kind}]; !ok && pinned {
+		crd, err := compiled()
+		if err != nil {
+			r.Errors = []FieldError{{Msg: fmt.Sprintf("the embedded CRD does not compile: %v", err)}}
+			return r
+		}
+		r.Errors = crd.Validate(obj)
+		return r
+	}
 	if !ok {
 		if why, removed := removedKind(schema.FromAPIVersionAndKind(apiVersion, kind)); removed {
 			w.push(seg{name: "apiVersion"})

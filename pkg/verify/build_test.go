@@ -312,3 +312,32 @@ func BenchmarkBuildUnguarded(b *testing.B) {
 		}
 	}
 }
+
+// asYaml writes exactly what the CLI's m.AsYaml writes, and each resource's
+// document as the resource writes it.
+func TestAsYamlMatchesResMap(t *testing.T) {
+	tree, sites := variedTree()
+	fsys := memFS(t, tree)
+	for _, site := range sites {
+		m, err := BuildWithin(fsys, "/fleet", "/fleet/overlays/"+site)
+		if err != nil {
+			t.Fatalf("%s: %v", site, err)
+		}
+		want, err := m.AsYaml()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, docs, err := asYaml(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: asYaml differs from AsYaml:\n%s\n---- want\n%s", site, got, want)
+		}
+		for i, r := range m.Resources() {
+			if d, _ := r.AsYAML(); !bytes.Equal(docs[i], d) {
+				t.Errorf("%s: document %d differs from the resource's AsYAML", site, i)
+			}
+		}
+	}
+}

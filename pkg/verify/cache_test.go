@@ -1,6 +1,9 @@
 package verify
 
 import (
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -32,6 +35,44 @@ func TestSaltStable(t *testing.T) {
 	}
 }
 
+// The executable is identified by its Go build ID where it has one (every
+// Linux build), else by the hash of its content: files that differ never
+// share an identity.
+func TestExeIdentity(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := exeIdentity(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS == "linux" && (!strings.HasPrefix(id, "buildid:") || !strings.Contains(id, "/")) {
+		t.Errorf("identity of the test binary %q, want its Go build ID", id)
+	}
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	for name, content := range map[string]string{a: "#!/bin/sh\necho a\n", b: "#!/bin/sh\necho b\n"} {
+		if err := os.WriteFile(name, []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ia, err := exeIdentity(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ib, err := exeIdentity(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ia == ib || strings.HasPrefix(ia, "buildid:") {
+		t.Errorf("scripts a and b: identities %q and %q, want two different content hashes", ia, ib)
+	}
+	if _, err := exeIdentity(filepath.Join(dir, "missing")); err == nil {
+		t.Error("identity of a missing file: no error")
+	}
+}
+
 // A kustomization that sets openapi: (in any letter case, or hidden
 // behind a merge key or unparsable YAML) is built alone.
 func TestSetsOpenAPI(t *testing.T) {
@@ -49,6 +90,30 @@ func TestSetsOpenAPI(t *testing.T) {
 	} {
 		if got := setsOpenAPI(tc.name, []byte(tc.data)); got != tc.want {
 			t.Errorf("setsOpenAPI(%s, %q) = %v, want %v", tc.name, tc.data, got, tc.want)
+		}
+	}
+}
+
+// The content memo answers as the checks do, for every content a name has
+// had: a remembered pass never hides a later bad content.
+func TestContentMemo(t *testing.T) {
+	memo := &contentMemo{}
+	for _, tc := range []struct {
+		name, data  string
+		openAPI, ok bool
+	}{
+		{"base/kustomization.yaml", "resources: [a.yaml]\n", false, true},
+		{"base/kustomization.yaml", "resources: [a.yaml]\n", false, true},
+		{"base/kustomization.yaml", "openapi: {path: s.json}\n", true, true},
+		{"base/kustomization.yaml", "resources: [https://example.com/x.yaml]\n", false, false},
+		{"base/kustomization.yaml", "resources: [a.yaml]\n", false, true},
+		{"base/a.yaml", "openapi: {path: s.json}\n", false, true},
+	} {
+		for _, m := range []*contentMemo{memo, nil} {
+			openAPI, err := m.check(tc.name, []byte(tc.data))
+			if openAPI != tc.openAPI || (err == nil) != tc.ok {
+				t.Errorf("memo %v: check(%s, %q) = %v, %v; want %v, ok %v", m != nil, tc.name, tc.data, openAPI, err, tc.openAPI, tc.ok)
+			}
 		}
 	}
 }

@@ -36,7 +36,7 @@ func (o object) String() string {
 // from it even when a check fails; objs is nil when the output could not be
 // written or parsed.
 func check(m resmap.ResMap, t Target) ([]byte, []object, error) {
-	out, err := m.AsYaml()
+	out, docs, err := asYaml(m)
 	if err != nil {
 		// Duplicate keys inside a resource surface here; name the object.
 		var errs []error
@@ -62,7 +62,7 @@ func check(m resmap.ResMap, t Target) ([]byte, []object, error) {
 	for _, o := range objs {
 		errs = append(errs, checkObject(o)...)
 	}
-	errs = append(errs, checkDataRoundTrip(m, objs)...)
+	errs = append(errs, checkDataRoundTrip(m, objs, docs)...)
 	if t.Config != nil {
 		name := t.ConfigMapName
 		if name == "" {
@@ -71,6 +71,31 @@ func check(m resmap.ResMap, t Target) ([]byte, []object, error) {
 		errs = append(errs, checkSiteConfig(objs, name, t.Config)...)
 	}
 	return out, objs, errors.Join(errs...)
+}
+
+// asYaml is m.AsYaml(), the CLI's output, together with each resource's
+// own document (what Resource.AsYAML returns), so that the checks that
+// read one resource as YAML again do not write it a second time.
+func asYaml(m resmap.ResMap) ([]byte, [][]byte, error) {
+	rs := m.Resources()
+	docs := make([][]byte, len(rs))
+	n := 0
+	for i, r := range rs {
+		d, err := r.AsYAML()
+		if err != nil {
+			return nil, nil, err
+		}
+		docs[i] = d
+		n += len(d) + len("---\n")
+	}
+	out := make([]byte, 0, n)
+	for i, d := range docs {
+		if i > 0 {
+			out = append(out, "---\n"...)
+		}
+		out = append(out, d...)
+	}
+	return out, docs, nil
 }
 
 // parseObjects parses the multi-document output back with yaml.v3 and
@@ -262,8 +287,9 @@ func stringData(doc *yaml.Node, field string) map[string]string {
 // held it with the data parsed back from the output. A difference means
 // the YAML emitter wrote a value a parser reads differently (kyaml writes
 // U+0085 unescaped, for one). AsYaml writes one document per resource in
-// order, so resources and parsed objects pair up by index.
-func checkDataRoundTrip(m resmap.ResMap, objs []object) []error {
+// order, so resources and parsed objects pair up by index; docs are the
+// resources' documents (asYaml).
+func checkDataRoundTrip(m resmap.ResMap, objs []object, docs [][]byte) []error {
 	rs := m.Resources()
 	if len(rs) != len(objs) {
 		return []error{fmt.Errorf("built %d objects but the output parses as %d", len(rs), len(objs))}
@@ -284,7 +310,7 @@ func checkDataRoundTrip(m resmap.ResMap, objs []object) []error {
 			}
 		}
 		errs = append(errs, compareData(o, "kustomize's value", want, got, false)...)
-		errs = append(errs, checkClientRead(o, r.AsYAML, want)...)
+		errs = append(errs, checkClientRead(o, docs[i], want)...)
 	}
 	return errs
 }
@@ -359,11 +385,7 @@ func hasKey(m map[string]string, k string) bool {
 // checkClientRead reads a ConfigMap's YAML as kubectl and Flux do
 // (sigs.k8s.io/yaml, YAML 1.1 rules) and reports data values that do not
 // arrive as the same strings.
-func checkClientRead(o object, asYAML func() ([]byte, error), want map[string]string) []error {
-	b, err := asYAML()
-	if err != nil {
-		return []error{fmt.Errorf("%s: %w", o, err)}
-	}
+func checkClientRead(o object, b []byte, want map[string]string) []error {
 	var cm struct {
 		Data map[string]any `json:"data"`
 	}

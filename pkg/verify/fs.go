@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -46,6 +47,8 @@ type guardedFS struct {
 	// rec, when set, records every probe and read for the verification
 	// cache.
 	rec *recorder
+	// memo, when set, remembers content checks across the builds of a Run.
+	memo *contentMemo
 }
 
 var _ filesys.FileSystem = (*guardedFS)(nil)
@@ -310,11 +313,47 @@ func (g *guardedFS) readFile(p string) ([]byte, error) {
 	if len(data) > MaxFileSize {
 		return nil, g.problem(fmt.Errorf("file %s: %d bytes exceeds the limit of %d bytes", name, len(data), MaxFileSize))
 	}
-	if err := checkContent(name, data); err != nil {
+	openAPI, err := g.memo.check(name, data)
+	if err != nil {
 		return nil, g.problem(err)
 	}
-	if g.mode == shared && setsOpenAPI(name, data) {
+	if g.mode == shared && openAPI {
 		return nil, g.problem(fmt.Errorf("file %s: %w", name, errNeedsExclusive))
 	}
 	return data, nil
+}
+
+// contentMemo remembers, for the builds of one Run, the files whose content
+// passed checkContent, by name and SHA-256, with whether they may set
+// openapi: (setsOpenAPI). Both depend on nothing else, and a base or
+// component file is read by every overlay: it is parsed and checked once.
+type contentMemo struct {
+	m sync.Map // contentKey -> bool (setsOpenAPI)
+}
+
+type contentKey struct {
+	name string
+	sum  [sha256.Size]byte
+}
+
+// check runs checkContent and setsOpenAPI on data read from the file name
+// (relative to the root), or returns what they returned for the same name
+// and content before. A nil memo checks every time.
+func (c *contentMemo) check(name string, data []byte) (openAPI bool, err error) {
+	if c == nil {
+		if err := checkContent(name, data); err != nil {
+			return false, err
+		}
+		return setsOpenAPI(name, data), nil
+	}
+	k := contentKey{name, sha256.Sum256(data)}
+	if v, ok := c.m.Load(k); ok {
+		return v.(bool), nil
+	}
+	if err := checkContent(name, data); err != nil {
+		return false, err // not remembered: failures are rare and reported in full
+	}
+	openAPI = setsOpenAPI(name, data)
+	c.m.Store(k, openAPI)
+	return openAPI, nil
 }

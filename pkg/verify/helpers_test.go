@@ -30,5 +30,5 @@ func Build(fsys filesys.FileSystem, dir string) (resmap.ResMap, error) {
 // BuildWithin is Build with every read confined to root (after symbolic
 // links are followed, on disk). dir may be relative to root.
 func BuildWithin(fsys filesys.FileSystem, root, dir string) (resmap.ResMap, error) {
-	return buildGated(fsys, root, dir, nil)
+	return buildGated(fsys, root, dir, nil, nil)
 }

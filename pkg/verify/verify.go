@@ -231,13 +231,13 @@ func KustomizeOptions() *krusty.Options {
 // buildGated builds dir beside other builds, or alone when its
 // kustomization sets openapi: (see schemaGate). rec, when set, records
 // what the build read; an exclusive build is not cacheable.
-func buildGated(fsys filesys.FileSystem, root, dir string, rec *recorder) (resmap.ResMap, error) {
+func buildGated(fsys filesys.FileSystem, root, dir string, rec *recorder, memo *contentMemo) (resmap.ResMap, error) {
 	for _, mode := range []buildMode{shared, exclusive} {
 		g, err := newGuardedFS(fsys, root)
 		if err != nil {
 			return nil, err
 		}
-		g.mode = mode
+		g.mode, g.memo = mode, memo
 		if mode == exclusive {
 			rec.uncacheable()
 		} else {
@@ -314,6 +314,7 @@ func Run(ctx context.Context, targets []Target, opts Options) (*Report, error) {
 	if opts.Cache != nil {
 		vc = &verifyCache{dir: opts.Cache, salt: opts.CacheSalt, fs: opts.FS, root: opts.Root}
 	}
+	memo := &contentMemo{}
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -323,6 +324,8 @@ func Run(ctx context.Context, targets []Target, opts Options) (*Report, error) {
 	// A bounded pool: each worker takes the next index and writes only its
 	// own slot of results. Builds share the read-only file system, the
 	// immutable validator and the cache (safe for concurrent use).
+	gc := newGCTuner(workers)
+	defer gc.done()
 	results := make([]Result, len(sorted))
 	doneAt := make([]bool, len(sorted))
 	next := make(chan int)
@@ -336,7 +339,8 @@ func Run(ctx context.Context, targets []Target, opts Options) (*Report, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i] = buildTarget(sorted[i], opts, v, vc)
+				results[i] = buildTarget(sorted[i], opts, v, vc, memo)
+				gc.tick()
 				if opts.DropObjects {
 					results[i].Objects = nil
 				}
@@ -379,7 +383,7 @@ func Run(ctx context.Context, targets []Target, opts Options) (*Report, error) {
 // then, when the objects parsed, the schema of every object and the
 // policies. With a cache, an unchanged passing target is served from it
 // and a passing one is stored.
-func buildTarget(t Target, opts Options, v *schema.Validator, vc *verifyCache) Result {
+func buildTarget(t Target, opts Options, v *schema.Validator, vc *verifyCache, memo *contentMemo) Result {
 	var key string
 	var rec *recorder
 	if vc != nil {
@@ -391,7 +395,7 @@ func buildTarget(t Target, opts Options, v *schema.Validator, vc *verifyCache) R
 	if vc != nil || opts.RecordAccesses {
 		rec = newRecorder()
 	}
-	res := checkTarget(t, opts, v, rec)
+	res := checkTarget(t, opts, v, rec, memo)
 	res.setErr()
 	if res.Err == nil {
 		res.Accesses = rec.accesses()
@@ -403,9 +407,9 @@ func buildTarget(t Target, opts Options, v *schema.Validator, vc *verifyCache) R
 	return res
 }
 
-func checkTarget(t Target, opts Options, v *schema.Validator, rec *recorder) Result {
+func checkTarget(t Target, opts Options, v *schema.Validator, rec *recorder, memo *contentMemo) Result {
 	res := Result{Site: t.Site, Dir: displayDir(opts.Root, t.Dir)}
-	m, err := buildGated(opts.FS, opts.Root, t.Dir, rec)
+	m, err := buildGated(opts.FS, opts.Root, t.Dir, rec, memo)
 	if err != nil {
 		res.Errors = flatten(err)
 		return res

@@ -38,10 +38,12 @@ them. Called with (list $site $.Fleet.GitOps.AdminRecipients). */ -}}
 {{- end -}}
 
 {{- /* argocd.project: the AppProject of a site's Applications, from the
-fleet name and the site's maintenance window: "<fleet>" for a site without
-a window, "<fleet>-mw-<10 hex digits of the window's SHA-256>" for one with
-a window, so that sites sharing a window share a project. Called with
-(list $.Fleet.Name $site.MaintenanceWindow). */ -}}
+fleet name, the site's maintenance window and whether it uses component
+wasm: "<fleet>" for a site without a window, "<fleet>-mw-<10 hex digits of
+the window's SHA-256>" for one with a window, so that sites sharing a
+window share a project; "-wasm" added for a site using wasm, whose project
+alone admits the RuntimeClass. Called with
+(list $.Fleet.Name $site.MaintenanceWindow WASM). */ -}}
 {{- define "argocd.project" -}}
 {{- $fleet := index . 0 -}}
 {{- $w := index . 1 -}}
@@ -50,6 +52,7 @@ a window, so that sites sharing a window share a project. Called with
 {{- else -}}
 {{- $fleet -}}
 {{- end -}}
+{{- if index . 2 }}-wasm{{ end -}}
 {{- end -}}
 
 {{- /* argocd.cluster: the prefix of the Argo CD cluster names of the
@@ -70,8 +73,8 @@ applier") may touch, as JSON {"namespaced": [rule...], "cluster": [rule...],
 fromJson; "optional" are namespaced resources granted before the overlay
 has objects of them. It lists exactly the
 kinds the site's overlay builds: the base's kinds, the ResourceQuota of a
-site with capacity, and the cluster-scoped kinds of the components the site
-uses. fleetgen verify compares it with the built objects (policy
+site with capacity, and the namespaced and cluster-scoped kinds of the
+components the site uses. fleetgen verify compares it with the built objects (policy
 applier-rbac), so a kind added to base/ or a component without a change
 here is a finding that names the site and the kind. */ -}}
 {{- define "gitops.applier" -}}
@@ -93,6 +96,17 @@ the site has none yet (listed in "optional"). */ -}}
 {{- if .Site.AgeRecipient -}}
 {{- $_ := set $core "resources" (append $core.resources "secrets" | sortAlpha) -}}
 {{- $optional = append $optional "secrets" -}}
+{{- end -}}
+{{- /* Namespaced kinds a component adds, by component. */ -}}
+{{- $componentNamespaced := dict
+  "mtls" (list (dict "group" "cert-manager.io" "resources" (list "certificates" "issuers")))
+-}}
+{{- range .Site.Components -}}
+{{- if hasKey $componentNamespaced . -}}
+{{- range (get $componentNamespaced .) -}}
+{{- $ns = append $ns . -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- /* Cluster-scoped objects a component adds, by component. */ -}}
 {{- $componentKinds := dict
