@@ -255,7 +255,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	targets := Targets(selected)
+	targets := releaseTargets(Targets(selected), tree)
 	todo, reused := inc.reuse(targets, fsys, d, rs.reusedSite)
 	progress := opts.Progress
 	if progress != nil && len(reused) > 0 {
@@ -327,6 +327,9 @@ func renderInputs(inputs []inventory.Input, engine *render.Engine, set fs.FS, pa
 	if err := CompleteK3s(fleet, set); err != nil {
 		return nil, nil, nil, err
 	}
+	if err := completeReleases(fleet, inputs, place); err != nil {
+		return nil, nil, nil, err
+	}
 	tree, err := engine.RenderWith(fleet, render.RenderOptions{Parsed: parsed, Reuse: rs.options()})
 	if err != nil {
 		return nil, nil, nil, err
@@ -389,6 +392,9 @@ func layout(tree *render.Tree, output string, stats *changes.StatCache, rs *reus
 			tf.Size, tf.Load = rs.size(f.Path), func() ([]byte, error) { return os.ReadFile(p) }
 		}
 		files = append(files, tf)
+	}
+	for _, f := range tree.VerifyOnly {
+		files = append(files, treefs.File{Path: f.Path, Data: f.Data, Hash: f.ContentHash(), Size: int64(len(f.Data))})
 	}
 	for _, rel := range sortedKeys(onDisk) {
 		files = append(files, onDisk[rel])

@@ -44,44 +44,11 @@ func runSample(t *testing.T) *Result {
 // testdata/golden/sample-fleet. Refresh with: go test ./pkg/pipeline -update
 func TestSampleGolden(t *testing.T) {
 	res := runSample(t)
-	if *update {
-		if err := os.RemoveAll(goldenDir); err != nil {
-			t.Fatal(err)
-		}
-		writeTree(t, goldenDir, res.Tree)
-		return
-	}
-	want := map[string][]byte{}
-	err := filepath.WalkDir(goldenDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(goldenDir, p)
-		want[filepath.ToSlash(rel)] = data
-		return err
-	})
-	if err != nil {
-		t.Fatalf("reading golden tree (run with -update to create it): %v", err)
-	}
 	got := map[string][]byte{}
 	for _, f := range res.Tree.Files {
 		got[f.Path] = f.Data
 	}
-	for p, w := range want {
-		g, ok := got[p]
-		switch {
-		case !ok:
-			t.Errorf("%s: in golden tree, not generated", p)
-		case !bytes.Equal(g, w):
-			t.Errorf("%s differs from golden (run with -update and review the diff):\n--- got\n%s\n--- want\n%s", p, g, w)
-		}
-	}
-	for p := range got {
-		if _, ok := want[p]; !ok {
-			t.Errorf("%s: generated, not in golden tree", p)
-		}
-	}
+	checkGolden(t, goldenDir, got)
 }
 
 // TestDeterministic generates the sample fleet twice and expects identical trees.
