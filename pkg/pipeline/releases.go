@@ -14,6 +14,7 @@ import (
 
 	sigsyaml "sigs.k8s.io/yaml"
 
+	"github.com/fleetgen/fleetgen/pkg/charts"
 	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/inventory"
 	"github.com/fleetgen/fleetgen/pkg/render"
@@ -74,7 +75,7 @@ func completeReleases(fleet *inventory.Fleet, inputs []inventory.Input, place *i
 			if fleet.GitOps.Engine != inventory.EngineFlux {
 				return chartProblem(s, "charts."+release+".mode", "release %q: mode release writes a Flux HelmRelease, which needs gitops.engine flux (the fleet's engine is %q): use mode rendered (the default), which commits the rendered objects and needs no Helm controller on the site", release, fleet.GitOps.Engine)
 			}
-			if strings.Contains(sc.Chart, "://") {
+			if ref, err := charts.ParseRef(sc.Chart, sc.Repo); err != nil || ref.Remote() {
 				continue
 			}
 			if !rootOnce {
@@ -84,7 +85,7 @@ func completeReleases(fleet *inventory.Fleet, inputs []inventory.Input, place *i
 			if rootErr != nil {
 				return chartProblem(s, "charts."+release+".chart", "release %q: %v", release, rootErr)
 			}
-			src, err := chartSource(s, release, sc.Chart, inputs)
+			src, err := chartSource(s, release, sc, inputs)
 			if err != nil {
 				return err
 			}

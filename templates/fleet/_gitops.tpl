@@ -128,7 +128,7 @@ applies the chart's objects with its own rights. */ -}}
 {{- end -}}
 {{- if or (eq $.Site.Network "airgapped") (hasPrefix "oci://" .Chart) -}}
 {{- $_ := set $sources "ocirepositories" true -}}
-{{- else if hasPrefix "https://" .Chart -}}
+{{- else if .Repo -}}
 {{- $_ := set $sources "helmrepositories" true -}}
 {{- end -}}
 {{- end -}}
