@@ -2,6 +2,7 @@ package gitops_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -384,7 +385,7 @@ func TestBrokenArgoTemplateFailsGenerate(t *testing.T) {
 	edit("argocd/applicationset.yaml.tmpl", "          selfHeal: true\n", "          selfHeal: true\n          selfheal: true\n")
 	edit("argocd/appproject.yaml.tmpl", "  sourceRepos:\n", "  sourceRepo: []\n  sourceRepos:\n")
 	data, _ := os.ReadFile("testdata/argocd-waves/inventory.yaml")
-	_, _, err = pipeline.Render(pipeline.Options{Inventory: "inventory.yaml", InventoryData: data, Templates: set})
+	_, err = pipeline.Run(context.Background(), pipeline.Options{Inventory: "inventory.yaml", InventoryData: data, Templates: set})
 	if err == nil {
 		t.Fatal("rendering with unknown fields succeeded")
 	}

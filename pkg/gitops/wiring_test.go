@@ -2,6 +2,7 @@ package gitops_test
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"path"
@@ -25,11 +26,11 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 // renderFixture renders an inventory with the default template set.
 func renderFixture(t *testing.T, name string, data []byte) (*inventory.Fleet, *render.Tree) {
 	t.Helper()
-	fleet, tree, err := pipeline.Render(pipeline.Options{Inventory: name, InventoryData: data})
+	res, err := pipeline.Run(context.Background(), pipeline.Options{Inventory: name, InventoryData: data})
 	if err != nil {
 		t.Fatalf("render %s: %v", name, err)
 	}
-	return fleet, tree
+	return res.Fleet, res.Tree
 }
 
 func isWiring(p string) bool {

@@ -13,6 +13,8 @@ import (
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/fleetgen/fleetgen/pkg/charts/chartref"
 )
 
 // Chart modes: how a release is shipped to its sites (the charts.*.mode
@@ -28,16 +30,19 @@ const (
 // ChartModes are the allowed values of charts.*.mode.
 var ChartModes = []string{ChartModeRendered, ChartModeRelease}
 
-var chartFields = []string{"chart", "version", "namespace", "mode", "values"}
+var chartFields = []string{"chart", "repo", "version", "namespace", "mode", "values"}
 
 // ChartSpec is one entry of a layer's charts block as written, keyed by
 // release name. Empty strings and a nil Values mean "not set in this
 // layer". In Values a nil value is a YAML null: merging deletes the key.
 type ChartSpec struct {
 	// Chart is a chart directory or .tgz relative to the inventory file,
-	// or oci://HOST/REPO/CHART, or https://HOST/PATH/CHART (a Helm
-	// repository URL followed by the chart name).
+	// or oci://HOST/REPO/CHART, or, with Repo, the chart's name in that
+	// chart repository.
 	Chart string `json:"chart,omitempty"`
+	// Repo is the URL of an HTTP(S) Helm chart repository (the directory
+	// of its index.yaml) that Chart names a chart of.
+	Repo string `json:"repo,omitempty"`
 	// Version is the chart version; it must equal the chart's Chart.yaml.
 	Version string `json:"version,omitempty"`
 	// Namespace the release is rendered into; default: the base's.
@@ -51,7 +56,9 @@ type ChartSpec struct {
 
 // SiteChart is a release of a site after merging its layers.
 type SiteChart struct {
-	Chart   string `json:"chart"`
+	Chart string `json:"chart"`
+	// Repo is "" unless the chart is in an HTTP(S) chart repository.
+	Repo    string `json:"repo,omitempty"`
 	Version string `json:"version"`
 	// Namespace is "" when no layer sets it: the base's namespace.
 	Namespace string `json:"namespace,omitempty"`
@@ -69,7 +76,8 @@ func ChartRenderDir(release string, c SiteChart) string {
 	data, err := json.Marshal(struct {
 		Release, Chart, Version, Namespace, Mode string
 		Values                                   map[string]any
-	}{release, c.Chart, c.Version, c.Namespace, c.Mode, c.Values})
+		Repo                                     string `json:",omitempty"`
+	}{release, c.Chart, c.Version, c.Namespace, c.Mode, c.Values, c.Repo})
 	if err != nil {
 		// Values come from YAML: maps, lists, strings, float64, bools, nil.
 		panic(fmt.Sprintf("release %q: values do not encode: %v", release, err))
@@ -123,7 +131,7 @@ func (d *decoder) chartsField(l *Layer, v *yaml.Node, field string) {
 		d.cur.key[base] = nodePos(e.key)
 		d.cur.val[base] = nodePos(e.val)
 		var spec ChartSpec
-		if ok, present := d.mapping(e.val, f, "a chart mapping (chart, version, namespace, mode, values)"); !ok || !present {
+		if ok, present := d.mapping(e.val, f, "a chart mapping (chart, repo, version, namespace, mode, values)"); !ok || !present {
 			if !ok {
 				d.cur.bad[base] = true
 			}
@@ -136,7 +144,7 @@ func (d *decoder) chartsField(l *Layer, v *yaml.Node, field string) {
 			cf := join(f, name)
 			d.cur.val[path] = nodePos(ce.val)
 			switch name {
-			case "chart", "version", "namespace", "mode":
+			case "chart", "repo", "version", "namespace", "mode":
 				s, ok := d.text(ce.val, cf, "a string")
 				if !ok {
 					d.cur.bad[path] = true
@@ -144,6 +152,8 @@ func (d *decoder) chartsField(l *Layer, v *yaml.Node, field string) {
 				switch name {
 				case "chart":
 					spec.Chart = s
+				case "repo":
+					spec.Repo = s
 				case "version":
 					spec.Version = s
 				case "namespace":
@@ -247,12 +257,19 @@ func (c *checker) chartsLayer(l *Layer, m *entryMeta, field, site string) {
 			c.ps.add(m.keyAt(base), site, f, "invalid release name %s: %s", quote(release), dns1123Rule)
 		}
 		if spec.Chart != "" && !m.bad[base+".chart"] {
-			if msg := CheckChartRef(spec.Chart); msg != "" {
-				c.ps.add(m.at(base+".chart"), site, f+".chart", "invalid value %s: %s", quote(spec.Chart), msg)
+			if err := chartref.CheckChart(spec.Chart); err != nil {
+				c.ps.add(m.at(base+".chart"), site, f+".chart", "invalid value %s: %v", quote(spec.Chart), err)
 			}
 		}
-		if spec.Version != "" && !m.bad[base+".version"] && strings.ContainsAny(spec.Version, " /\\*^~<>=|,") {
-			c.ps.add(m.at(base+".version"), site, f+".version", "invalid value %s: must be one exact chart version such as 0.3.1 (ranges are not pinned)", quote(spec.Version))
+		if spec.Repo != "" && !m.bad[base+".repo"] {
+			if _, err := chartref.ParseRepo(spec.Repo); err != nil {
+				c.ps.add(m.at(base+".repo"), site, f+".repo", "invalid value %s: %v", quote(spec.Repo), err)
+			}
+		}
+		if spec.Version != "" && !m.bad[base+".version"] {
+			if err := chartref.CheckVersion(spec.Version); err != nil {
+				c.ps.add(m.at(base+".version"), site, f+".version", "invalid value %s: %v", quote(spec.Version), err)
+			}
 		}
 		if spec.Namespace != "" && !m.bad[base+".namespace"] {
 			c.dnsLabel(m.at(base+".namespace"), site, f+".namespace", spec.Namespace)
@@ -261,28 +278,6 @@ func (c *checker) chartsLayer(l *Layer, m *entryMeta, field, site string) {
 			c.oneOf(m.at(base+".mode"), site, f+".mode", spec.Mode, ChartModes)
 		}
 	}
-}
-
-// CheckChartRef returns why ref cannot be a chart reference, or "".
-func CheckChartRef(ref string) string {
-	switch {
-	case strings.HasPrefix(ref, "oci://"):
-		if len(ref) == len("oci://") || strings.HasSuffix(ref, "/") || strings.ContainsAny(ref, ":@ ") && strings.ContainsAny(ref[len("oci://"):], "@ ") {
-			return "must be oci://HOST/REPOSITORY/CHART, without a tag (the version goes in version)"
-		}
-	case strings.HasPrefix(ref, "https://"), strings.HasPrefix(ref, "http://"):
-		if strings.HasPrefix(ref, "http://") {
-			return "must use https:// (a chart repository over plain http is not verifiable)"
-		}
-		if i := strings.LastIndex(ref, "/"); i < len("https://") || i == len(ref)-1 {
-			return "must be https://HOST/PATH/CHART: the repository URL followed by the chart name"
-		}
-	case strings.Contains(ref, "://"):
-		return "must be a chart directory or .tgz relative to the inventory file, oci://HOST/REPO/CHART or https://REPO/CHART"
-	case strings.HasPrefix(ref, "/"):
-		return "must be relative to the inventory file, so the fleet repository can move"
-	}
-	return ""
 }
 
 // chartsFleet checks that every release names one chart across the
@@ -295,20 +290,23 @@ func (c *checker) chartsFleet() {
 	seen := map[string]first{}
 	visit := func(l *Layer, m *entryMeta, field, site string) {
 		for _, release := range slices.Sorted(maps.Keys(l.Charts)) {
-			chart := l.Charts[release].Chart
-			base := "charts." + release
-			if chart == "" || m.bad[base] || m.bad[base+".chart"] {
-				continue
-			}
-			f, ok := seen[release]
-			if !ok {
-				seen[release] = first{chart, entryField(field+".charts", release), m.at(base + ".chart")}
-				continue
-			}
-			if f.chart != chart {
-				c.ps.add(m.at(base+".chart"), site, entryField(field+".charts", release)+".chart",
-					"release %s uses chart %s here but chart %s in %s%s: a release name names one chart (use another release name, or change only version and values)",
-					quote(release), quote(chart), quote(f.chart), f.where, posSuffix(f.pos))
+			spec := l.Charts[release]
+			for _, fv := range [...][2]string{{"chart", spec.Chart}, {"repo", spec.Repo}} {
+				name, chart := fv[0], fv[1]
+				base := "charts." + release
+				if chart == "" || m.bad[base] || m.bad[base+"."+name] {
+					continue
+				}
+				f, ok := seen[release+"."+name]
+				if !ok {
+					seen[release+"."+name] = first{chart, entryField(field+".charts", release), m.at(base + "." + name)}
+					continue
+				}
+				if f.chart != chart {
+					c.ps.add(m.at(base+"."+name), site, entryField(field+".charts", release)+"."+name,
+						"release %s uses %s %s here but %s %s in %s%s: a release name names one chart (use another release name, or change only version and values)",
+						quote(release), name, quote(chart), name, quote(f.chart), f.where, posSuffix(f.pos))
+				}
 			}
 		}
 	}
@@ -352,7 +350,7 @@ func mergeCharts(s *Site, l *Layer, mark func(path string)) {
 			dst  *string
 			name string
 			v    string
-		}{{&sc.Chart, "chart", spec.Chart}, {&sc.Version, "version", spec.Version}, {&sc.Namespace, "namespace", spec.Namespace}, {&sc.Mode, "mode", spec.Mode}} {
+		}{{&sc.Chart, "chart", spec.Chart}, {&sc.Repo, "repo", spec.Repo}, {&sc.Version, "version", spec.Version}, {&sc.Namespace, "namespace", spec.Namespace}, {&sc.Mode, "mode", spec.Mode}} {
 			if f.v != "" {
 				*f.dst = f.v
 				mark(base + "." + f.name)
@@ -455,8 +453,15 @@ func (c *checker) chartsSite(i int, s *Site) {
 		f := entryField(index("sites", i)+".charts", release)
 		pos := c.originPos(s, "charts."+release+".chart", m.pos)
 		if sc.Chart == "" {
-			c.ps.add(c.releasePos(s, release, m.pos), s.Name, f+".chart", "is not set by the site, its groups or defaults: release %s needs a chart (a directory or .tgz relative to the inventory, oci://... or https://...)", quote(release))
+			c.ps.add(c.releasePos(s, release, m.pos), s.Name, f+".chart", "is not set by the site, its groups or defaults: release %s needs a chart (a directory or .tgz relative to the inventory, oci://..., or a chart name with repo: https://...)", quote(release))
 			continue
+		}
+		if sc.Repo != "" && chartref.CheckChart(sc.Chart) == nil {
+			if _, err := chartref.ParseRepo(sc.Repo); err == nil {
+				if _, err := chartref.Parse(sc.Chart, sc.Repo); err != nil {
+					c.ps.add(pos, s.Name, f+".chart", "release %s: %v; repo %s is set%s", quote(release), err, quote(sc.Repo), posSuffix(c.originPos(s, "charts."+release+".repo", position{})))
+				}
+			}
 		}
 		if sc.Version == "" {
 			c.ps.add(pos, s.Name, f+".version", "is not set by the site, its groups or defaults: release %s needs the chart's exact version (as in its Chart.yaml)", quote(release))
@@ -466,7 +471,7 @@ func (c *checker) chartsSite(i int, s *Site) {
 
 // releasePos is the position of the first value a site's release has.
 func (c *checker) releasePos(s *Site, release string, fallback position) position {
-	for _, k := range []string{"chart", "version", "namespace", "mode"} {
+	for _, k := range []string{"chart", "repo", "version", "namespace", "mode"} {
 		if _, ok := s.Origins["charts."+release+"."+k]; ok {
 			return c.originPos(s, "charts."+release+"."+k, fallback)
 		}

@@ -124,6 +124,20 @@ func TestChartsRules(t *testing.T) {
 			[]string{`inventory.yaml:13:18: site "s": sites[0].charts.a.chart: release "a" uses chart "charts/b" here but chart "charts/a" in defaults.charts.a (line 9)`}},
 		{"tagged value", "  charts:\n    a: {chart: charts/a, version: 1.0.0, values: {x: !!binary aGk=}}\nsites:\n  - name: s\n", []string{"YAML tag !!binary is not supported in chart values"}},
 		{"charts not a map", "  charts: [a]\nsites:\n  - name: s\n", []string{"expected a mapping of release names to charts"}},
+		{"oci", "  charts:\n    a: {chart: \"oci://r.example/c/a\", version: 1.0.0}\nsites:\n  - name: s\n", nil},
+		{"repo", "  charts:\n    a: {repo: \"https://charts.example.com/stable\", chart: a, version: 1.0.0}\nsites:\n  - name: s\n", nil},
+		{"repo wildcard version", "  charts:\n    a: {repo: \"https://charts.example.com\", chart: a, version: 1.2.x}\nsites:\n  - name: s\n",
+			[]string{`inventory.yaml:9:64: defaults.charts.a.version: invalid value "1.2.x": must be one exact chart version`}},
+		{"repo not http", "  charts:\n    a: {repo: \"oci://r.example/c\", chart: a, version: 1.0.0}\nsites:\n  - name: s\n",
+			[]string{`inventory.yaml:9:15: defaults.charts.a.repo: invalid value "oci://r.example/c": an OCI registry is not a chart repository`}},
+		{"repo with oci chart", "  charts:\n    a: {chart: \"oci://r.example/c/a\", version: 1.0.0}\ngroups:\n  - name: g\n    charts:\n      a: {repo: \"https://charts.example.com\"}\nsites:\n  - name: s\n    groups: [g]\n",
+			[]string{`inventory.yaml:9:16: site "s": sites[0].charts.a.chart: release "a": an oci:// chart names its registry itself: remove repo (repo is for HTTP(S) chart repositories); repo "https://charts.example.com" is set (line 13)`}},
+		{"repo with chart path", "  charts:\n    a: {repo: \"https://charts.example.com\", chart: charts/a, version: 1.0.0}\nsites:\n  - name: s\n",
+			[]string{`sites[0].charts.a.chart: release "a": chart "charts/a": with repo, chart is the chart's name in that repository`}},
+		{"https chart", "  charts:\n    a: {chart: \"https://charts.example.com/stable/a\", version: 1.0.0}\nsites:\n  - name: s\n",
+			[]string{`write repo: https://charts.example.com/stable and chart: a`}},
+		{"two repos one release", "  charts:\n    a: {repo: \"https://one.example.com\", chart: a, version: 1.0.0}\nsites:\n  - name: s\n    charts:\n      a: {repo: \"https://two.example.com\"}\n",
+			[]string{`sites[0].charts.a.repo: release "a" uses repo "https://two.example.com" here but repo "https://one.example.com" in defaults.charts.a (line 9)`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := loadK3s(t, tc.doc)

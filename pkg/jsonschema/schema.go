@@ -238,6 +238,7 @@ var constraints = map[string]Schema{
 	"Layer.charts": {Type: []string{"object", "null"}, PropertyNames: &Schema{Pattern: dns1123, MaxLength: 63},
 		AdditionalProperties: &Schema{Type: []string{"object", "null"}, AdditionalProperties: false, Properties: Properties{
 			{"chart", &Schema{Description: describe("ChartSpec", "chart"), Type: "string", MinLength: 1}},
+			{"repo", &Schema{Description: describe("ChartSpec", "repo"), Type: "string", Pattern: `^https?://[^/?#@]+(/[^?#]*)?$`}},
 			{"version", &Schema{Description: describe("ChartSpec", "version"), Type: textTypes}},
 			{"namespace", &Schema{Description: describe("ChartSpec", "namespace"), Type: "string", Pattern: dns1123, MaxLength: 63}},
 			{"mode", &Schema{Description: describe("ChartSpec", "mode"), Type: "string", Enum: inventory.ChartModes}},

@@ -2,6 +2,7 @@ package k3s_test
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"path"
@@ -21,11 +22,11 @@ var update = flag.Bool("update", false, "rewrite the golden bundles")
 // set.
 func renderBundles(t *testing.T) *render.Tree {
 	t.Helper()
-	_, tree, err := pipeline.Render(pipeline.Options{Inventory: "testdata/inventory.yaml"})
+	res, err := pipeline.Run(context.Background(), pipeline.Options{Inventory: "testdata/inventory.yaml"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tree
+	return res.Tree
 }
 
 // TestGoldenBundles compares every bootstrap/ file of the four sites with
@@ -89,10 +90,11 @@ func TestGoldenBundles(t *testing.T) {
 // with the site's built objects, and that the reserve of the small site is
 // its own.
 func TestGeneratedBundlesPass(t *testing.T) {
-	fleet, tree, err := pipeline.Render(pipeline.Options{Inventory: "testdata/inventory.yaml"})
+	res, err := pipeline.Run(context.Background(), pipeline.Options{Inventory: "testdata/inventory.yaml"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	fleet, tree := res.Fleet, res.Tree
 	for _, s := range fleet.Sites {
 		files := map[string][]byte{}
 		for _, f := range tree.Files {

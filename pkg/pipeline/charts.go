@@ -19,6 +19,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/fleetgen/fleetgen/pkg/charts"
+	"github.com/fleetgen/fleetgen/pkg/charts/chartref"
 	"github.com/fleetgen/fleetgen/pkg/inventory"
 	"github.com/fleetgen/fleetgen/pkg/render"
 	"github.com/fleetgen/fleetgen/pkg/verify"
@@ -162,7 +163,7 @@ func renderCharts(fleet *inventory.Fleet, order []*chartRender, inputs []invento
 	parallel(len(order), func(i int) {
 		r := order[i]
 		s := &fleet.Sites[r.siteIdx]
-		source, err := chartSource(s, r.release, r.spec.Chart, inputs)
+		source, err := chartSource(s, r.release, r.spec, inputs)
 		if err != nil {
 			errs[i] = err
 			return
@@ -208,9 +209,13 @@ func renderCharts(fleet *inventory.Fleet, order []*chartRender, inputs []invento
 
 // chartSource resolves a chart reference to a path on disk: relative to
 // the inventory file that set it.
-func chartSource(s *inventory.Site, release, ref string, inputs []inventory.Input) (string, error) {
-	if strings.Contains(ref, "://") {
-		return "", chartProblem(s, "charts."+release+".chart", "release %q: chart %s is not in the repository, and generation never downloads: fetch the pinned version into the repository (helm pull %s --version %s --untar) and set chart to its path", release, ref, ref, s.Charts[release].Version)
+func chartSource(s *inventory.Site, release string, sc inventory.SiteChart, inputs []inventory.Input) (string, error) {
+	ref, err := charts.ParseRef(sc.Chart, sc.Repo)
+	if err != nil {
+		return "", chartProblem(s, "charts."+release+".chart", "release %q: %v", release, err)
+	}
+	if ref.Remote() {
+		return "", chartProblem(s, "charts."+release+".chart", "release %q: chart %s is not in the repository, and generation never downloads: fetch the pinned version into the repository (helm pull %s --version %s --untar) and set chart to its path", release, ref, pullArgs(ref), sc.Version)
 	}
 	dir := "."
 	if o, ok := s.Origins["charts."+release+".chart"]; ok {
@@ -221,7 +226,15 @@ func chartSource(s *inventory.Site, release, ref string, inputs []inventory.Inpu
 			}
 		}
 	}
-	return filepath.Join(dir, filepath.FromSlash(ref)), nil
+	return filepath.Join(dir, filepath.FromSlash(ref.Path)), nil
+}
+
+// pullArgs is how `helm pull` names a remote chart.
+func pullArgs(ref charts.Ref) string {
+	if ref.Kind == chartref.HTTP {
+		return ref.Name + " --repo " + ref.URL
+	}
+	return ref.URL
 }
 
 // chartProblem is bad input at the origin of a site's value key.

@@ -314,28 +314,6 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// Render loads the inventory and renders the tree without verifying it.
-// Every error it returns is an *InputError.
-func Render(opts Options) (*inventory.Fleet, *render.Tree, error) {
-	inputs, err := readInputs(opts)
-	if err != nil {
-		return nil, nil, &InputError{Err: err}
-	}
-	engine, err := render.Load(templateSet(opts))
-	if err != nil {
-		return nil, nil, &InputError{Err: err}
-	}
-	place, err := treePlace(opts.Output)
-	if err != nil {
-		return nil, nil, &InputError{Err: err}
-	}
-	fleet, tree, _, err := renderInputs(inputs, engine, templateSet(opts), nil, nil, place)
-	if err != nil {
-		return nil, nil, &InputError{Err: err}
-	}
-	return fleet, tree, nil
-}
-
 func templateSet(opts Options) fs.FS {
 	if opts.Templates == nil {
 		return templates.FS()

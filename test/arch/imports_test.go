@@ -35,15 +35,16 @@ var allowed = map[string][]string{
 	"pkg/schema/internal/markers":     nil,
 	"pkg/schema/internal/markers/gen": {"pkg/schema/internal/markers"},
 	"templates":                       nil,
+	"pkg/charts/chartref":             nil,
 
 	// model: the inventory and what reads it
-	"pkg/inventory":  {"pkg/secretlike", "pkg/suggest"},
+	"pkg/inventory":  {"pkg/charts/chartref", "pkg/secretlike", "pkg/suggest"},
 	"pkg/selector":   {"pkg/inventory", "pkg/suggest"},
 	"pkg/jsonschema": {"pkg/inventory"},
 
 	// render: templates to an in-memory tree
 	"pkg/render": {"pkg/inventory"},
-	"pkg/charts": nil,
+	"pkg/charts": {"pkg/charts/chartref"},
 
 	// checks: schema, policies, krusty builds, GitOps wiring, report
 	"pkg/schema": {"pkg/suggest"},
@@ -64,7 +65,7 @@ var allowed = map[string][]string{
 
 	// run: one pipeline over everything below
 	"pkg/pipeline": {
-		"pkg/cache", "pkg/changes", "pkg/charts", "pkg/gitops", "pkg/index", "pkg/inventory", "pkg/k3s",
+		"pkg/cache", "pkg/changes", "pkg/charts", "pkg/charts/chartref", "pkg/gitops", "pkg/index", "pkg/inventory", "pkg/k3s",
 		"pkg/policy", "pkg/render", "pkg/schema", "pkg/selector", "pkg/tree",
 		"pkg/treefs", "pkg/verify", "templates",
 	},
