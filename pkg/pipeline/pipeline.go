@@ -69,6 +69,12 @@ type Options struct {
 	// (verify.Result.Objects stays nil), for callers that only need the
 	// verdicts; it keeps memory flat on large fleets.
 	DropObjects bool
+	// DropOrigins releases the sites' Origins (where each value was
+	// written in the inventory) once the verification targets are made,
+	// for callers that need the verdicts and the tree but not
+	// Result.Fleet's Origins: on a large fleet they are the largest part
+	// of the inventory held while overlays build and the tree is written.
+	DropOrigins bool
 	// Output, when set, is the directory the tree will be written to. The
 	// tree is then verified as it will be on disk after the write: the
 	// user's own files under Output (such as overlays/<site>/local/) are
@@ -263,6 +269,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		progress(len(reused), total)
 		progress = func(done, _ int) { opts.Progress(len(reused)+done, total) }
 	}
+	if opts.DropOrigins {
+		dropOrigins(fleet, selected)
+	}
 	learn := inc.learner(digest, todo, fsys)
 	onResult := learn.learn
 	sparse := sparseDirs(fleet, tree, fsys, todo)
@@ -345,6 +354,15 @@ func renderInputs(inputs []inventory.Input, engine *render.Engine, set fs.FS, pa
 		return nil, nil, nil, err
 	}
 	return fleet, tree, wiring, nil
+}
+
+// dropOrigins releases the Origins of the sites of every fleet given.
+func dropOrigins(fleets ...*inventory.Fleet) {
+	for _, f := range fleets {
+		for i := range f.Sites {
+			f.Sites[i].Origins = nil
+		}
+	}
 }
 
 // Targets are the verification targets of the fleet's sites in a tree laid
