@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -146,27 +148,72 @@ func encode(payload []byte) []byte {
 // Put stores payload under key: written to a temporary file beside the
 // entry, then renamed over it.
 func (d *Dir) Put(key string, payload []byte) error {
+	_, err := d.put(key, func(tmp string) (string, error) {
+		return Sum(payload), os.WriteFile(tmp, encode(payload), 0o644)
+	})
+	return err
+}
+
+// PutFunc stores under key what write writes, as Put does, without
+// holding the payload in memory: the entry is written as write goes, its
+// checksum filled in at the end. It returns the checksum (as GetSum
+// does). When write fails, nothing is stored and its error is returned.
+func (d *Dir) PutFunc(key string, write func(io.Writer) error) (string, error) {
+	return d.put(key, func(tmp string) (string, error) { return writeEntry(tmp, write) })
+}
+
+// put stores the entry that write writes to the temporary file it is
+// given under key, renaming it over the entry, and returns its checksum.
+func (d *Dir) put(key string, write func(tmp string) (string, error)) (string, error) {
 	if !validKey(key) {
-		return fmt.Errorf("cache: invalid key %q", key)
+		return "", fmt.Errorf("cache: invalid key %q", key)
 	}
 	dst := d.file(key)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return fmt.Errorf("cache: %w", err)
+		return "", fmt.Errorf("cache: %w", err)
 	}
 	var r [8]byte
 	if _, err := rand.Read(r[:]); err != nil {
-		return err
+		return "", err
 	}
 	tmp := dst + ".tmp-" + hex.EncodeToString(r[:])
-	if err := os.WriteFile(tmp, encode(payload), 0o644); err != nil {
+	sum, err := write(tmp)
+	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("cache: %w", err)
+		return "", fmt.Errorf("cache: %w", err)
 	}
 	if err := os.Rename(tmp, dst); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("cache: %w", err)
+		return "", fmt.Errorf("cache: %w", err)
 	}
-	return nil
+	return sum, nil
+}
+
+// writeEntry writes the entry of what write writes to the new file name:
+// the header with a placeholder checksum, the payload through a buffer,
+// then the payload's checksum over the placeholder.
+func writeEntry(name string, write func(io.Writer) error) (string, error) {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	bw := bufio.NewWriterSize(f, 64<<10)
+	_, err = bw.WriteString(magic + strings.Repeat("0", 64) + "\n")
+	if err == nil {
+		err = write(io.MultiWriter(bw, h))
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if err == nil {
+		_, err = f.WriteAt([]byte(sum), int64(len(magic)))
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return sum, err
 }
 
 // New returns the cache in dir without creating or probing it, for

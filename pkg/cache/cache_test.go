@@ -1,6 +1,9 @@
 package cache
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +29,57 @@ func TestPutGet(t *testing.T) {
 	}
 	if _, sum, ok := d.GetSum(k); !ok || sum != Sum([]byte("payload")) {
 		t.Errorf("GetSum's checksum %q is not Sum of the data", sum)
+	}
+}
+
+// PutFunc stores what its function writes as Put stores a payload: the
+// same entry, the same checksum; a function that fails stores nothing and
+// leaves the entry there was.
+func TestPutFunc(t *testing.T) {
+	d, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := []byte(strings.Repeat("a payload written in pieces\n", 10000))
+	k, kp := Key([]byte("func")), Key([]byte("put"))
+	sum, err := d.PutFunc(k, func(w io.Writer) error {
+		for rest := payload; len(rest) > 0; {
+			n := min(len(rest), 1000)
+			if _, err := w.Write(rest[:n]); err != nil {
+				return err
+			}
+			rest = rest[n:]
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Put(kp, payload); err != nil {
+		t.Fatal(err)
+	}
+	got, gotSum, ok := d.GetSum(k)
+	if !ok || !bytes.Equal(got, payload) || gotSum != sum || sum != Sum(payload) {
+		t.Fatalf("GetSum after PutFunc = %d bytes, %q, %v; want %d bytes, %q", len(got), gotSum, ok, len(payload), Sum(payload))
+	}
+	a, _ := os.ReadFile(d.file(k))
+	b, _ := os.ReadFile(d.file(kp))
+	if !bytes.Equal(a, b) {
+		t.Error("PutFunc and Put wrote different entries for the same payload")
+	}
+	boom := errors.New("boom")
+	if _, err := d.PutFunc(k, func(w io.Writer) error {
+		w.Write([]byte("half"))
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatalf("PutFunc with a failing function: %v, want %v", err, boom)
+	}
+	if got, ok := d.Get(k); !ok || !bytes.Equal(got, payload) {
+		t.Error("a failed PutFunc changed the entry")
+	}
+	tmps, _ := filepath.Glob(filepath.Join(filepath.Dir(d.file(k)), "*.tmp-*"))
+	if len(tmps) > 0 {
+		t.Errorf("temporary files left: %v", tmps)
 	}
 }
 

@@ -17,7 +17,12 @@
 // Argo CD, at a project the tree does not define, and that a Flux
 // Kustomization's spec.serviceAccountName is the service account its
 // site's applier file defines. It runs after rendering
-// (pkg/pipeline) and on trees read from disk.
+// (pkg/pipeline) and on trees read from disk. Flux kinds with a pinned
+// published CRD (HelmRelease, HelmRepository, OCIRepository:
+// pkg/schema/crds/flux) are validated against it too, CEL rules included;
+// Checker.CheckObjects validates the HelmRelease files of Helm releases in
+// mode release the same way, which live in a site's overlay rather than
+// among the wiring.
 //
 // FindRepo finds the git work tree a directory is in, without running git;
 // Checker.WithPlace then checks Flux paths from the repository's root,

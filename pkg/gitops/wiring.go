@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -51,6 +52,9 @@ var (
 	Namespace          = schema.GroupVersionKind{Version: "v1", Kind: "Namespace"}
 	ClusterRole        = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRole"}
 	ClusterRoleBinding = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRoleBinding"}
+	// The objects of a Helm chart release in mode release (docs/charts.md).
+	FluxHelmRelease    = schema.GroupVersionKind{Group: "helm.toolkit.fluxcd.io", Version: "v2", Kind: "HelmRelease"}
+	FluxHelmRepository = schema.GroupVersionKind{Group: "source.toolkit.fluxcd.io", Version: "v1", Kind: "HelmRepository"}
 )
 
 // Types returns the Go types Flux wiring objects are validated against,
@@ -61,6 +65,8 @@ func Types() map[schema.GroupVersionKind]reflect.Type {
 		FluxKustomization:  reflect.TypeFor[kustomizev1.Kustomization](),
 		FluxGitRepository:  reflect.TypeFor[sourcev1.GitRepository](),
 		FluxOCIRepository:  reflect.TypeFor[sourcev1.OCIRepository](),
+		FluxHelmRelease:    reflect.TypeFor[helmv2.HelmRelease](),
+		FluxHelmRepository: reflect.TypeFor[sourcev1.HelmRepository](),
 		CronJob:            reflect.TypeFor[batchv1.CronJob](),
 		ServiceAccount:     reflect.TypeFor[corev1.ServiceAccount](),
 		Role:               reflect.TypeFor[rbacv1.Role](),
@@ -433,9 +439,43 @@ func (c *Checker) checkFile(p string, data []byte) (res fileCheck) {
 				res.errs = append(res.errs, fmt.Errorf("%s: %s: %w", o.where(), r.Object(), fe))
 			}
 		}
+		res.errs = append(res.errs, checkPinnedCRD(o)...)
 		res.sum.Refs = append(res.sum.Refs, o.refs()...)
 	}
 	return res
+}
+
+// CheckObjects validates the Flux objects of one generated file that is
+// not wiring (a site's Helm chart releases, in its overlay) as Check
+// validates wiring: each decoded strictly into its upstream Go type and,
+// for the kinds fleetgen pins a CRD of, against that CRD's schema. Errors
+// name the file, the document, the object and the field.
+func (c *Checker) CheckObjects(p string, data []byte) []error {
+	return c.checkFile(p, data).errs
+}
+
+// checkPinnedCRD validates a Flux object whose kind has a pinned published
+// CRD (HelmRelease, HelmRepository, OCIRepository: pkg/schema/crds/flux)
+// against that CRD's schema, CEL rules included, as the API server would
+// after the Go types accepted it.
+func checkPinnedCRD(o object) []error {
+	apiVersion, kind := o.gvk()
+	crd, ok, err := fleetschema.PinnedCRD(apiVersion, kind)
+	switch {
+	case !ok:
+		return nil
+	case err != nil:
+		return []error{fmt.Errorf("%s: the embedded CRD of %s %s does not compile: %w", o.where(), apiVersion, kind, err)}
+	}
+	release := "source-controller " + fleetschema.SourceControllerVersion
+	if crd.GVK.Group == FluxHelmRelease.Group {
+		release = "helm-controller " + fleetschema.HelmControllerVersion
+	}
+	var errs []error
+	for _, fe := range crd.Validate(o.obj) {
+		errs = append(errs, fmt.Errorf("%s: %s: %w (%s CRD)", o.where(), o.describe(), fe, release))
+	}
+	return errs
 }
 
 // checkArgo validates an argoproj.io object against the pinned Argo CD

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"path/filepath"
 	"slices"
@@ -236,18 +237,21 @@ func (x *Index) Save(c *cache.Dir, root string) error {
 // Store stores the index of the tree at root without its stat cache, which
 // SaveStats stores.
 func (x *Index) Store(c *cache.Dir, root string) error {
-	var buf bytes.Buffer
-	buf.Grow(64*len(x.Files) + 256*len(x.Sites))
-	buf.WriteString(header(x.Salt, x.Inputs))
 	main := *x
 	main.Stats = nil // stored under its own key
-	if err := gob.NewEncoder(&buf).Encode(&main); err != nil {
+	// Written as it is encoded: at 100,000 sites a buffer of the whole
+	// encoding (and the cache entry's copy of it) was hundreds of
+	// megabytes, held while the tree was planned and written.
+	id, err := c.PutFunc(key(root), func(w io.Writer) error {
+		if _, err := io.WriteString(w, header(x.Salt, x.Inputs)); err != nil {
+			return err
+		}
+		return gob.NewEncoder(w).Encode(&main)
+	})
+	if err != nil {
 		return err
 	}
-	if err := c.Put(key(root), buf.Bytes()); err != nil {
-		return err
-	}
-	x.id = cache.Sum(buf.Bytes())
+	x.id = id
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,6 +67,12 @@ type SiteChart struct {
 	Mode string `json:"mode"`
 	// Values are the deep-merged values, never nil.
 	Values map[string]any `json:"values"`
+	// RepoPath is, for a release in mode release whose chart is kept in
+	// the fleet's repository, the chart's path from the repository's root
+	// (slash-separated, no leading "./"): the site's Flux GitRepository
+	// checks it out and its HelmRelease names it. The pipeline sets it,
+	// knowing where the inventory and the tree are; "" otherwise.
+	RepoPath string `json:"-"`
 }
 
 // ChartRenderDir is where, from the tree's root, the render of a site's
@@ -87,18 +94,18 @@ func ChartRenderDir(release string, c SiteChart) string {
 }
 
 // ChartDirs are the directories, from the tree's root, that the site's
-// overlay reads for its releases in mode rendered: each render and the
-// directory of each namespace a release sets (charts/namespace-<ns>, for
-// the namespaces that are not the base's). Sorted.
+// overlay reads for its releases: each render of a release in mode
+// rendered and the directory of each namespace a release of either mode
+// sets (charts/namespace-<ns>, for the namespaces that are not the
+// base's). Sorted.
 func (s Site) ChartDirs() []string {
 	var dirs []string
 	seen := map[string]bool{}
 	for _, release := range slices.Sorted(maps.Keys(s.Charts)) {
 		c := s.Charts[release]
-		if c.Mode != ChartModeRendered {
-			continue
+		if c.Mode == ChartModeRendered {
+			dirs = append(dirs, ChartRenderDir(release, c))
 		}
-		dirs = append(dirs, ChartRenderDir(release, c))
 		if c.Namespace != "" && !seen[c.Namespace] {
 			seen[c.Namespace] = true
 			dirs = append(dirs, "charts/namespace-"+c.Namespace)
@@ -106,6 +113,26 @@ func (s Site) ChartDirs() []string {
 	}
 	slices.Sort(dirs)
 	return dirs
+}
+
+// ReleaseChartDirs are the directories, from the repository's root, that
+// the site's Flux GitRepository must check out for its releases in mode
+// release whose charts are kept in the repository: each chart directory
+// (the directory of a packaged .tgz chart). Sorted, without duplicates.
+func (s Site) ReleaseChartDirs() []string {
+	var dirs []string
+	for _, c := range s.Charts {
+		if c.Mode != ChartModeRelease || c.RepoPath == "" {
+			continue
+		}
+		d := c.RepoPath
+		if strings.HasSuffix(d, ".tgz") {
+			d = path.Dir(d)
+		}
+		dirs = append(dirs, d)
+	}
+	slices.Sort(dirs)
+	return slices.Compact(dirs)
 }
 
 // ChartValuesKey is the Origins key of a release's values ("charts.R.values"),

@@ -32,7 +32,7 @@ var descriptions = map[string]string{
 	"ChartSpec.repo":          "The URL of an HTTP(S) Helm chart repository, the directory holding its index.yaml; chart is then the chart's name in it. Not with an oci:// chart.",
 	"ChartSpec.version":       "The exact chart version; it must equal the chart's Chart.yaml version. Required after merging.",
 	"ChartSpec.namespace":     "The namespace the release is rendered into; default: the base's namespace.",
-	"ChartSpec.mode":          "rendered (default: objects rendered at generate time into the tree) or release (a Flux HelmRelease per site; reserved, refused for now).",
+	"ChartSpec.mode":          "rendered (default: objects rendered at generate time into the tree) or release (a Flux HelmRelease per site in its overlay; needs gitops.engine flux; see docs/charts.md).",
 	"ChartSpec.values":        "Chart values, read as Helm reads a values file (numbers, booleans; quoted strings exact); deep-merged leaf by leaf, null deletes a key.",
 	"Layer.imageRegistry":     "A registry mirror the site pulls images from, host[:port][/path]; required for airgapped sites.",
 	"Layer.k3s":               "The site's K3s cluster: fleetgen writes its bootstrap bundle to bootstrap/<site>/. Sites whose layers set no k3s block get no bundle. See docs/k3s.md.",

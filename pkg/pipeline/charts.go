@@ -19,6 +19,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/fleetgen/fleetgen/pkg/charts"
+	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/inventory"
 	"github.com/fleetgen/fleetgen/pkg/render"
 	"github.com/fleetgen/fleetgen/pkg/verify"
@@ -54,6 +55,9 @@ type chartSet struct {
 	bySite map[string][]*chartRender
 	// namespaces are the namespaces the renders add (not the base's).
 	namespaces map[string]bool
+	// releases lists, per site with releases in mode release, their
+	// renders in release order.
+	releases map[string][]*chartRender
 }
 
 // addCharts renders the Helm charts of every site and adds to tree the
@@ -79,14 +83,14 @@ func addCharts(fleet *inventory.Fleet, tree *render.Tree, inputs []inventory.Inp
 		return err
 	}
 	renders := map[string]*chartRender{}
-	set := &chartSet{bySite: map[string][]*chartRender{}, namespaces: map[string]bool{}}
+	set := &chartSet{bySite: map[string][]*chartRender{}, namespaces: map[string]bool{}, releases: map[string][]*chartRender{}}
 	var order []*chartRender
 	for i := range fleet.Sites {
 		s := &fleet.Sites[i]
 		for _, release := range slices.Sorted(maps.Keys(s.Charts)) {
 			sc := s.Charts[release]
-			if sc.Mode == inventory.ChartModeRelease {
-				return chartProblem(s, "charts."+release+".mode", "release %q: mode release (a Flux HelmRelease per site) is not available yet; use mode rendered (the default), which needs no Helm controller on the site", release)
+			if sc.Mode == inventory.ChartModeRelease && baseNS == "" {
+				return chartProblem(s, "charts."+release+".mode", "release %q: mode release puts the HelmRelease in the base's namespace, and the base has no single namespace: use mode rendered", release)
 			}
 			ns := sc.Namespace
 			if ns == "" {
@@ -102,11 +106,14 @@ func addCharts(fleet *inventory.Fleet, tree *render.Tree, inputs []inventory.Inp
 				renders[key] = r
 				order = append(order, r)
 			}
-			if sc.Mode == inventory.ChartModeRendered {
+			switch sc.Mode {
+			case inventory.ChartModeRendered:
 				set.bySite[s.Name] = append(set.bySite[s.Name], r)
-				if ns != baseNS {
-					set.namespaces[ns] = true
-				}
+			case inventory.ChartModeRelease:
+				set.releases[s.Name] = append(set.releases[s.Name], r)
+			}
+			if ns != baseNS {
+				set.namespaces[ns] = true
 			}
 		}
 	}
@@ -127,12 +134,27 @@ func addCharts(fleet *inventory.Fleet, tree *render.Tree, inputs []inventory.Inp
 	for _, ns := range slices.Sorted(maps.Keys(set.namespaces)) {
 		files = append(files, namespaceFiles(ns)...)
 	}
+	var checker *gitops.Checker
 	for i := range fleet.Sites {
 		s := &fleet.Sites[i]
-		if len(set.bySite[s.Name]) == 0 {
+		if len(set.bySite[s.Name]) == 0 && len(set.releases[s.Name]) == 0 {
 			continue
 		}
-		f, err := siteChartComponent(s, set.bySite[s.Name], baseNS)
+		var releaseFiles []string
+		if rs := set.releases[s.Name]; len(rs) > 0 {
+			if checker == nil {
+				checker = gitops.NewChecker()
+			}
+			fs, err := addReleases(s, rs, baseNS, fleet.GitOps.Verify, tree, checker)
+			if err != nil {
+				return err
+			}
+			for _, f := range fs {
+				releaseFiles = append(releaseFiles, path.Base(f.Path))
+			}
+			files = append(files, fs...)
+		}
+		f, err := siteChartComponent(s, set.bySite[s.Name], set.releases[s.Name], releaseFiles, baseNS)
 		if err != nil {
 			return err
 		}
@@ -439,55 +461,43 @@ var podSpecPath = map[string][]string{
 	"Pod": {"spec"},
 }
 
-// siteChartComponent is overlays/<site>/charts/kustomization.yaml.
-func siteChartComponent(s *inventory.Site, renders []*chartRender, baseNS string) (render.File, error) {
+// siteChartComponent is overlays/<site>/charts/kustomization.yaml: the
+// site's renders in mode rendered, the files of its releases in mode
+// release (releaseFiles, beside it) and the namespaces of both.
+func siteChartComponent(s *inventory.Site, renders, releases []*chartRender, releaseFiles []string, baseNS string) (render.File, error) {
 	var resources, patches []string
 	images := map[string]bool{}
 	nss := map[string]bool{}
+	for _, r := range releases {
+		if r.ns != baseNS {
+			nss[r.ns] = true
+		}
+	}
 	for _, r := range renders {
 		resources = append(resources, path.Join("../../..", r.dir))
 		if r.ns != baseNS {
 			nss[r.ns] = true
 		}
-		for _, tf := range r.rel.Files {
-			for _, obj := range tf.Objects {
-				kind, _ := obj["kind"].(string)
-				sp, ok := podSpecPath[kind]
-				if !ok {
-					continue
-				}
-				md, _ := obj["metadata"].(map[string]any)
-				patch := map[string]any{"apiVersion": obj["apiVersion"], "kind": kind,
-					"metadata": map[string]any{"name": md["name"], "namespace": md["namespace"]}}
-				cur := patch
-				for _, k := range sp {
-					next := map[string]any{}
-					cur[k] = next
-					cur = next
-				}
-				cur["nodeSelector"] = map[string]any{"kubernetes.io/arch": s.Arch}
-				data, err := sigsyaml.Marshal(patch)
-				if err != nil {
-					return render.File{}, err
-				}
-				patches = append(patches, string(data))
-				if spec := dig(obj, sp); spec != nil {
-					for _, list := range []string{"initContainers", "containers", "ephemeralContainers"} {
-						cs, _ := spec[list].([]any)
-						for _, c := range cs {
-							cm, _ := c.(map[string]any)
-							if img, ok := cm["image"].(string); ok && img != "" {
-								images[imageName(img)] = true
-							}
-						}
-					}
-				}
+		var err error
+		eachWorkload(r, func(obj map[string]any, kind string, sp []string) {
+			md, _ := obj["metadata"].(map[string]any)
+			patch, perr := archPatch(obj["apiVersion"], kind, map[string]any{"name": md["name"], "namespace": md["namespace"]}, sp, s.Arch)
+			if perr != nil {
+				err = perr
 			}
+			patches = append(patches, patch)
+			for _, img := range podImages(dig(obj, sp)) {
+				images[imageName(img)] = true
+			}
+		})
+		if err != nil {
+			return render.File{}, err
 		}
 	}
 	for _, ns := range slices.Sorted(maps.Keys(nss)) {
 		resources = append(resources, path.Join("../../..", ChartsDir, "namespace-"+ns))
 	}
+	resources = append(resources, releaseFiles...)
 	var imgs []map[string]string
 	if s.ImageRegistry != "" {
 		for _, name := range slices.Sorted(maps.Keys(images)) {
@@ -496,7 +506,14 @@ func siteChartComponent(s *inventory.Site, renders []*chartRender, baseNS string
 			}
 		}
 	}
-	data := kustomization("Component", fmt.Sprintf("The Helm chart releases of site %s: the shared renders, pinned to the site's architecture (%s)%s.", s.Name, s.Arch, mirrorNote(s)), resources, patches, imgs)
+	comment := fmt.Sprintf("The Helm chart releases of site %s: the shared renders, pinned to the site's architecture (%s)%s.", s.Name, s.Arch, mirrorNote(s))
+	switch {
+	case len(releaseFiles) > 0 && len(renders) > 0:
+		comment = fmt.Sprintf("The Helm chart releases of site %s: its HelmReleases (mode release) and the shared renders (mode rendered), pinned to the site's architecture (%s)%s.", s.Name, s.Arch, mirrorNote(s))
+	case len(releaseFiles) > 0:
+		comment = fmt.Sprintf("The Helm chart releases of site %s: its HelmReleases (mode release), which pin their workloads to the site's architecture (%s)%s.", s.Name, s.Arch, mirrorNote(s))
+	}
+	data := kustomization("Component", comment, resources, patches, imgs)
 	return render.File{Path: path.Join("overlays", s.Name, chartComponentDir, "kustomization.yaml"), Data: data, Site: s.Name}, nil
 }
 
@@ -535,7 +552,9 @@ func imageName(ref string) string {
 // with chart releases does not include the charts Component: the releases
 // would silently not reach the site.
 func checkOverlaysIncludeCharts(tree *render.Tree, set *chartSet) error {
-	for _, site := range slices.Sorted(maps.Keys(set.bySite)) {
+	sites := maps.Clone(set.bySite)
+	maps.Copy(sites, set.releases)
+	for _, site := range slices.Sorted(maps.Keys(sites)) {
 		f, ok := tree.Lookup(path.Join("overlays", site, "kustomization.yaml"))
 		if !ok || f.Data == nil {
 			continue
@@ -560,6 +579,13 @@ func annotateChartFindings(tree *render.Tree, results []verify.Result) {
 	var prov map[string]string
 	for i := range results {
 		r := &results[i]
+		if isReleaseCheck(r.Dir) {
+			// Reported as the site's overlay, which it builds.
+			r.Dir = path.Join("overlays", r.Site)
+			if se := (*verify.SiteError)(nil); errors.As(r.Err, &se) {
+				se.Dir = r.Dir
+			}
+		}
 		if len(r.Findings) == 0 {
 			continue
 		}
@@ -567,6 +593,11 @@ func annotateChartFindings(tree *render.Tree, results []verify.Result) {
 			prov = map[string]string{}
 			for _, f := range tree.Files {
 				if strings.HasPrefix(f.Path, ChartsDir+"/") && f.Data != nil && bytes.Contains(f.Data, []byte(annotationTemplate)) {
+					maps.Copy(prov, chartProvenance(f.Data))
+				}
+			}
+			for _, f := range tree.VerifyOnly {
+				if bytes.Contains(f.Data, []byte(annotationTemplate)) {
 					maps.Copy(prov, chartProvenance(f.Data))
 				}
 			}

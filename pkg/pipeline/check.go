@@ -61,6 +61,7 @@ func Check(ctx context.Context, o CheckOptions) (*CheckResult, error) {
 	if err := validRoot(o.Output); err != nil {
 		return nil, err
 	}
+	defer o.tuneGC()()
 	res, plan, err := runTree(ctx, o.Input, o.Tuning, o.Output, tree.PlanOptions{}, o.OnReport)
 	if err != nil {
 		return nil, err

@@ -32,6 +32,7 @@ func Diff(ctx context.Context, o DiffOptions) (*DiffResult, error) {
 	if err := validRoot(o.Output); err != nil {
 		return nil, err
 	}
+	defer o.tuneGC()()
 	res, plan, err := runTree(ctx, o.Input, o.Tuning, o.Output, tree.PlanOptions{}, nil)
 	if err != nil {
 		return nil, err

@@ -49,6 +49,7 @@ func Generate(ctx context.Context, o GenerateOptions) (*GenerateResult, error) {
 	if err := validRoot(o.Output); err != nil {
 		return nil, err
 	}
+	defer o.tuneGC()()
 	// Lock an existing tree before rendering, so a second run fails fast.
 	// A tree that does not exist yet is locked (and so created) only once
 	// everything has verified: bad input must not leave a directory behind.

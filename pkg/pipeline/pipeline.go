@@ -69,6 +69,12 @@ type Options struct {
 	// (verify.Result.Objects stays nil), for callers that only need the
 	// verdicts; it keeps memory flat on large fleets.
 	DropObjects bool
+	// DropOrigins releases the sites' Origins (where each value was
+	// written in the inventory) once the verification targets are made,
+	// for callers that need the verdicts and the tree but not
+	// Result.Fleet's Origins: on a large fleet they are the largest part
+	// of the inventory held while overlays build and the tree is written.
+	DropOrigins bool
 	// Output, when set, is the directory the tree will be written to. The
 	// tree is then verified as it will be on disk after the write: the
 	// user's own files under Output (such as overlays/<site>/local/) are
@@ -255,13 +261,16 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	targets := Targets(selected)
+	targets := releaseTargets(Targets(selected), tree)
 	todo, reused := inc.reuse(targets, fsys, d, rs.reusedSite)
 	progress := opts.Progress
 	if progress != nil && len(reused) > 0 {
 		total := len(targets)
 		progress(len(reused), total)
 		progress = func(done, _ int) { opts.Progress(len(reused)+done, total) }
+	}
+	if opts.DropOrigins {
+		dropOrigins(fleet, selected)
 	}
 	learn := inc.learner(digest, todo, fsys)
 	onResult := learn.learn
@@ -327,6 +336,9 @@ func renderInputs(inputs []inventory.Input, engine *render.Engine, set fs.FS, pa
 	if err := CompleteK3s(fleet, set); err != nil {
 		return nil, nil, nil, err
 	}
+	if err := completeReleases(fleet, inputs, place); err != nil {
+		return nil, nil, nil, err
+	}
 	tree, err := engine.RenderWith(fleet, render.RenderOptions{Parsed: parsed, Reuse: rs.options()})
 	if err != nil {
 		return nil, nil, nil, err
@@ -342,6 +354,15 @@ func renderInputs(inputs []inventory.Input, engine *render.Engine, set fs.FS, pa
 		return nil, nil, nil, err
 	}
 	return fleet, tree, wiring, nil
+}
+
+// dropOrigins releases the Origins of the sites of every fleet given.
+func dropOrigins(fleets ...*inventory.Fleet) {
+	for _, f := range fleets {
+		for i := range f.Sites {
+			f.Sites[i].Origins = nil
+		}
+	}
 }
 
 // Targets are the verification targets of the fleet's sites in a tree laid
@@ -389,6 +410,9 @@ func layout(tree *render.Tree, output string, stats *changes.StatCache, rs *reus
 			tf.Size, tf.Load = rs.size(f.Path), func() ([]byte, error) { return os.ReadFile(p) }
 		}
 		files = append(files, tf)
+	}
+	for _, f := range tree.VerifyOnly {
+		files = append(files, treefs.File{Path: f.Path, Data: f.Data, Hash: f.ContentHash(), Size: int64(len(f.Data))})
 	}
 	for _, rel := range sortedKeys(onDisk) {
 		files = append(files, onDisk[rel])

@@ -44,61 +44,63 @@ func runSample(t *testing.T) *Result {
 // testdata/golden/sample-fleet. Refresh with: go test ./pkg/pipeline -update
 func TestSampleGolden(t *testing.T) {
 	res := runSample(t)
-	if *update {
-		if err := os.RemoveAll(goldenDir); err != nil {
-			t.Fatal(err)
-		}
-		writeTree(t, goldenDir, res.Tree)
-		return
-	}
-	want := map[string][]byte{}
-	err := filepath.WalkDir(goldenDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(goldenDir, p)
-		want[filepath.ToSlash(rel)] = data
-		return err
-	})
-	if err != nil {
-		t.Fatalf("reading golden tree (run with -update to create it): %v", err)
-	}
 	got := map[string][]byte{}
 	for _, f := range res.Tree.Files {
 		got[f.Path] = f.Data
 	}
-	for p, w := range want {
-		g, ok := got[p]
-		switch {
-		case !ok:
-			t.Errorf("%s: in golden tree, not generated", p)
-		case !bytes.Equal(g, w):
-			t.Errorf("%s differs from golden (run with -update and review the diff):\n--- got\n%s\n--- want\n%s", p, g, w)
-		}
-	}
-	for p := range got {
-		if _, ok := want[p]; !ok {
-			t.Errorf("%s: generated, not in golden tree", p)
-		}
-	}
+	checkGolden(t, goldenDir, got)
 }
 
 // TestDeterministic generates the sample fleet twice and expects identical trees.
 func TestDeterministic(t *testing.T) {
 	a, b := runSample(t), runSample(t)
-	if len(a.Tree.Files) != len(b.Tree.Files) {
-		t.Fatalf("file count differs: %d vs %d", len(a.Tree.Files), len(b.Tree.Files))
-	}
-	for i := range a.Tree.Files {
-		fa, fb := a.Tree.Files[i], b.Tree.Files[i]
-		if fa.Path != fb.Path || !bytes.Equal(fa.Data, fb.Data) {
-			t.Fatalf("run 2 differs at %s / %s", fa.Path, fb.Path)
-		}
-	}
+	sameTree(t, a.Tree, b.Tree, "run 2")
 	for i := range a.Report.Results {
 		if !bytes.Equal(a.Report.Results[i].Objects, b.Report.Results[i].Objects) {
 			t.Fatalf("built objects of %s differ between runs", a.Report.Results[i].Site)
+		}
+	}
+}
+
+// Releasing the sites' Origins once the targets are made changes neither
+// the tree nor any verdict; the sites then carry none.
+func TestDropOrigins(t *testing.T) {
+	a := runSample(t)
+	b, err := Run(context.Background(), Options{Inventory: "sample-inventory.yaml", InventoryData: templates.SampleInventory(), DropOrigins: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, a.Tree, b.Tree, "with DropOrigins")
+	if a.Report.Summary() != b.Report.Summary() || len(a.Report.Results) != len(b.Report.Results) {
+		t.Fatalf("report %q, with DropOrigins %q", a.Report.Summary(), b.Report.Summary())
+	}
+	for i, ra := range a.Report.Results {
+		rb := b.Report.Results[i]
+		if ra.Site != rb.Site || (ra.Err == nil) != (rb.Err == nil) || len(ra.Findings) != len(rb.Findings) || !bytes.Equal(ra.Objects, rb.Objects) {
+			t.Errorf("site %s: verdict differs with DropOrigins", ra.Site)
+		}
+	}
+	for _, s := range append(b.Fleet.Sites, b.Selected.Sites...) {
+		if s.Origins != nil {
+			t.Fatalf("site %s keeps its Origins", s.Name)
+		}
+	}
+	if len(a.Fleet.Sites) == 0 || a.Fleet.Sites[0].Origins == nil {
+		t.Fatal("without DropOrigins the sites have no Origins: the test checks nothing")
+	}
+}
+
+// sameTree fails the test unless trees a and b hold the same paths with
+// the same content; what names b in the message.
+func sameTree(t *testing.T, a, b *render.Tree, what string) {
+	t.Helper()
+	if len(a.Files) != len(b.Files) {
+		t.Fatalf("%s: file count differs: %d vs %d", what, len(a.Files), len(b.Files))
+	}
+	for i := range a.Files {
+		fa, fb := a.Files[i], b.Files[i]
+		if fa.Path != fb.Path || !bytes.Equal(fa.Data, fb.Data) {
+			t.Fatalf("%s: the tree differs at %s / %s", what, fa.Path, fb.Path)
 		}
 	}
 }

@@ -54,6 +54,7 @@ func (r *VerifyResult) OK() bool {
 // fleet-wide checks. Bad input (no overlays, a malformed facts file, a
 // selector matching none) is an *InputError.
 func Verify(ctx context.Context, o VerifyOptions) (*VerifyResult, error) {
+	defer o.tuneGC()()
 	fsys := filesys.MakeFsOnDisk()
 	targets, err := verify.Overlays(fsys, o.Root)
 	if err != nil {
@@ -66,7 +67,11 @@ func Verify(ctx context.Context, o VerifyOptions) (*VerifyResult, error) {
 		return nil, err
 	}
 	targets, digest := shardTargets(targets, o.Shard)
-	vopts := verify.Options{FS: fsys, Root: o.Root, Workers: o.Workers, Progress: o.Progress}
+	// The report needs each site's verdict only: neither its built
+	// objects nor, once the cache has stored them, its build's accesses
+	// are kept for every site until the run ends.
+	vopts := verify.Options{FS: fsys, Root: o.Root, Workers: o.Workers, Progress: o.Progress,
+		DropObjects: true, OnResult: func(r *verify.Result) { r.Accesses = nil }}
 	vopts.Cache, vopts.CacheSalt = o.openCache()
 	res := &VerifyResult{Report: &verify.Report{}, Selection: digest}
 	if len(targets) > 0 {

@@ -147,8 +147,9 @@ func sparseDirs(fleet *inventory.Fleet, tree *render.Tree, fsys filesys.FileSyst
 		for _, d := range dirs {
 			r, ok := strings.CutPrefix(strings.TrimPrefix(d, "./"), prefix)
 			if !ok {
-				rel = nil
-				break
+				// Outside the tree (the chart of a release in mode
+				// release): no overlay build reads it.
+				continue
 			}
 			rel = append(rel, path.Clean(r))
 		}
@@ -171,6 +172,11 @@ func checkSparse(r *verify.Result, dirs []string) {
 		}
 		rel, ok := strings.CutPrefix(a.Path, memRoot+"/")
 		if !ok {
+			continue
+		}
+		if isReleaseCheck(rel) {
+			// The verification build of releases in mode release:
+			// helm-controller renders those objects on the site.
 			continue
 		}
 		if rel == verify.ApplierPath(r.Site) {

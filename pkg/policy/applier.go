@@ -16,6 +16,11 @@ const ApplierRBAC = "applier-rbac"
 // has objects of them, such as the Secrets a site adds by hand.
 const ApplierOptionalAnnotation = "fleetgen.dev/applier-optional-resources"
 
+// HelmReleaseLabel is the label helm-controller puts on every object of a
+// Flux HelmRelease: such objects are applied by helm-controller, not by
+// the site's applier, and ApplierCoverage leaves them out.
+const HelmReleaseLabel = "helm.toolkit.fluxcd.io/name"
+
 // ApplierVerbs are what a least-privilege applier may do with each kind it
 // applies, and all it may do: server-side apply and its dry run (get,
 // create, patch, update), health checks (list, watch) and pruning (delete).
@@ -237,6 +242,11 @@ func ApplierCoverage(site string, built, applier []Object) []Finding {
 	kinds := map[need]string{}
 	var order []need
 	for _, o := range built {
+		if str(o, "metadata", "labels", HelmReleaseLabel) != "" {
+			// helm-controller applies the objects of a HelmRelease with
+			// its own rights, not the applier's (and labels them so).
+			continue
+		}
 		ns := meta(o, "namespace")
 		r := ResourceOf(str(o, "apiVersion"), str(o, "kind"), ns != "")
 		if !r.Namespaced {

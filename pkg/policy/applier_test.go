@@ -203,6 +203,17 @@ func TestApplierCoverage(t *testing.T) {
 			},
 		},
 		{
+			name:    "objects helm-controller applies",
+			built:   builtYAML + "---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: agent, namespace: agents, labels: {helm.toolkit.fluxcd.io/name: agent}}\n",
+			applier: applierYAML,
+		},
+		{
+			name:    "a HelmRelease the applier may not create",
+			built:   builtYAML + "---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: agent, namespace: edge-app}\n",
+			applier: applierYAML,
+			want:    []string{`HelmRelease/edge-app/agent: site "s1": the overlay has kind HelmRelease (helmreleases.helm.toolkit.fluxcd.io), but its applier flux-system/fleet-applier may not`},
+		},
+		{
 			name:    "no service account",
 			built:   builtYAML,
 			applier: strings.Replace(applierYAML, "kind: ServiceAccount\nmetadata", "kind: ConfigMap\nmetadata", 1),

@@ -52,6 +52,11 @@ type Tree struct {
 	// Reuse when a later render gives the site the same key. It is nil in a
 	// tree not made by Render.
 	SiteKeys map[string]string
+	// VerifyOnly are files laid out for verification builds only, never
+	// planned or written: the post-rendered objects of Helm releases in
+	// mode release (docs/charts.md), which the site's helm-controller
+	// renders itself.
+	VerifyOnly []File
 }
 
 // Sort orders the files by path.

@@ -116,3 +116,42 @@ spec:
 		})
 	}
 }
+
+// TestEmbeddedFluxCRDsAreThePublishedOnes does for the Flux CRDs
+// (crds/flux/) what TestEmbeddedCRDsAreThePublishedOnes does for
+// cert-manager's: each embedded file decompresses to the SHA-256 its
+// README records, from a source under config/crd/bases/ of the Flux
+// repository, and each Flux kind compiles.
+func TestEmbeddedFluxCRDsAreThePublishedOnes(t *testing.T) {
+	readme, err := os.ReadFile("crds/flux/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := regexp.MustCompile("(?m)^\\| `([a-z0-9.-]+/[a-z.]+_[a-z]+\\.yaml)` \\| (https://\\S+) \\|.*\\| `([0-9a-f]{64})` \\|$").FindAllSubmatch(readme, -1)
+	if len(rows) != len(fluxCRDs) {
+		t.Fatalf("crds/flux/README.md: want a row with source and SHA-256 for each of the %d embedded CRDs, found %d", len(fluxCRDs), len(rows))
+	}
+	for _, r := range rows {
+		file := string(r[1])
+		if !strings.HasSuffix(string(r[2]), "/config/crd/bases/"+path.Base(file)) {
+			t.Errorf("%s: source %s is not a published CRD file", file, r[2])
+		}
+		data, err := ReadGzip(fluxFiles, path.Join("crds/flux", file+".gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		if got := hex.EncodeToString(sum[:]); got != string(r[3]) {
+			t.Errorf("%s: SHA-256 %s, README records %s", file, got, r[3])
+		}
+	}
+	for k := range fluxCRDs {
+		crd, ok, err := PinnedCRD(k.apiVersion, k.kind)
+		if !ok || err != nil {
+			t.Fatalf("%s %s: pinned %v, %v", k.apiVersion, k.kind, ok, err)
+		}
+		if crd.GVK.GroupVersion().String() != k.apiVersion || crd.GVK.Kind != k.kind || !crd.Namespaced {
+			t.Errorf("%s %s: compiled as %s, namespaced %v", k.apiVersion, k.kind, crd.GVK, crd.Namespaced)
+		}
+	}
+}

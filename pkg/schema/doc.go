@@ -17,7 +17,8 @@
 // zz_generated_markers.go.
 //
 // Custom resources the template set generates (cert-manager's Issuer and
-// Certificate) are validated instead against the published CRD of a
+// Certificate) and the Flux kinds of Helm releases (HelmRelease,
+// HelmRepository, OCIRepository) are validated instead against the published CRD of a
 // pinned release, embedded gzipped (crds/, see the README there), through
 // k8s.io/apiextensions-apiserver as an API server would (type CRD, which
 // pkg/gitops uses for the Argo CD CRDs too).

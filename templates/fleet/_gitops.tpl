@@ -10,13 +10,16 @@ in docs/gitops.md; change them there too.
 
 {{- /* gitops.sparseCheckout (Flux): the directories, from the repository's
 root, that one site's overlay build reads: base/, each component the site
-uses, its chart renders (docs/charts.md) and its own overlay. As JSON {"dirs": [...]}, read with fromJson. */ -}}
+uses, its chart renders (docs/charts.md) and its own overlay; then the
+charts of its releases in mode release kept in the repository, which its
+HelmReleases build from this source. As JSON {"dirs": [...]}, read with fromJson. */ -}}
 {{- define "gitops.sparseCheckout" -}}
 {{- $root := include "gitops.root" . -}}
 {{- $dirs := list (printf "%sbase" $root) -}}
 {{- range .Site.Components }}{{ $dirs = append $dirs (printf "%scomponents/%s" $root .) }}{{ end -}}
 {{- range .Site.ChartDirs }}{{ $dirs = append $dirs (printf "%s%s" $root .) }}{{ end -}}
 {{- $dirs = append $dirs (printf "%soverlays/%s" $root .Site.Name) -}}
+{{- range .Site.ReleaseChartDirs }}{{ if not (has . $dirs) }}{{ $dirs = append $dirs . }}{{ end }}{{ end -}}
 {{- dict "dirs" $dirs | toJson -}}
 {{- end -}}
 
@@ -71,7 +74,9 @@ GitOps engine applies the overlay as, see docs/gitops.md, "Least-privilege
 applier") may touch, as JSON {"namespaced": [rule...], "cluster": [rule...],
 "optional": [resource...]} with rule {"group", "resources"}, read with
 fromJson; "optional" are namespaced resources granted before the overlay
-has objects of them. It lists exactly the
+has objects of them; "releaseNamespaces" the namespaces of the site's Helm
+releases in mode release other than the fleet's, which the overlay creates
+(restricted, default-deny) for helm-controller to install into. It lists exactly the
 kinds the site's overlay builds: the base's kinds, the ResourceQuota of a
 site with capacity, and the namespaced and cluster-scoped kinds of the
 components the site uses. fleetgen verify compares it with the built objects (policy
@@ -108,6 +113,32 @@ the site has none yet (listed in "optional"). */ -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- /* Helm chart releases in mode release (docs/charts.md): the site's
+overlay has a HelmRelease per release and, for a chart not kept in the
+repository, its source, all in the fleet's namespace; helm-controller
+applies the chart's objects with its own rights. */ -}}
+{{- $releases := false -}}
+{{- $sources := dict -}}
+{{- $releaseNS := dict -}}
+{{- range .Site.Charts -}}
+{{- if eq .Mode "release" -}}
+{{- $releases = true -}}
+{{- if and .Namespace (ne .Namespace (include "fleet.namespace" $)) -}}
+{{- $_ := set $releaseNS .Namespace true -}}
+{{- end -}}
+{{- if or (eq $.Site.Network "airgapped") (hasPrefix "oci://" .Chart) -}}
+{{- $_ := set $sources "ocirepositories" true -}}
+{{- else if .Repo -}}
+{{- $_ := set $sources "helmrepositories" true -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if $releases -}}
+{{- $ns = append $ns (dict "group" "helm.toolkit.fluxcd.io" "resources" (list "helmreleases")) -}}
+{{- end -}}
+{{- with $sources -}}
+{{- $ns = append $ns (dict "group" "source.toolkit.fluxcd.io" "resources" (keys . | sortAlpha)) -}}
+{{- end -}}
 {{- /* Cluster-scoped objects a component adds, by component. */ -}}
 {{- $componentKinds := dict
   "wasm" (list (dict "group" "node.k8s.io" "resources" (list "runtimeclasses")))
@@ -120,7 +151,7 @@ the site has none yet (listed in "optional"). */ -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
-{{- dict "namespaced" $ns "cluster" $cluster "optional" $optional | toJson -}}
+{{- dict "namespaced" $ns "cluster" $cluster "optional" $optional "releaseNamespaces" (keys $releaseNS | sortAlpha) | toJson -}}
 {{- end -}}
 
 {{- /* gitops.applierVerbs: what the applier may do with each kind it
