@@ -208,7 +208,7 @@ type StaleError struct {
 }
 
 func (e *StaleError) Error() string {
-	return fmt.Sprintf("%s is not up to date with the inventory:\n  %s\nrun fleetgen charts pull", e.Lock, strings.Join(e.Problems, "\n  "))
+	return fmt.Sprintf("%s is not up to date with the inventory:\n  %s", e.Lock, strings.Join(e.Problems, "\n  "))
 }
 
 // Pull makes the lock file in dir (LockFileName) and the pulled charts

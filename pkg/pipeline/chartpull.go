@@ -147,7 +147,7 @@ func PullCharts(ctx context.Context, opts PullOptions) (*PullReport, error) {
 	}
 	res, err := charts.Pull(ctx, lockDir(inputs), wants, charts.PullOptions{Check: opts.Check, PlainHTTP: opts.PlainHTTP, RegistryConfig: opts.RegistryConfig})
 	if err != nil {
-		return nil, pullError(err, uses)
+		return nil, pullError(err, uses, pullCommand(inputs))
 	}
 	report := &PullReport{Lock: res.Lock, Wrote: res.Wrote}
 	for _, c := range res.Changes {
@@ -160,10 +160,10 @@ func PullCharts(ctx context.Context, opts PullOptions) (*PullReport, error) {
 // pullError names, for each chart that could not be pulled, the site,
 // release and inventory line that use it; a chart version that does not
 // exist and a bad lock file are bad input.
-func pullError(err error, uses []remoteUse) error {
+func pullError(err error, uses []remoteUse, command string) error {
 	var stale *charts.StaleError
 	if errors.As(err, &stale) {
-		return &PullStaleError{Err: err}
+		return &PullStaleError{Err: fmt.Errorf("%w\nrun %s", err, command)}
 	}
 	var lp *charts.LockProblems
 	if errors.As(err, &lp) {
