@@ -86,7 +86,7 @@ func completeReleases(fleet *inventory.Fleet, inputs []inventory.Input, place *i
 			if rootErr != nil {
 				return chartProblem(s, "charts."+release+".chart", "release %q: %v", release, rootErr)
 			}
-			src, err := chartSource(s, release, sc, inputs)
+			src, _, err := chartSource(s, release, sc, inputs, nil) // local: no lock
 			if err != nil {
 				return err
 			}
