@@ -58,7 +58,9 @@ func TestScripts(t *testing.T) {
 			env.Setenv("FLEETGEN_CACHE_DIR", filepath.Join(env.Getenv("TMPDIR"), "fleetgen-cache"))
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"exits": cmdExits},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits": cmdExits, "helm-package": chartScriptCmds["helm-package"], "serve": chartScriptCmds["serve"],
+		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
 			case "kubectl":

@@ -145,6 +145,7 @@ Exit codes: 0 ok, 1 verification failed (or drift, conflicts, locked tree),
 		NewCmdDocs(streams),
 		NewCmdReport(streams),
 		NewCmdCache(streams),
+		NewCmdCharts(streams, nil),
 	)
 	prof := &profiler{}
 	addProfileFlags(root, prof)

@@ -19,7 +19,6 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/fleetgen/fleetgen/pkg/charts"
-	"github.com/fleetgen/fleetgen/pkg/charts/chartref"
 	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/inventory"
 	"github.com/fleetgen/fleetgen/pkg/render"
@@ -182,10 +181,12 @@ func renderCharts(fleet *inventory.Fleet, order []*chartRender, inputs []invento
 	loaded := map[string]*charts.Chart{}
 	loadErr := map[string]error{}
 	errs := make([]error, len(order))
+	failed := make([]string, len(order)) // the source that failed to load
+	lock := newChartLock(inputs)
 	parallel(len(order), func(i int) {
 		r := order[i]
 		s := &fleet.Sites[r.siteIdx]
-		source, err := chartSource(s, r.release, r.spec, inputs)
+		source, load, err := chartSource(s, r.release, r.spec, inputs, lock)
 		if err != nil {
 			errs[i] = err
 			return
@@ -195,12 +196,13 @@ func renderCharts(fleet *inventory.Fleet, order []*chartRender, inputs []invento
 		lerr := loadErr[source]
 		mu.Unlock()
 		if !ok && lerr == nil {
-			c, lerr = charts.Load(source)
+			c, lerr = load()
 			mu.Lock()
 			loaded[source], loadErr[source] = c, lerr
 			mu.Unlock()
 		}
 		if lerr != nil {
+			failed[i] = source
 			errs[i] = chartProblem(s, "charts."+r.release+".chart", "release %q: %v", r.release, lerr)
 			return
 		}
@@ -226,18 +228,30 @@ func renderCharts(fleet *inventory.Fleet, order []*chartRender, inputs []invento
 		}
 		r.rel = rel
 	})
+	// A chart that fails to load is reported once, by the first render
+	// that uses it.
+	reported := map[string]bool{}
+	for i, source := range failed {
+		if source != "" {
+			if reported[source] {
+				errs[i] = nil
+			}
+			reported[source] = true
+		}
+	}
 	return errors.Join(errs...)
 }
 
-// chartSource resolves a chart reference to a path on disk: relative to
-// the inventory file that set it.
-func chartSource(s *inventory.Site, release string, sc inventory.SiteChart, inputs []inventory.Input) (string, error) {
+// chartSource resolves a chart reference to where its chart is and how to
+// load it: a local chart relative to the inventory file that set it, a
+// remote one from its pulled file, through the lock.
+func chartSource(s *inventory.Site, release string, sc inventory.SiteChart, inputs []inventory.Input, lock *chartLock) (string, func() (*charts.Chart, error), error) {
 	ref, err := charts.ParseRef(sc.Chart, sc.Repo)
 	if err != nil {
-		return "", chartProblem(s, "charts."+release+".chart", "release %q: %v", release, err)
+		return "", nil, chartProblem(s, "charts."+release+".chart", "release %q: %v", release, err)
 	}
 	if ref.Remote() {
-		return "", chartProblem(s, "charts."+release+".chart", "release %q: chart %s is not in the repository, and generation never downloads: fetch the pinned version into the repository (helm pull %s --version %s --untar) and set chart to its path", release, ref, pullArgs(ref), sc.Version)
+		return ref.String() + "@" + sc.Version, func() (*charts.Chart, error) { return lock.load(ref, sc.Version) }, nil
 	}
 	dir := "."
 	if o, ok := s.Origins["charts."+release+".chart"]; ok {
@@ -248,15 +262,8 @@ func chartSource(s *inventory.Site, release string, sc inventory.SiteChart, inpu
 			}
 		}
 	}
-	return filepath.Join(dir, filepath.FromSlash(ref.Path)), nil
-}
-
-// pullArgs is how `helm pull` names a remote chart.
-func pullArgs(ref charts.Ref) string {
-	if ref.Kind == chartref.HTTP {
-		return ref.Name + " --repo " + ref.URL
-	}
-	return ref.URL
+	source := filepath.Join(dir, filepath.FromSlash(ref.Path))
+	return source, func() (*charts.Chart, error) { return charts.Load(source) }, nil
 }
 
 // chartProblem is bad input at the origin of a site's value key.
@@ -664,6 +671,7 @@ func chartSourcesDigest(inputs []inventory.Input) []byte {
 			}
 		}
 	}
+	parts = append(parts, lockDigest(inputs)...)
 	return []byte(strings.Join(parts, "\n"))
 }
 

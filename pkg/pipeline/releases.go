@@ -15,6 +15,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/fleetgen/fleetgen/pkg/charts"
+	"github.com/fleetgen/fleetgen/pkg/charts/chartref"
 	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/inventory"
 	"github.com/fleetgen/fleetgen/pkg/render"
@@ -85,7 +86,7 @@ func completeReleases(fleet *inventory.Fleet, inputs []inventory.Input, place *i
 			if rootErr != nil {
 				return chartProblem(s, "charts."+release+".chart", "release %q: %v", release, rootErr)
 			}
-			src, err := chartSource(s, release, sc, inputs)
+			src, _, err := chartSource(s, release, sc, inputs, nil) // local: no lock
 			if err != nil {
 				return err
 			}
@@ -139,7 +140,6 @@ func releaseFiles(s *inventory.Site, r *chartRender, ns string, v *inventory.Ver
 	labels := releaseLabels(s)
 	patches, images := postRender(s, r)
 	var docs []map[string]any
-	chartSpec := map[string]any{}
 	hr := map[string]any{
 		"apiVersion": gitops.FluxHelmRelease.GroupVersion().String(),
 		"kind":       gitops.FluxHelmRelease.Kind,
@@ -173,37 +173,11 @@ func releaseFiles(s *inventory.Site, r *chartRender, ns string, v *inventory.Ver
 		spec["postRenderers"] = []any{map[string]any{"kustomize": k}}
 	}
 	docs = append(docs, hr)
-	var source string
-	switch {
-	case s.Network == inventory.NetworkAirgapped:
-		name := "chart-" + r.release
-		url := "oci://" + s.ImageRegistry + "/charts/" + r.chart.Name()
-		source = fmt.Sprintf("OCI chart %s:%s from the site's registry mirror", url, r.spec.Version)
-		spec["chartRef"] = map[string]any{"kind": gitops.FluxOCIRepository.Kind, "name": name}
-		docs = append(docs, map[string]any{
-			"apiVersion": gitops.FluxOCIRepository.GroupVersion().String(),
-			"kind":       gitops.FluxOCIRepository.Kind,
-			"metadata":   map[string]any{"name": name, "namespace": ns},
-			"spec": map[string]any{
-				"interval": p.interval,
-				"url":      url,
-				"ref":      map[string]any{"tag": r.spec.Version},
-				"layerSelector": map[string]any{
-					"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", "operation": "copy"},
-			},
-		})
-		if v != nil && v.CosignKeySecret != "" {
-			// Only a chart signed with the fleet's cosign key is
-			// installed, as only a signed tree is applied.
-			docs[1]["spec"].(map[string]any)["verify"] = map[string]any{"provider": "cosign", "secretRef": map[string]any{"name": v.CosignKeySecret}}
-		}
-	default:
-		source = "chart " + r.spec.RepoPath + " of the site's GitRepository " + fluxSystem + "/" + fleetSource
-		chartSpec["chart"] = "./" + r.spec.RepoPath
-		chartSpec["sourceRef"] = map[string]any{"kind": gitops.FluxGitRepository.Kind, "name": fleetSource, "namespace": fluxSystem}
-		chartSpec["interval"] = p.interval
-		spec["chart"] = map[string]any{"spec": chartSpec}
+	source, srcDocs, err := releaseSource(s, r, ns, p, v, spec)
+	if err != nil {
+		return render.File{}, nil, err
 	}
+	docs = append(docs, srcDocs...)
 	check, err := releaseCheckFiles(s, r, ns, labels, patches, images)
 	if err != nil {
 		return render.File{}, nil, err
@@ -225,6 +199,66 @@ func releaseFiles(s *inventory.Site, r *chartRender, ns string, v *inventory.Ver
 	}
 	f := render.File{Path: path.Join("overlays", s.Name, chartComponentDir, "release-"+r.release+".yaml"), Data: b.Bytes(), Site: s.Name}
 	return f, check, nil
+}
+
+// releaseSource sets where a HelmRelease's chart comes from (spec.chart
+// or spec.chartRef of spec) and returns the source objects to write beside
+// it, one per site and release, and the source in words:
+//   - on an airgapped site, an OCIRepository on the site's registry mirror:
+//     an oci:// chart at its own path there (as images are mirrored),
+//     any other at <imageRegistry>/charts/<chart name>;
+//   - an oci:// chart: an OCIRepository on it, tag the version;
+//   - a chart of an HTTP(S) chart repository: a HelmRepository on it;
+//   - a chart kept in the repository: the site's GitRepository.
+func releaseSource(s *inventory.Site, r *chartRender, ns string, p releaseProfile, v *inventory.Verify, spec map[string]any) (string, []map[string]any, error) {
+	ref, err := charts.ParseRef(r.spec.Chart, r.spec.Repo)
+	if err != nil {
+		return "", nil, chartProblem(s, "charts."+r.release+".chart", "release %q: %v", r.release, err)
+	}
+	name := "chart-" + r.release
+	meta := map[string]any{"name": name, "namespace": ns}
+	ociSource := func(url string, verify bool) map[string]any {
+		src := map[string]any{
+			"interval": p.interval,
+			"url":      url,
+			"ref":      map[string]any{"tag": chartref.OCITag(r.spec.Version)},
+			// The chart's content layer, as Helm pushes it.
+			"layerSelector": map[string]any{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", "operation": "copy"},
+		}
+		if verify && v != nil && v.CosignKeySecret != "" {
+			// Only a chart signed with the fleet's cosign key is
+			// installed, as only a signed tree is applied.
+			src["verify"] = map[string]any{"provider": "cosign", "secretRef": map[string]any{"name": v.CosignKeySecret}}
+		}
+		spec["chartRef"] = map[string]any{"kind": gitops.FluxOCIRepository.Kind, "name": name}
+		return map[string]any{"apiVersion": gitops.FluxOCIRepository.GroupVersion().String(), "kind": gitops.FluxOCIRepository.Kind, "metadata": meta, "spec": src}
+	}
+	switch {
+	case s.Network == inventory.NetworkAirgapped:
+		url := "oci://" + s.ImageRegistry + "/charts/" + r.chart.Name()
+		if ref.Kind == chartref.OCI {
+			url = chartref.OCIScheme + inventory.MirrorImage(s.ImageRegistry, strings.TrimPrefix(ref.URL, chartref.OCIScheme))
+		}
+		return fmt.Sprintf("OCI chart %s:%s from the site's registry mirror", url, chartref.OCITag(r.spec.Version)), []map[string]any{ociSource(url, true)}, nil
+	case ref.Kind == chartref.OCI:
+		return fmt.Sprintf("OCI chart %s:%s", ref.URL, chartref.OCITag(r.spec.Version)), []map[string]any{ociSource(ref.URL, false)}, nil
+	case ref.Kind == chartref.HTTP:
+		spec["chart"] = map[string]any{"spec": map[string]any{
+			"chart":     ref.Name,
+			"version":   r.spec.Version,
+			"interval":  p.interval,
+			"sourceRef": map[string]any{"kind": gitops.FluxHelmRepository.Kind, "name": name},
+		}}
+		repo := map[string]any{"apiVersion": gitops.FluxHelmRepository.GroupVersion().String(), "kind": gitops.FluxHelmRepository.Kind, "metadata": meta,
+			"spec": map[string]any{"interval": p.interval, "timeout": p.timeout, "url": ref.URL}}
+		return fmt.Sprintf("chart %s %s of the chart repository %s", ref.Name, r.spec.Version, ref.URL), []map[string]any{repo}, nil
+	}
+	spec["chart"] = map[string]any{"spec": map[string]any{
+		"chart":     "./" + r.spec.RepoPath,
+		"interval":  p.interval,
+		"sourceRef": map[string]any{"kind": gitops.FluxGitRepository.Kind, "name": fleetSource, "namespace": fluxSystem},
+	}}
+	return "chart " + r.spec.RepoPath + " of the site's GitRepository " + fluxSystem + "/" + fleetSource, nil, nil
 }
 
 func postRenderNote(s *inventory.Site) string {

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fleetgen/fleetgen/pkg/charts"
 	"github.com/fleetgen/fleetgen/pkg/gitops"
+	"github.com/fleetgen/fleetgen/pkg/inventory"
 )
 
 // releaseGoldenDir holds the release-mode files of the tree generated from
@@ -259,6 +261,75 @@ func TestBrokenHelmReleaseFailsGenerate(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(all.Error(), w) {
 					t.Errorf("errors do not contain %q:\n%v", w, all)
+				}
+			}
+		})
+	}
+}
+
+// TestReleaseSources: where a HelmRelease takes its chart from, by kind of
+// chart and network, one source per site and release; every file passes
+// the strict check of the Flux types and CRDs.
+func TestReleaseSources(t *testing.T) {
+	c, err := charts.Load("testdata/releases/charts/edge-agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := c.Render(context.Background(), "agent", "edge-app", map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checker := gitops.NewChecker()
+	verify := &inventory.Verify{CosignKeySecret: "fleet-cosign-pub"}
+	for _, tc := range []struct {
+		name, chart, repo, network string
+		want                       []string
+		not                        []string
+	}{
+		{"local", "charts/edge-agent", "", inventory.NetworkOnline,
+			[]string{"chart: ./charts/edge-agent", "kind: GitRepository", "name: fleet", "namespace: flux-system"},
+			[]string{"kind: OCIRepository", "kind: HelmRepository"}},
+		{"http repository", "edge-agent", "https://charts.example.com/stable", inventory.NetworkOnline,
+			[]string{"kind: HelmRepository", "url: https://charts.example.com/stable", "chart: edge-agent", "version: 0.3.1+build.1", "kind: HelmRepository\n        name: chart-agent"},
+			[]string{"kind: OCIRepository", "GitRepository"}},
+		{"oci", "oci://registry.example.com/charts/edge-agent", "", inventory.NetworkOnline,
+			[]string{"chartRef:\n    kind: OCIRepository\n    name: chart-agent", "url: oci://registry.example.com/charts/edge-agent", "tag: 0.3.1_build.1", "mediaType: application/vnd.cncf.helm.chart.content.v1.tar+gzip"},
+			[]string{"HelmRepository", "GitRepository", "cosign"}},
+		{"oci, airgapped", "oci://registry.example.com/charts/edge-agent", "", inventory.NetworkAirgapped,
+			[]string{"url: oci://mirror.plant.local:5000/charts/edge-agent", "provider: cosign"},
+			[]string{"url: oci://registry.example.com", "GitRepository"}},
+		{"http repository, airgapped", "edge-agent", "https://charts.example.com/stable", inventory.NetworkAirgapped,
+			[]string{"url: oci://mirror.plant.local:5000/charts/edge-agent", "kind: OCIRepository"},
+			[]string{"charts.example.com", "HelmRepository"}},
+		{"local, airgapped", "charts/edge-agent", "", inventory.NetworkAirgapped,
+			[]string{"url: oci://mirror.plant.local:5000/charts/edge-agent", "kind: OCIRepository"},
+			[]string{"GitRepository"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &inventory.Site{Name: "plant", Type: "store", Region: "eu", Arch: "arm64", Network: tc.network}
+			if tc.network == inventory.NetworkAirgapped {
+				s.ImageRegistry = "mirror.plant.local:5000"
+			}
+			sc := inventory.SiteChart{Chart: tc.chart, Repo: tc.repo, Version: "0.3.1+build.1", Mode: inventory.ChartModeRelease, Values: map[string]any{}}
+			if tc.repo == "" && !strings.HasPrefix(tc.chart, "oci://") {
+				sc.RepoPath = tc.chart
+			}
+			r := &chartRender{release: "agent", spec: sc, ns: "edge-app", rel: rel, chart: c}
+			f, _, err := releaseFiles(s, r, "edge-app", verify)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if errs := checker.CheckObjects(f.Path, f.Data); len(errs) > 0 {
+				t.Fatalf("%s does not pass: %v\n%s", f.Path, errs, f.Data)
+			}
+			for _, w := range tc.want {
+				if !bytes.Contains(f.Data, []byte(w)) {
+					t.Errorf("no %q in:\n%s", w, f.Data)
+				}
+			}
+			for _, n := range tc.not {
+				if bytes.Contains(f.Data, []byte(n)) {
+					t.Errorf("%q in:\n%s", n, f.Data)
 				}
 			}
 		})
