@@ -19,7 +19,6 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/fleetgen/fleetgen/pkg/charts"
-	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/inventory"
 	"github.com/fleetgen/fleetgen/pkg/render"
 	"github.com/fleetgen/fleetgen/pkg/verify"
@@ -46,6 +45,9 @@ type chartRender struct {
 	siteIdx int
 	rel     *charts.Release
 	chart   *charts.Chart
+	// check is the render laid out for the verification builds of
+	// releases in mode release (checkRender).
+	check []render.File
 }
 
 // chartSet is what addCharts made: the renders by site.
@@ -134,26 +136,20 @@ func addCharts(fleet *inventory.Fleet, tree *render.Tree, inputs []inventory.Inp
 	for _, ns := range slices.Sorted(maps.Keys(set.namespaces)) {
 		files = append(files, namespaceFiles(ns)...)
 	}
-	var checker *gitops.Checker
+	released, err := addReleaseSites(fleet, set.releases, baseNS, tree)
+	if err != nil {
+		return err
+	}
 	for i := range fleet.Sites {
 		s := &fleet.Sites[i]
 		if len(set.bySite[s.Name]) == 0 && len(set.releases[s.Name]) == 0 {
 			continue
 		}
 		var releaseFiles []string
-		if rs := set.releases[s.Name]; len(rs) > 0 {
-			if checker == nil {
-				checker = gitops.NewChecker()
-			}
-			fs, err := addReleases(s, rs, baseNS, fleet.GitOps.Verify, tree, checker)
-			if err != nil {
-				return err
-			}
-			for _, f := range fs {
-				releaseFiles = append(releaseFiles, path.Base(f.Path))
-			}
-			files = append(files, fs...)
+		for _, f := range released[s.Name] {
+			releaseFiles = append(releaseFiles, path.Base(f.Path))
 		}
+		files = append(files, released[s.Name]...)
 		f, err := siteChartComponent(s, set.bySite[s.Name], set.releases[s.Name], releaseFiles, baseNS)
 		if err != nil {
 			return err

@@ -335,3 +335,31 @@ func TestReleaseSources(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkReleaseFile measures what mode release costs per site and
+// release on top of the render: writing the HelmRelease file with its
+// verification build and checking it against the Flux types and CRDs.
+func BenchmarkReleaseFile(b *testing.B) {
+	c, err := charts.Load("testdata/releases/charts/edge-agent")
+	if err != nil {
+		b.Fatal(err)
+	}
+	rel, err := c.Render(context.Background(), "agent", "edge-app", map[string]any{"replicas": 3.0})
+	if err != nil {
+		b.Fatal(err)
+	}
+	checker := gitops.NewChecker()
+	s := &inventory.Site{Name: "store-1", Type: "store", Region: "eu", Arch: "arm64", Network: inventory.NetworkOnline, ImageRegistry: "mirror.local:5000"}
+	r := &chartRender{release: "agent", ns: "edge-app", rel: rel, chart: c,
+		spec: inventory.SiteChart{Chart: "charts/edge-agent", RepoPath: "charts/edge-agent", Version: "0.3.1", Mode: inventory.ChartModeRelease, Values: map[string]any{"replicas": 3.0}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		f, _, err := releaseFiles(s, r, "edge-app", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if errs := checker.CheckObjects(f.Path, f.Data); len(errs) > 0 {
+			b.Fatal(errs)
+		}
+	}
+}
