@@ -48,6 +48,9 @@ type chartRender struct {
 	// check is the render laid out for the verification builds of
 	// releases in mode release (checkRender).
 	check []render.File
+	// digest is the OCI manifest digest the lock records for an oci://
+	// chart, "" otherwise.
+	digest string
 }
 
 // chartSet is what addCharts made: the renders by site.
@@ -136,7 +139,7 @@ func addCharts(fleet *inventory.Fleet, tree *render.Tree, inputs []inventory.Inp
 	for _, ns := range slices.Sorted(maps.Keys(set.namespaces)) {
 		files = append(files, namespaceFiles(ns)...)
 	}
-	released, err := addReleaseSites(fleet, set.releases, baseNS, tree)
+	released, err := addReleaseSites(fleet, set.releases, baseNS, tree, inputs)
 	if err != nil {
 		return err
 	}

@@ -246,7 +246,13 @@ func releaseSource(s *inventory.Site, r *chartRender, ns string, p releaseProfil
 		}
 		return fmt.Sprintf("OCI chart %s:%s from the site's registry mirror", url, chartref.OCITag(r.spec.Version)), []map[string]any{ociSource(url, true)}, nil
 	case ref.Kind == chartref.OCI:
-		return fmt.Sprintf("OCI chart %s:%s", ref.URL, chartref.OCITag(r.spec.Version)), []map[string]any{ociSource(ref.URL, false)}, nil
+		src := ociSource(ref.URL, false)
+		if r.digest != "" {
+			// The digest wins over the tag: the site gets exactly the
+			// chart fleetgen verified.
+			src["spec"].(map[string]any)["ref"].(map[string]any)["digest"] = r.digest
+		}
+		return fmt.Sprintf("OCI chart %s:%s", ref.URL, chartref.OCITag(r.spec.Version)), []map[string]any{src}, nil
 	case ref.Kind == chartref.HTTP:
 		spec["chart"] = map[string]any{"spec": map[string]any{
 			"chart":     ref.Name,
@@ -479,9 +485,10 @@ func isReleaseCheck(rel string) bool { return strings.HasPrefix(rel, releaseChec
 // out their verification builds in tree.VerifyOnly: each render once,
 // then each site's post-rendering of it. Sites are done on every CPU; the
 // result is the files of each site, for its charts Component.
-func addReleaseSites(fleet *inventory.Fleet, releases map[string][]*chartRender, ns string, tree *render.Tree) (map[string][]render.File, error) {
+func addReleaseSites(fleet *inventory.Fleet, releases map[string][]*chartRender, ns string, tree *render.Tree, inputs []inventory.Input) (map[string][]render.File, error) {
 	var sites []*inventory.Site
 	seen := map[*chartRender]bool{}
+	lock := newChartLock(inputs)
 	for i := range fleet.Sites {
 		s := &fleet.Sites[i]
 		if len(releases[s.Name]) == 0 {
@@ -493,6 +500,15 @@ func addReleaseSites(fleet *inventory.Fleet, releases map[string][]*chartRender,
 				continue
 			}
 			seen[r] = true
+			// An oci:// chart is fetched by the manifest digest it was
+			// pulled and verified with.
+			if ref, err := charts.ParseRef(r.spec.Chart, r.spec.Repo); err == nil && ref.Kind == chartref.OCI {
+				if l, err := lock.read(); err == nil {
+					if e, ok := l.Find(ref, r.spec.Version); ok {
+						r.digest = e.ManifestDigest
+					}
+				}
+			}
 			files, err := r.checkRender()
 			if err != nil {
 				return nil, fmt.Errorf("site %q: %w", s.Name, err)

@@ -295,6 +295,9 @@ func TestReleaseSources(t *testing.T) {
 		{"oci", "oci://registry.example.com/charts/edge-agent", "", inventory.NetworkOnline,
 			[]string{"chartRef:\n    kind: OCIRepository\n    name: chart-agent", "url: oci://registry.example.com/charts/edge-agent", "tag: 0.3.1_build.1", "mediaType: application/vnd.cncf.helm.chart.content.v1.tar+gzip"},
 			[]string{"HelmRepository", "GitRepository", "cosign"}},
+		{"oci, locked", "oci://registry.example.com/charts/edge-agent", "", inventory.NetworkOnline,
+			[]string{"digest: sha256:" + strings.Repeat("ab", 32), "tag: 0.3.1_build.1"},
+			nil},
 		{"oci, airgapped", "oci://registry.example.com/charts/edge-agent", "", inventory.NetworkAirgapped,
 			[]string{"url: oci://mirror.plant.local:5000/charts/edge-agent", "provider: cosign"},
 			[]string{"url: oci://registry.example.com", "GitRepository"}},
@@ -315,6 +318,9 @@ func TestReleaseSources(t *testing.T) {
 				sc.RepoPath = tc.chart
 			}
 			r := &chartRender{release: "agent", spec: sc, ns: "edge-app", rel: rel, chart: c}
+			if strings.HasSuffix(tc.name, "locked") {
+				r.digest = "sha256:" + strings.Repeat("ab", 32)
+			}
 			f, _, err := releaseFiles(s, r, "edge-app", verify)
 			if err != nil {
 				t.Fatal(err)
