@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -73,6 +74,28 @@ type SiteChart struct {
 	// checks it out and its HelmRelease names it. The pipeline sets it,
 	// knowing where the inventory and the tree are; "" otherwise.
 	RepoPath string `json:"-"`
+	// Kinds are, for a release in mode rendered, the API resources of its
+	// rendered objects and the namespace each is in ("" for a
+	// cluster-scoped resource), sorted, each once: what the site's overlay
+	// applies for the release, so what the site's least-privilege applier
+	// must be allowed (template partial gitops.applier). The pipeline sets
+	// it once the chart has rendered; nil otherwise.
+	Kinds []ChartKind `json:"-"`
+}
+
+// ChartKind is one API resource a rendered release's objects need, in one
+// namespace.
+type ChartKind struct {
+	// Namespace is "" for a cluster-scoped resource.
+	Namespace string
+	// Group is the API group, "" for the core group; Resource the plural
+	// resource name (deployments); Kind the kind (Deployment).
+	Group, Resource, Kind string
+}
+
+// Compare orders kinds by namespace, group, resource, then kind.
+func (k ChartKind) Compare(o ChartKind) int {
+	return cmp.Or(cmp.Compare(k.Namespace, o.Namespace), cmp.Compare(k.Group, o.Group), cmp.Compare(k.Resource, o.Resource), cmp.Compare(k.Kind, o.Kind))
 }
 
 // ChartRenderDir is where, from the tree's root, the render of a site's

@@ -20,6 +20,7 @@ import (
 
 	"github.com/fleetgen/fleetgen/pkg/charts"
 	"github.com/fleetgen/fleetgen/pkg/inventory"
+	"github.com/fleetgen/fleetgen/pkg/policy"
 	"github.com/fleetgen/fleetgen/pkg/render"
 	"github.com/fleetgen/fleetgen/pkg/verify"
 )
@@ -51,10 +52,19 @@ type chartRender struct {
 	// digest is the OCI manifest digest the lock records for an oci://
 	// chart, "" otherwise.
 	digest string
+	// kinds are, for a render in mode rendered, the API resources of its
+	// objects (renderKinds).
+	kinds []inventory.ChartKind
 }
 
-// chartSet is what addCharts made: the renders by site.
+// chartSet is what renderSiteCharts made: the renders by site.
 type chartSet struct {
+	// baseNS is the namespace of the base's Namespace object, "" when the
+	// base has none or several.
+	baseNS string
+	// order lists every distinct render once, in the order of the first
+	// site using it.
+	order []*chartRender
 	// bySite lists, per site with rendered releases, its renders in
 	// release order.
 	bySite map[string][]*chartRender
@@ -65,14 +75,15 @@ type chartSet struct {
 	releases map[string][]*chartRender
 }
 
-// addCharts renders the Helm charts of every site and adds to tree the
-// shared renders (charts/<release>-<hash>/, one per distinct merged
-// release) and, per site, overlays/<site>/charts/kustomization.yaml: a
-// Component with the site's renders, the pinning of their workloads to
-// the site's architecture and the rewrite of their images to the site's
-// registry mirror. inputs locate the inventory files chart paths are
-// relative to.
-func addCharts(fleet *inventory.Fleet, tree *render.Tree, inputs []inventory.Input) error {
+// renderSiteCharts renders the Helm charts of every site, once per
+// distinct merged release, before the template set renders: it sets each
+// rendered release's Kinds (the API resources its objects need), which
+// the template set's least-privilege applier grants (partial
+// gitops.applier). engine renders the fleet-level templates first to
+// find the base's namespace, the default namespace of a release. It
+// returns nil when no site has a chart. inputs locate the inventory files
+// chart paths are relative to.
+func renderSiteCharts(fleet *inventory.Fleet, engine *render.Engine, parsed func(string) bool, inputs []inventory.Input) (*chartSet, error) {
 	has := false
 	for i := range fleet.Sites {
 		if len(fleet.Sites[i].Charts) > 0 {
@@ -81,26 +92,29 @@ func addCharts(fleet *inventory.Fleet, tree *render.Tree, inputs []inventory.Inp
 		}
 	}
 	if !has {
-		return nil
+		return nil, nil
 	}
-	baseNS, err := baseNamespace(tree)
+	shared, err := engine.RenderWith(fleet, render.RenderOptions{Parsed: parsed, SharedOnly: true})
 	if err != nil {
-		return err
+		return nil, err
+	}
+	baseNS, err := baseNamespace(shared)
+	if err != nil {
+		return nil, err
 	}
 	renders := map[string]*chartRender{}
-	set := &chartSet{bySite: map[string][]*chartRender{}, namespaces: map[string]bool{}, releases: map[string][]*chartRender{}}
-	var order []*chartRender
+	set := &chartSet{baseNS: baseNS, bySite: map[string][]*chartRender{}, namespaces: map[string]bool{}, releases: map[string][]*chartRender{}}
 	for i := range fleet.Sites {
 		s := &fleet.Sites[i]
 		for _, release := range slices.Sorted(maps.Keys(s.Charts)) {
 			sc := s.Charts[release]
 			if sc.Mode == inventory.ChartModeRelease && baseNS == "" {
-				return chartProblem(s, "charts."+release+".mode", "release %q: mode release puts the HelmRelease in the base's namespace, and the base has no single namespace: use mode rendered", release)
+				return nil, chartProblem(s, "charts."+release+".mode", "release %q: mode release puts the HelmRelease in the base's namespace, and the base has no single namespace: use mode rendered", release)
 			}
 			ns := sc.Namespace
 			if ns == "" {
 				if baseNS == "" {
-					return chartProblem(s, "charts."+release+".chart", "release %q sets no namespace and the base has no single namespace to default to: set charts.%s.namespace", release, release)
+					return nil, chartProblem(s, "charts."+release+".chart", "release %q sets no namespace and the base has no single namespace to default to: set charts.%s.namespace", release, release)
 				}
 				ns = baseNS
 			}
@@ -109,7 +123,7 @@ func addCharts(fleet *inventory.Fleet, tree *render.Tree, inputs []inventory.Inp
 			if !ok {
 				r = &chartRender{release: release, spec: sc, ns: ns, dir: key, site: s.Name, siteIdx: i}
 				renders[key] = r
-				order = append(order, r)
+				set.order = append(set.order, r)
 			}
 			switch sc.Mode {
 			case inventory.ChartModeRendered:
@@ -122,11 +136,63 @@ func addCharts(fleet *inventory.Fleet, tree *render.Tree, inputs []inventory.Inp
 			}
 		}
 	}
-	if err := renderCharts(fleet, order, inputs); err != nil {
-		return err
+	if err := renderCharts(fleet, set.order, inputs); err != nil {
+		return nil, err
 	}
+	for _, r := range set.order {
+		if r.spec.Mode == inventory.ChartModeRendered {
+			r.kinds = renderKinds(r)
+		}
+	}
+	for i := range fleet.Sites {
+		s := &fleet.Sites[i]
+		for _, r := range set.bySite[s.Name] {
+			sc := s.Charts[r.release]
+			sc.Kinds = r.kinds
+			s.Charts[r.release] = sc
+		}
+	}
+	return set, nil
+}
+
+// renderKinds lists the API resources of a render's objects, each once,
+// in the namespaces they will be in: their own, else the release's
+// (clusterScoped kinds have none). They are what the site's overlay
+// applies for the release, so what its applier needs.
+func renderKinds(r *chartRender) []inventory.ChartKind {
+	seen := map[inventory.ChartKind]bool{}
+	for _, tf := range r.rel.Files {
+		for _, obj := range tf.Objects {
+			apiVersion, _ := obj["apiVersion"].(string)
+			kind, _ := obj["kind"].(string)
+			md, _ := obj["metadata"].(map[string]any)
+			ns, _ := md["namespace"].(string)
+			if ns == "" && !clusterScoped[kind] {
+				ns = r.ns
+			}
+			res := policy.ResourceOf(apiVersion, kind, ns != "")
+			if !res.Namespaced {
+				ns = ""
+			}
+			seen[inventory.ChartKind{Namespace: ns, Group: res.Group, Resource: res.Resource, Kind: kind}] = true
+		}
+	}
+	return slices.SortedFunc(maps.Keys(seen), inventory.ChartKind.Compare)
+}
+
+// addCharts adds to tree the files of the renders of set: the shared
+// renders (charts/<release>-<hash>/, one per distinct merged release) and,
+// per site, overlays/<site>/charts/kustomization.yaml: a Component with
+// the site's renders, the pinning of their workloads to the site's
+// architecture and the rewrite of their images to the site's registry
+// mirror; and the files of the releases in mode release.
+func addCharts(fleet *inventory.Fleet, set *chartSet, tree *render.Tree, inputs []inventory.Input) error {
+	if set == nil {
+		return nil
+	}
+	baseNS := set.baseNS
 	var files []render.File
-	for _, r := range order {
+	for _, r := range set.order {
 		if r.spec.Mode != inventory.ChartModeRendered {
 			continue
 		}

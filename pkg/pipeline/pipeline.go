@@ -339,6 +339,10 @@ func renderInputs(inputs []inventory.Input, engine *render.Engine, set fs.FS, pa
 	if err := completeReleases(fleet, inputs, place); err != nil {
 		return nil, nil, nil, err
 	}
+	charts, err := renderSiteCharts(fleet, engine, parsed, inputs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	tree, err := engine.RenderWith(fleet, render.RenderOptions{Parsed: parsed, Reuse: rs.options()})
 	if err != nil {
 		return nil, nil, nil, err
@@ -350,7 +354,7 @@ func renderInputs(inputs []inventory.Input, engine *render.Engine, set fs.FS, pa
 	if err := addSiteFacts(fleet, tree, rs); err != nil {
 		return nil, nil, nil, err
 	}
-	if err := addCharts(fleet, tree, inputs); err != nil {
+	if err := addCharts(fleet, charts, tree, inputs); err != nil {
 		return nil, nil, nil, err
 	}
 	return fleet, tree, wiring, nil

@@ -306,6 +306,11 @@ type RenderOptions struct {
 	// not called when the set has no per-site templates. It is called from
 	// several goroutines at once.
 	Reuse func(site, key string) (files []File, ok bool)
+	// SharedOnly renders only the fleet-level templates (base/,
+	// components/ and the like): the tree has no per-site file and its
+	// SiteKeys are empty. It lets a caller read what the shared files
+	// say (the base's namespace) before the sites render.
+	SharedOnly bool
 }
 
 // RenderWith is Render with options. Templates are executed, hashed and
@@ -349,6 +354,9 @@ func (e *Engine) RenderWith(f *inventory.Fleet, opts RenderOptions) (*Tree, erro
 			jobs = append(jobs, job{file: i, site: -1})
 			continue
 		}
+		if opts.SharedOnly {
+			continue
+		}
 		perSite = true
 		for s := range f.Sites {
 			jobs = append(jobs, job{file: i, site: s})
@@ -369,7 +377,11 @@ func (e *Engine) RenderWith(f *inventory.Fleet, opts RenderOptions) (*Tree, erro
 	if perSite {
 		reuse = opts.Reuse
 	}
-	parallel(len(f.Sites), func() func(int) {
+	keyed := len(f.Sites)
+	if opts.SharedOnly {
+		keyed = 0
+	}
+	parallel(keyed, func() func(int) {
 		w := &worker{e: e, fleet: f}
 		var enc encoder
 		return func(s int) {
@@ -400,7 +412,7 @@ func (e *Engine) RenderWith(f *inventory.Fleet, opts RenderOptions) (*Tree, erro
 	type origin struct{ template, site string }
 	seen := map[string]origin{}
 	tree := &Tree{Files: make([]File, 0, len(jobs)), SiteKeys: make(map[string]string, len(f.Sites))}
-	for s, site := range f.Sites {
+	for s, site := range f.Sites[:keyed] {
 		tree.SiteKeys[site.Name] = keys[s]
 	}
 	var yamlErrs []error

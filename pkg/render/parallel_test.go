@@ -342,3 +342,41 @@ func BenchmarkEngineRender10000(b *testing.B) { benchRender(b, 10000, nil) }
 // BenchmarkEngineRender10000Parsed is BenchmarkEngineRender10000 with every
 // hash known to parse.
 func BenchmarkEngineRender10000Parsed(b *testing.B) { benchRender(b, 10000, allParsed) }
+
+// SharedOnly renders exactly the fleet-level files of the full render,
+// byte for byte, and no per-site file.
+func TestRenderSharedOnly(t *testing.T) {
+	e, err := Load(templates.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fleet := syntheticFleet(t, 20)
+	full, err := e.Render(fleet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, err := e.RenderWith(fleet, RenderOptions{SharedOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []File
+	for _, f := range full.Files {
+		if f.Site == "" {
+			want = append(want, f)
+		}
+	}
+	if len(want) == 0 || len(want) == len(full.Files) {
+		t.Fatalf("the full render has %d fleet-level files of %d: the test needs both kinds", len(want), len(full.Files))
+	}
+	if len(shared.Files) != len(want) {
+		t.Fatalf("SharedOnly rendered %d files, want the %d fleet-level files", len(shared.Files), len(want))
+	}
+	for i, f := range shared.Files {
+		if f.Path != want[i].Path || !bytes.Equal(f.Data, want[i].Data) || f.Site != "" {
+			t.Errorf("file %d: %s (site %q), want %s as the full render has it", i, f.Path, f.Site, want[i].Path)
+		}
+	}
+	if len(shared.SiteKeys) != 0 {
+		t.Errorf("SharedOnly gave %d site keys, want none", len(shared.SiteKeys))
+	}
+}

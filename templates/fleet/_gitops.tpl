@@ -75,11 +75,14 @@ applier") may touch, as JSON {"namespaced": [rule...], "cluster": [rule...],
 "optional": [resource...]} with rule {"group", "resources"}, read with
 fromJson; "optional" are namespaced resources granted before the overlay
 has objects of them; "releaseNamespaces" the namespaces of the site's Helm
-releases in mode release other than the fleet's, which the overlay creates
-(restricted, default-deny) for helm-controller to install into. It lists exactly the
-kinds the site's overlay builds: the base's kinds, the ResourceQuota of a
-site with capacity, and the namespaced and cluster-scoped kinds of the
-components the site uses. fleetgen verify compares it with the built objects (policy
+releases other than the fleet's, which the overlay creates (restricted,
+default-deny); "namespaces" every namespace but the fleet's the overlay
+puts objects in, as {"name", "rules": [rule...], "created": the overlay
+creates it, "rendered": objects of releases in mode rendered are in it}.
+It lists exactly the kinds the site's overlay builds: the base's kinds, the
+ResourceQuota of a site with capacity, the namespaced and cluster-scoped
+kinds of the components the site uses, and those of the objects of its
+Helm chart releases. fleetgen verify compares it with the built objects (policy
 applier-rbac), so a kind added to base/ or a component without a change
 here is a finding that names the site and the kind. */ -}}
 {{- define "gitops.applier" -}}
@@ -151,7 +154,78 @@ applies the chart's objects with its own rights. */ -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
-{{- dict "namespaced" $ns "cluster" $cluster "optional" $optional "releaseNamespaces" (keys $releaseNS | sortAlpha) | toJson -}}
+{{- /* Helm chart releases in mode rendered (docs/charts.md): the site's
+overlay applies the rendered objects, so the applier may apply their
+kinds (.Kinds, which fleetgen lists from the render) where they are: in
+the fleet's namespace beside the base's kinds, cluster-wide, or in a
+namespace of their own, which the overlay creates (restricted,
+default-deny) when it is the release's namespace. */ -}}
+{{- $fleetNS := include "fleet.namespace" . -}}
+{{- $chartNS := dict -}}
+{{- $chartCluster := dict -}}
+{{- range .Site.Charts -}}
+{{- if eq .Mode "rendered" -}}
+{{- if and .Namespace (ne .Namespace $fleetNS) -}}
+{{- $_ := set $releaseNS .Namespace true -}}
+{{- end -}}
+{{- range .Kinds -}}
+{{- $into := $chartCluster -}}
+{{- if .Namespace -}}
+{{- if not (hasKey $chartNS .Namespace) }}{{ $_ := set $chartNS .Namespace (dict) }}{{ end -}}
+{{- $into = get $chartNS .Namespace -}}
+{{- end -}}
+{{- if not (hasKey $into .Group) }}{{ $_ := set $into .Group (dict) }}{{ end -}}
+{{- $_ := set (get $into .Group) .Resource true -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if hasKey $chartNS $fleetNS -}}
+{{- $ns = include "gitops.mergeRules" (list $ns (get $chartNS $fleetNS)) | fromJson -}}
+{{- $_ := unset $chartNS $fleetNS -}}
+{{- end -}}
+{{- if $chartCluster -}}
+{{- $cluster = include "gitops.mergeRules" (list $cluster $chartCluster) | fromJson -}}
+{{- end -}}
+{{- /* Every namespace but the fleet's the overlay puts objects in: those
+it creates for releases (default-deny NetworkPolicy included) and those
+rendered objects name. */ -}}
+{{- $others := list -}}
+{{- range concat (keys $releaseNS) (keys $chartNS) | uniq | sortAlpha -}}
+{{- $groups := dict -}}
+{{- if hasKey $chartNS . }}{{ $groups = get $chartNS . }}{{ end -}}
+{{- if hasKey $releaseNS . -}}
+{{- if not (hasKey $groups "networking.k8s.io") }}{{ $_ := set $groups "networking.k8s.io" (dict) }}{{ end -}}
+{{- $_ := set (get $groups "networking.k8s.io") "networkpolicies" true -}}
+{{- end -}}
+{{- $rules := include "gitops.mergeRules" (list (list) $groups) | fromJson -}}
+{{- $others = append $others (dict "name" . "rules" $rules "created" (hasKey $releaseNS .) "rendered" (hasKey $chartNS .)) -}}
+{{- end -}}
+{{- dict "namespaced" $ns "cluster" $cluster "optional" $optional "releaseNamespaces" (keys $releaseNS | sortAlpha) "namespaces" $others | toJson -}}
+{{- end -}}
+
+{{- /* gitops.mergeRules: (list RULES GROUPS) with RULES a list of rules
+{"group", "resources"} and GROUPS a dict group -> dict resource -> any:
+RULES with each group's resources added to the rule of that group (sorted,
+each once) or, for a group RULES has no rule for, to a new rule at the
+end (new rules in group order), as a JSON array. */ -}}
+{{- define "gitops.mergeRules" -}}
+{{- $rules := list -}}
+{{- range index . 0 -}}
+{{- $rules = append $rules (dict "group" .group "resources" .resources) -}}
+{{- end -}}
+{{- range $group, $res := index . 1 -}}
+{{- $merged := false -}}
+{{- range $rules -}}
+{{- if eq .group $group -}}
+{{- $_ := set . "resources" (concat .resources (keys $res) | uniq | sortAlpha) -}}
+{{- $merged = true -}}
+{{- end -}}
+{{- end -}}
+{{- if not $merged -}}
+{{- $rules = append $rules (dict "group" $group "resources" (keys $res | sortAlpha)) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $rules -}}
 {{- end -}}
 
 {{- /* gitops.applierVerbs: what the applier may do with each kind it
