@@ -102,6 +102,6 @@ func planned(output, selector string, res *Result, plan *tree.Plan) (*tree.Plan,
 // verdict if nothing it looked at changes.
 func sealClean(res *Result, plan *tree.Plan, sharded bool) {
 	if !sharded && plan.InSync() && len(plan.Notes) == 0 && res.Report.OK() {
-		_ = res.Seal()
+		_ = res.Seal(plan)
 	}
 }

@@ -51,7 +51,13 @@ func (inc *incremental) sealChanges() (look sealLookup, rest []string, ok bool) 
 		case c == fstree.LedgerPath || c == fstree.LegacyLedgerPath || strings.HasPrefix(c, fstree.LedgerPath+"/"):
 			// Rewritten: it must be the ledger the tree is clean with.
 			if !ledgerChecked {
-				if d, _, err := fstree.ReadLedgerDigest(inc.output); err != nil || d != s.Ledger {
+				// Read once per job: the plan and the seal take this
+				// read (incremental.readLedger).
+				l, err := inc.readLedger()
+				if err != nil {
+					return look, nil, false
+				}
+				if d, err := l.Digest(); err != nil || d != s.Ledger {
 					return look, nil, false
 				}
 				ledgerChecked = true

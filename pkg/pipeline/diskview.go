@@ -90,6 +90,9 @@ type diskView struct {
 	// files on disk that the render does not produce are looked up in it.
 	ownedOnce sync.Once
 	owned     map[string]bool
+	// ledger, when set, returns the ledger's entries as the job read
+	// them (incremental.ledgerEntries); nil reads the ledger.
+	ledger func() []fstree.Entry
 
 	childrenOnce sync.Once
 	children     map[string][]string // rendered dir → names in it
@@ -204,13 +207,23 @@ func (v *diskView) deleted(rel string) bool {
 	}
 	v.ownedOnce.Do(func() {
 		v.owned = map[string]bool{}
-		if led, err := fstree.ReadLedger(v.output); err == nil {
-			for _, e := range led.Entries {
-				v.owned[e.Path] = true
-			}
+		for _, e := range ownedEntries(v.output, v.ledger) {
+			v.owned[e.Path] = true
 		}
 	})
 	return v.owned[rel]
+}
+
+// ownedEntries are the entries of the ledger of output: ledger's when set,
+// else those tree.ReadLedger reads (none when it cannot).
+func ownedEntries(output string, ledger func() []fstree.Entry) []fstree.Entry {
+	if ledger != nil {
+		return ledger()
+	}
+	if led, err := fstree.ReadLedger(output); err == nil {
+		return led.Entries
+	}
+	return nil
 }
 
 // excluded reports whether layout leaves rel out whatever is on disk.

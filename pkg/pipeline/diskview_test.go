@@ -78,7 +78,7 @@ func TestDiskViewAgreesWithLayout(t *testing.T) {
 	write("base/kustomization.yaml", "edited by hand\n") // Apply restored it; edit again
 
 	tree := &render.Tree{Files: files}
-	fsys, err := layout(tree, out, nil, nil, nil)
+	fsys, err := layout(tree, out, nil, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

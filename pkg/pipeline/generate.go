@@ -81,6 +81,9 @@ func Generate(ctx context.Context, o GenerateOptions) (*GenerateResult, error) {
 			return out, err
 		}
 		defer unlock()
+		// What the run read of the ledger was read before the lock: the
+		// plan reads it again.
+		res.forgetLedger()
 	}
 	if plan == nil {
 		if plan, err = makePlan(o.Output, o.Selector, res, popts); err != nil {

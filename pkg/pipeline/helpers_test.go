@@ -29,7 +29,7 @@ func verifyMem(ctx context.Context, fleet *inventory.Fleet, fsys filesys.FileSys
 // left out (the write deletes them), and so are .fleetgen/, .git/ and
 // symbolic links (the write refuses trees with links).
 func MemFS(tree *render.Tree, output string) (filesys.FileSystem, error) {
-	return layout(tree, output, nil, nil, nil)
+	return layout(tree, output, nil, nil, nil, nil)
 }
 
 // reportErr joins the errors of every failed site of rep, or returns nil.

@@ -44,6 +44,12 @@ type incremental struct {
 	clock func() time.Time
 	// targets memoises targetDigest by site.
 	targets sync.Map
+	// ledger is the ledger of the output tree as this job read it: by
+	// sealChanges, the disk view or the layout (readLedger), or by a plan
+	// before the job ran again (Options.ledger). The job's plan and seal
+	// take it rather than read the ledger's files again (ledgerRead).
+	ledgerMu sync.Mutex
+	ledger   *fstree.LedgerRead
 }
 
 // keepsIndex reports whether a run with these options keeps an index.
@@ -59,7 +65,7 @@ func newIncremental(opts Options, digest string) *incremental {
 	if !keepsIndex(opts) {
 		return nil
 	}
-	inc := &incremental{cache: opts.Cache, output: opts.Output, salt: opts.CacheSalt, seal: opts.Seal && !opts.NoShortcut, clock: opts.Clock}
+	inc := &incremental{cache: opts.Cache, output: opts.Output, salt: opts.CacheSalt, seal: opts.Seal && !opts.NoShortcut, clock: opts.Clock, ledger: opts.ledger}
 	if inc.seal {
 		// Looking up the sealed paths does not need the index: it runs
 		// while the index is decoded and the inventory is loaded, and is
@@ -397,6 +403,7 @@ func (inc *incremental) shortcut(digest string) *Result {
 		return res
 	}
 	tr := newDiskView(tree.Files, inc.output, inc.statCache())
+	tr.ledger = inc.ledgerEntries()
 	tr.snap.Now = inc.clock
 	results := make([]verify.Result, len(prev.Selected))
 	ok := make([]bool, len(prev.Selected))
@@ -552,7 +559,7 @@ func (inc *incremental) sealed(tree *render.Tree) *Result {
 	look.fill(snap)
 	// A few sites: search the files rather than index them, and read the
 	// few files whose hash is needed rather than decode the stat cache.
-	view := &diskView{output: inc.output, files: sortedFiles(tree.Files), snap: snap}
+	view := &diskView{output: inc.output, files: sortedFiles(tree.Files), snap: snap, ledger: inc.ledgerEntries()}
 	affected := make([]bool, len(recs))
 	ok = true
 	var mu sync.Mutex
@@ -621,20 +628,30 @@ func (n nearness) related(p string) bool {
 // decides): the next run with the same inputs takes the same verdict if
 // nothing this run looked at has changed. A tree that changed too recently
 // is not sealed. Only a run with Options.Seal is sealed.
-func (r *Result) Seal() error {
+func (r *Result) Seal(plan *fstree.Plan) error {
 	if r == nil || r.inc == nil || !r.inc.seal || !r.Partial || r.Sealed || r.Snapshot == nil || !r.Report.OK() {
 		return nil
 	}
 	// What the plan read without looking it up: the root, the state
 	// directory, the ledger (its directory and each of its files, or the
 	// one-file ledger of earlier releases), the journal and .gitignore.
-	ledger, ledgerFiles, err := fstree.ReadLedgerDigest(r.inc.output)
+	// The ledger is the one the plan read (in sync, it is the ledger the
+	// plan would write); none when an interrupted apply was pending.
+	read := plan.LedgerRead()
+	if read == nil {
+		return nil
+	}
+	ledger, err := read.Digest()
 	if err != nil {
 		return nil
 	}
-	sealed := append([]string{"", render.ReservedDir, fstree.LedgerPath, fstree.LegacyLedgerPath, fstree.JournalPath, fstree.GitignorePath}, ledgerFiles...)
+	sealed := append([]string{"", render.ReservedDir, fstree.LedgerPath, fstree.LegacyLedgerPath, fstree.JournalPath, fstree.GitignorePath}, read.Files()...)
 	for _, rel := range sealed {
-		if _, err := r.Snapshot.Lstat(filepath.Join(r.inc.output, filepath.FromSlash(rel)), rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		_, err := r.Snapshot.Lstat(filepath.Join(r.inc.output, filepath.FromSlash(rel)), rel)
+		if rel == fstree.JournalPath && err == nil {
+			return nil // an interrupted apply is pending
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
 	}
@@ -647,6 +664,85 @@ func (r *Result) Seal() error {
 		return err
 	}
 	return r.inc.last().SaveSeal(r.inc.cache, r.inc.output, data, ledger)
+}
+
+// ledgerRead is the ledger of the output tree as this job read it, for
+// tree.PlanOptions.Ledger; nil when it has not read it.
+func (r *Result) ledgerRead() *fstree.LedgerRead {
+	if r == nil {
+		return nil
+	}
+	return r.inc.ledgerRead()
+}
+
+// ledgerRead is the ledger of the output tree as this job read it so far;
+// nil when it has not read it.
+func (inc *incremental) ledgerRead() *fstree.LedgerRead {
+	if inc == nil {
+		return nil
+	}
+	inc.ledgerMu.Lock()
+	defer inc.ledgerMu.Unlock()
+	return inc.ledger
+}
+
+// keepLedger keeps the ledger a plan of this job read, for the steps that
+// follow.
+func (r *Result) keepLedger(plan *fstree.Plan) {
+	if l := plan.LedgerRead(); l != nil && r != nil && r.inc != nil {
+		r.inc.ledgerMu.Lock()
+		r.inc.ledger = l
+		r.inc.ledgerMu.Unlock()
+	}
+}
+
+// forgetLedger drops the ledger this job read, when it was read before the
+// lock the write runs under was taken.
+func (r *Result) forgetLedger() {
+	if r != nil && r.inc != nil {
+		r.inc.ledgerMu.Lock()
+		r.inc.ledger = nil
+		r.inc.ledgerMu.Unlock()
+	}
+}
+
+// readLedger returns the ledger of the output tree as this job read it,
+// reading it now if it has not (tree.ReadLedgerState).
+func (inc *incremental) readLedger() (*fstree.LedgerRead, error) {
+	inc.ledgerMu.Lock()
+	defer inc.ledgerMu.Unlock()
+	if inc.ledger == nil {
+		l, err := fstree.ReadLedgerState(inc.output)
+		if err != nil {
+			return nil, err
+		}
+		inc.ledger = l
+	}
+	return inc.ledger, nil
+}
+
+// ledgerEntries returns the function that gives the layout and the disk
+// view the entries of the ledger (nil, which reads it, for a run that is
+// not incremental): those of the job's read, or when an interrupted apply
+// is pending, of the ledger recovered from its journal; none when the
+// ledger is corrupt.
+func (inc *incremental) ledgerEntries() func() []fstree.Entry {
+	if inc == nil {
+		return nil
+	}
+	return func() []fstree.Entry {
+		l, err := inc.readLedger()
+		switch {
+		case err == nil:
+			return l.Entries()
+		case errors.Is(err, fstree.ErrLedgerCorrupt):
+			return nil
+		}
+		if led, err := fstree.ReadLedger(inc.output); err == nil {
+			return led.Entries
+		}
+		return nil
+	}
 }
 
 // Applied records that the plan of this run was applied and the run was

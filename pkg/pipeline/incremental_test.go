@@ -404,7 +404,7 @@ func TestIncrementalSeal(t *testing.T) {
 			t.Fatal(err)
 		}
 		if plan.InSync() && res.Report.OK() {
-			if err := res.Seal(); err != nil {
+			if err := res.Seal(plan); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -549,7 +549,7 @@ func TestIncrementalSealDelta(t *testing.T) {
 		if err != nil || !p.InSync() || !res.Report.OK() {
 			t.Fatalf("check before sealing: %v in sync=%v ok=%v", err, p != nil && p.InSync(), res.Report.OK())
 		}
-		if err := res.Seal(); err != nil {
+		if err := res.Seal(p); err != nil {
 			t.Fatal(err)
 		}
 		if err := res.SaveIndex(); err != nil {

@@ -238,7 +238,15 @@ func makePlan(output, selector string, res *Result, popts tree.PlanOptions) (*tr
 		popts.Only = func(site string) bool { return scope[site] && (only == nil || only(site)) }
 	}
 	popts.Stats, popts.Snapshot = res.Stats, res.Snapshot
-	return tree.MakePlan(output, res.PlanTree(), popts)
+	// The ledger is read once per job: by the seal's check of it, else by
+	// the first plan.
+	popts.Ledger = res.ledgerRead()
+	plan, err := tree.MakePlan(output, res.PlanTree(), popts)
+	if err != nil {
+		return nil, err
+	}
+	res.keepLedger(plan)
+	return plan, nil
 }
 
 // runTree renders and verifies for generate, check and diff the tree to
@@ -286,7 +294,8 @@ func runTree(ctx context.Context, in Input, t Tuning, output string, popts tree.
 		if plan, err = makePlan(output, in.Selector, res, popts); err != nil || (res.Partial && !plan.InSync()) {
 			plan = nil
 			opts.NoShortcut = true
-			_ = res.SaveIndex() // finish the store started above before the next run's
+			opts.ledger = res.ledgerRead() // nothing was written since
+			_ = res.SaveIndex()            // finish the store started above before the next run's
 			if res, err = Run(ctx, opts); err != nil {
 				return nil, nil, err
 			}

@@ -109,6 +109,11 @@ type Options struct {
 	// time.Now. Tests set one ahead of time.Now to age the files they just
 	// wrote without waiting.
 	Clock func() time.Time
+
+	// ledger is the ledger of Output as an earlier step of the same job
+	// read it (a job that runs again after planning), so that its files
+	// are read once per job.
+	ledger *fstree.LedgerRead
 }
 
 // ClockKey is the context key of a clock (a func() time.Time) that Run
@@ -257,7 +262,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		snap = inc.snapshot()
 	}
 	d := inc.delta(tree, snap)
-	fsys, err := layout(tree, opts.Output, inc.statCache(), rs, snap)
+	fsys, err := layout(tree, opts.Output, inc.statCache(), rs, snap, inc.ledgerEntries())
 	if err != nil {
 		return nil, err
 	}
@@ -294,6 +299,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		// A failure is reported from a tree rendered in full: a build may
 		// have read a reused file that differs on disk from its hash.
 		opts.NoShortcut = true
+		opts.ledger = inc.ledgerRead()
 		return Run(ctx, opts)
 	}
 	report.Results = append(append(make([]verify.Result, 0, len(targets)), reused...), fresh...)
@@ -397,9 +403,10 @@ func Targets(fleet *inventory.Fleet) []verify.Target {
 // cache for the files left on disk (nil for none): a file whose stat
 // matches is not read unless a build reads it.
 // A rendered file known only by its hash (reused by rs) is read from
-// output when a build reads it, and must have that hash.
-func layout(tree *render.Tree, output string, stats *changes.StatCache, rs *reuser, snap *changes.Snapshot) (*treefs.FS, error) {
-	onDisk, err := diskFiles(tree, output, stats, snap)
+// output when a build reads it, and must have that hash. ledger, when set,
+// returns the entries of the ledger as the job read it (nil: read it).
+func layout(tree *render.Tree, output string, stats *changes.StatCache, rs *reuser, snap *changes.Snapshot, ledger func() []fstree.Entry) (*treefs.FS, error) {
+	onDisk, err := diskFiles(tree, output, stats, snap, ledger)
 	if err != nil {
 		return nil, err
 	}
@@ -432,7 +439,7 @@ func layout(tree *render.Tree, output string, stats *changes.StatCache, rs *reus
 // the tree is written and that the tree does not replace. A file is read
 // now unless stats knows its hash by its stat; then it is read on first
 // use, and must still have that hash.
-func diskFiles(tree *render.Tree, output string, stats *changes.StatCache, snap *changes.Snapshot) (map[string]treefs.File, error) {
+func diskFiles(tree *render.Tree, output string, stats *changes.StatCache, snap *changes.Snapshot, ledger func() []fstree.Entry) (map[string]treefs.File, error) {
 	files := map[string]treefs.File{}
 	if output == "" {
 		return files, nil
@@ -453,10 +460,8 @@ func diskFiles(tree *render.Tree, output string, stats *changes.StatCache, snap 
 	isOwned := func(rel string) bool {
 		ownedOnce.Do(func() {
 			owned = map[string]bool{}
-			if led, err := fstree.ReadLedger(output); err == nil {
-				for _, e := range led.Entries {
-					owned[e.Path] = true
-				}
+			for _, e := range ownedEntries(output, ledger) {
+				owned[e.Path] = true
 			}
 		})
 		return owned[rel]

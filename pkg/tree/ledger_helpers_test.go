@@ -23,3 +23,17 @@ func (s LedgerState) String() string {
 	}
 	return fmt.Sprintf("LedgerState(%d)", int(s))
 }
+
+// ReadLedgerDigest returns the digest of the ledger of root and the
+// paths, relative to root, of the files that hold it, as a LedgerRead
+// gives them. It fails as ReadLedgerState does.
+func ReadLedgerDigest(root string) (digest string, files []string, err error) {
+	l, err := ReadLedgerState(root)
+	if err != nil {
+		return "", nil, err
+	}
+	if digest, err = l.Digest(); err != nil {
+		return "", nil, err
+	}
+	return digest, l.Files(), nil
+}

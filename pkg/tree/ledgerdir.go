@@ -210,31 +210,66 @@ func sortedFileNames[V any](m map[string]V) []string {
 	return ks
 }
 
-// ReadLedgerDigest returns the digest of the ledger of root (the SHA-256
-// of its entries in the one-file form, as Plan.LedgerDigest gives it for
-// the ledger an apply writes) and the paths, relative to root, of the
-// files that hold it. It fails when an interrupted apply left a journal.
-func ReadLedgerDigest(root string) (digest string, files []string, err error) {
+// LedgerRead is the ledger of a root as one read of its files found it,
+// with no interrupted apply pending. The steps of one run that need the
+// ledger (checking it against a seal, planning, sealing) share one
+// LedgerRead rather than each reading the ledger's files, one per site:
+// ReadLedgerState makes it, PlanOptions.Ledger hands it to MakePlan, and
+// Plan.LedgerRead returns the one a plan was made against. Like a
+// changes.Snapshot it must not outlive the run that made it, nor be used
+// across a write to the tree. It is safe for concurrent use.
+type LedgerRead struct {
+	root   string
+	ledger *Ledger // State LedgerPresent or LedgerMissing
+	digest func() (string, error)
+}
+
+func newLedgerRead(root string, l *Ledger) *LedgerRead {
+	return &LedgerRead{root: root, ledger: l, digest: sync.OnceValues(func() (string, error) {
+		data, err := l.MarshalText()
+		if err != nil {
+			return "", err
+		}
+		return hashOf(data), nil
+	})}
+}
+
+// Digest is the digest of the ledger: the SHA-256 of its entries in the
+// one-file form, as Plan.LedgerDigest gives it for the ledger an apply
+// writes.
+func (l *LedgerRead) Digest() (string, error) { return l.digest() }
+
+// Entries are the ledger's entries, sorted by path; the caller must not
+// change them.
+func (l *LedgerRead) Entries() []Entry { return l.ledger.Entries }
+
+// Files are the paths, relative to the root, of the files that hold the
+// ledger, sorted.
+func (l *LedgerRead) Files() []string {
+	if l.ledger.legacy {
+		return []string{legacyLedgerFile}
+	}
+	return sortedFileNames(l.ledger.sums)
+}
+
+// ReadLedgerState reads the ledger of root. It fails when root does not
+// exist (errors.Is fs.ErrNotExist), when an interrupted apply left a
+// journal, and as ReadLedger does.
+func ReadLedgerState(root string) (*LedgerRead, error) {
 	r, err := openRoot(root)
 	if err != nil || r == nil {
-		return "", nil, errors.Join(err, fs.ErrNotExist)
+		return nil, errors.Join(err, fs.ErrNotExist)
 	}
 	defer r.Close()
 	if _, err := r.Lstat(journalFile); err == nil {
-		return "", nil, fmt.Errorf("%s: an interrupted apply is pending", journalFile)
+		return nil, fmt.Errorf("%s: an interrupted apply is pending", journalFile)
 	}
 	l, err := readLedger(r)
-	if err != nil {
-		return "", nil, err
+	switch {
+	case err != nil:
+		return nil, err
+	case l.State == LedgerRecovered: // the journal appeared since
+		return nil, fmt.Errorf("%s: an interrupted apply is pending", journalFile)
 	}
-	data, err := l.MarshalText()
-	if err != nil {
-		return "", nil, err
-	}
-	if l.legacy {
-		files = []string{legacyLedgerFile}
-	} else {
-		files = sortedFileNames(l.sums)
-	}
-	return hashOf(data), files, nil
+	return newLedgerRead(root, l), nil
 }

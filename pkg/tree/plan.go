@@ -80,6 +80,12 @@ type PlanOptions struct {
 	// earlier in the same run; see Snapshot. Files are still read (and
 	// re-checked by Apply) as without it.
 	Snapshot *changes.Snapshot
+	// Ledger, when set, is the ledger of root as read earlier in the same
+	// run (ReadLedgerState, or Plan.LedgerRead of an earlier plan), with
+	// nothing written to the tree since: MakePlan plans against it instead
+	// of reading the ledger's files again. A plan that will be applied
+	// must be made against a ledger read under the lock Apply runs under.
+	Ledger *LedgerRead
 
 	// beforeRead, when set (tests only), is called before each file
 	// MakePlan reads with Stats set: the files the cache did not spare.
@@ -100,6 +106,9 @@ type Plan struct {
 	journal      *journal
 	stats        *changes.StatCache // PlanOptions.Stats
 	ledgerDigest string             // of the ledger Apply wrote (LedgerDigest)
+	// ledgerRead is the ledger base was read from, when it was read whole
+	// from the root (no journal pending, not corrupt).
+	ledgerRead *LedgerRead
 	// ledgerSums are the SHA-256 of the ledger files base was read from,
 	// when it was read from .fleetgen/ledger.d.
 	ledgerSums map[string]string
@@ -111,6 +120,17 @@ type Plan struct {
 	gitignoreStale bool
 	// hook, when set (tests only), is called at each step of Apply.
 	hook func(step, path string)
+}
+
+// LedgerRead returns the ledger the plan was made against, for the steps of
+// the same run that need it again (see LedgerRead); nil when it was not
+// read whole from the root: no root, an interrupted apply pending, or a
+// corrupt ledger.
+func (p *Plan) LedgerRead() *LedgerRead {
+	if p == nil {
+		return nil
+	}
+	return p.ledgerRead
 }
 
 // SiteChanges is the pending changes of one site.
@@ -198,7 +218,19 @@ func MakePlan(root string, t *render.Tree, opts PlanOptions) (*Plan, error) {
 		defer r.Close()
 	}
 	p := &Plan{Root: root, stats: opts.Stats}
-	led, err := readLedger(r)
+	if opts.Snapshot != nil {
+		// The snapshot starts no later than the ledger is read here, so
+		// that a seal made from it cannot hold stat data of a ledger file
+		// newer than the content read (changes.Snapshot.Seal's horizon).
+		_, _ = opts.Snapshot.Lstat(root, "")
+	}
+	var led *Ledger
+	if l := opts.Ledger; l != nil && l.root == root && r != nil {
+		p.ledgerRead = l
+		led = l.ledger
+	} else if led, err = readLedger(r); err == nil && r != nil && (led.State == LedgerPresent || led.State == LedgerMissing) {
+		p.ledgerRead = newLedgerRead(root, led)
+	}
 	if err != nil {
 		ce, ok := err.(*LedgerCorruptError)
 		if !ok {

@@ -66,6 +66,7 @@ func counting(opts PlanOptions) (PlanOptions, *atomic.Int64) {
 func comparable(p *Plan) Plan {
 	q := *p
 	q.stats = nil
+	q.ledgerRead = nil // the same entries, read again
 	q.Changes = append([]Change(nil), p.Changes...)
 	for i := range q.Changes {
 		q.Changes[i].disk.stat = nil
@@ -477,5 +478,61 @@ func TestPlanWithSnapshot(t *testing.T) {
 	}
 	if !reflect.DeepEqual(describe(got.Changes), describe(want.Changes)) {
 		t.Errorf("with snapshot: %s\nwithout: %s", describe(got.Changes), describe(want.Changes))
+	}
+}
+
+// A plan made against a ledger read earlier (PlanOptions.Ledger) is the
+// plan made by reading it, and both give back that read (Plan.LedgerRead):
+// the digest and files ReadLedgerDigest gives. A plan that recovered from
+// an interrupted apply's journal, or found the ledger corrupt, gives none.
+func TestPlanLedgerRead(t *testing.T) {
+	root := t.TempDir()
+	applyTree(t, root, sample(), PlanOptions{})
+	v2 := with(sample(), file(ovA, "a", "new a\n"))
+	read, err := ReadLedgerState(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := MakePlan(root, v2, PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := MakePlan(root, v2, PlanOptions{Ledger: read})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.LedgerRead() != read {
+		t.Error("the plan does not give back the ledger it was handed")
+	}
+	if !reflect.DeepEqual(describe(got.Changes), describe(want.Changes)) || !reflect.DeepEqual(got.base, want.base) ||
+		!reflect.DeepEqual(got.target, want.target) || !reflect.DeepEqual(got.ledgerSums, want.ledgerSums) || got.Ledger != want.Ledger {
+		t.Errorf("with the ledger handed: %s\nread: %s", describe(got.Changes), describe(want.Changes))
+	}
+	digest, files, err := ReadLedgerDigest(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*Plan{want, got} {
+		d, err := p.LedgerRead().Digest()
+		if err != nil || d != digest || !reflect.DeepEqual(p.LedgerRead().Files(), files) {
+			t.Errorf("plan's ledger: %s %q %v, want %s %q", d, p.LedgerRead().Files(), err, digest, files)
+		}
+	}
+	// Handed for another root, the read is not used.
+	other := t.TempDir()
+	p, err := MakePlan(other, v2, PlanOptions{Ledger: read})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Ledger != LedgerMissing || p.LedgerRead() == read {
+		t.Errorf("another root's plan: ledger %v, took the read %v", p.Ledger, p.LedgerRead() == read)
+	}
+
+	writeFile(t, root, ledgerFileOf("a"), "not a ledger\n")
+	if p, err := MakePlan(root, v2, PlanOptions{}); err != nil || p.Ledger != LedgerCorrupt || p.LedgerRead() != nil {
+		t.Errorf("corrupt ledger: %v, state %v, read %v", err, p.Ledger, p.LedgerRead() != nil)
+	}
+	if _, err := ReadLedgerState(root); !errors.Is(err, ErrLedgerCorrupt) {
+		t.Errorf("ReadLedgerState of a corrupt ledger: %v", err)
 	}
 }
