@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"path"
+	"strings"
 	"sync"
 
 	"github.com/fleetgen/fleetgen/pkg/gitops"
@@ -59,17 +60,21 @@ func (r *reuser) group() {
 func factsPath(site string) string { return path.Join("overlays", site, verify.SiteFactsFile) }
 
 // files is render.RenderOptions.Reuse: the site's rendered files of the
-// last run when its key is the same, without the facts file (the
-// pipeline adds that after the render).
+// last run when its key is the same, without the files the pipeline adds
+// after the render: the facts file and the site's chart files
+// (overlays/<site>/charts/, addCharts). Were they handed over, the render
+// would find paths no template of the site produces and run every
+// template of the site again.
 func (r *reuser) files(site, key string) ([]render.File, bool) {
 	if k, ok := r.index().RenderKey(site); !ok || k != key {
 		return nil, false
 	}
 	r.groupOnce.Do(r.group)
 	facts := factsPath(site)
+	chartFiles := path.Join("overlays", site, chartComponentDir) + "/"
 	var out []render.File
 	for _, f := range r.bySite[site] {
-		if f.Path != facts {
+		if f.Path != facts && !strings.HasPrefix(f.Path, chartFiles) {
 			out = append(out, render.File{Path: f.Path, Site: f.Site, Hash: f.Hash, Seed: f.Seed})
 		}
 	}
