@@ -228,6 +228,7 @@ func (l WiringList) GobEncode() ([]byte, error) {
 			e.uvarint(uint64(r.Gen))
 			e.uvarint(uint64(r.Elem))
 			e.string(r.Site)
+			e.string(r.Account)
 		}
 	}
 	return e.buf, nil
@@ -251,6 +252,7 @@ func (l *WiringList) GobDecode(data []byte) error {
 				r.Path = d.string()
 				r.Gen, r.Elem = d.int(), d.int()
 				r.Site = d.string()
+				r.Account = d.string()
 			}
 		}
 		if d.bad {

@@ -28,7 +28,7 @@ func TestListEncodings(t *testing.T) {
 		{"renders", RenderList{{Site: "a", Key: h}, {Site: "b", Key: "k"}},
 			func(b []byte) (any, error) { var l RenderList; err := l.GobDecode(b); return l, err }},
 		{"wiring", WiringList{
-			{Path: "clusters/a/sync.yaml", Hash: h, Refs: []Ref{{Kind: 1, Doc: 2, Path: "./overlays/a"}}},
+			{Path: "clusters/a/sync.yaml", Hash: h, Refs: []Ref{{Kind: 1, Doc: 2, Path: "./overlays/a", Account: "edge-app/fleet-applier"}}},
 			{Path: "argocd/set.yaml", Hash: h, Refs: []Ref{{Kind: 2, Doc: 1},
 				{Kind: 3, Doc: 1, Gen: 1, Elem: 7, Site: "a"}}},
 			{Path: "clusters/b/empty.yaml", Hash: h},

@@ -19,7 +19,7 @@ import (
 )
 
 // format changes whenever the meaning of an index changes.
-const format = "fleetgen-index-v3"
+const format = "fleetgen-index-v4"
 
 // Index is what one run learned about one output tree.
 type Index struct {
@@ -82,6 +82,9 @@ type Ref struct {
 	Path      string
 	Gen, Elem int
 	Site      string
+	// Account is the service account a Flux Kustomization applies as
+	// (namespace/name), "" when it names none.
+	Account string
 }
 
 // Access is one access of an overlay's build to its file system: Op is

@@ -79,7 +79,7 @@ func wiringRefs(sum gitops.Summary) []index.Ref {
 	}
 	refs := make([]index.Ref, len(sum.Refs))
 	for i, r := range sum.Refs {
-		refs[i] = index.Ref{Kind: byte(r.Kind), Doc: r.Doc, Path: r.Path, Gen: r.Gen, Elem: r.Elem, Site: r.Site}
+		refs[i] = index.Ref{Kind: byte(r.Kind), Doc: r.Doc, Path: r.Path, Gen: r.Gen, Elem: r.Elem, Site: r.Site, Account: r.Account}
 	}
 	return refs
 }
@@ -91,7 +91,7 @@ func wiringSummary(refs []index.Ref) gitops.Summary {
 	}
 	sum := gitops.Summary{Refs: make([]gitops.Ref, len(refs))}
 	for i, r := range refs {
-		sum.Refs[i] = gitops.Ref{Kind: gitops.RefKind(r.Kind), Doc: r.Doc, Path: r.Path, Gen: r.Gen, Elem: r.Elem, Site: r.Site}
+		sum.Refs[i] = gitops.Ref{Kind: gitops.RefKind(r.Kind), Doc: r.Doc, Path: r.Path, Gen: r.Gen, Elem: r.Elem, Site: r.Site, Account: r.Account}
 	}
 	return sum
 }

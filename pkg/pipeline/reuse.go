@@ -138,18 +138,23 @@ func (r *reuser) size(p string) int64 {
 	return f.Size
 }
 
-// wiring returns the summaries of the wiring files of tree known only by
-// their hash, from the index.
+// wiring returns the summaries the index holds of the wiring files of
+// tree, by path: of the files known only by their hash, and of the files
+// rendered again with the content the index summarised (after a template
+// edit, every site is rendered again, and most of its wiring comes out as
+// before). A summary depends on the file's path and content alone, so the
+// check need not decode and validate such a file again.
 func (r *reuser) wiring(tree *render.Tree) map[string]gitops.Summary {
 	if r == nil {
 		return nil
 	}
 	known := map[string]gitops.Summary{}
 	for _, f := range tree.Files {
-		if f.Data == nil {
-			if refs, ok := r.index().WiringRefs(f.Path, f.Hash); ok {
-				known[f.Path] = wiringSummary(refs)
-			}
+		if f.Hash == "" {
+			continue
+		}
+		if refs, ok := r.index().WiringRefs(f.Path, f.Hash); ok {
+			known[f.Path] = wiringSummary(refs)
 		}
 	}
 	return known
