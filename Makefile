@@ -69,13 +69,16 @@ fuzz:
 ## edits, the base edit on 1 and 2 cores, verify sharded N=1,2,4, and kubectl
 ## kustomize and the standalone kustomize CLI ($(KUSTOMIZE_VERSION)) once per
 ## overlay, with the ratios. BENCH_100K=1 adds generate, check and verify of
-## 100,000 sites with their peak RSS (about an hour on 2 cores).
+## 100,000 sites with their peak RSS (about an hour on 2 cores). The Go
+## benchmarks that take a fleet size (BenchmarkCharts: a chart with three
+## value sets, cold, one-site values edit, version bump; BenchmarkLedgerPerJob)
+## run at BENCH_SITES too.
 BENCH_SITES ?= 1000
 BENCH_100K  ?=
 bench: build $(KUSTOMIZE)
-	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/pipeline/
+	FLEETGEN_BENCH_SITES=$(BENCH_SITES) $(GO) test -run='^$$' -bench=. -benchmem -timeout 2h ./pkg/pipeline/
 	$(GO) test -run='^$$' -bench='EngineRender1000' -benchmem ./pkg/render/
-	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/tree/ ./pkg/changes/ ./pkg/treefs/
+	FLEETGEN_BENCH_SITES=$(BENCH_SITES) $(GO) test -run='^$$' -bench=. -benchmem ./pkg/tree/ ./pkg/changes/ ./pkg/treefs/
 	$(GO) run ./cmd/fleetbench -sites $(BENCH_SITES) -bin $(BIN) -kustomize $(KUSTOMIZE)
 	$(if $(BENCH_100K),$(GO) run ./cmd/fleetbench -sites 100000 -cold-only -bin $(BIN))
 

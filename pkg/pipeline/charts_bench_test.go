@@ -94,11 +94,12 @@ func generateCharts(tb testing.TB, dir string, inv []byte, c *cache.Dir) int {
 }
 
 // BenchmarkCharts generates a fleet whose sites run one chart with three
-// value sets (FLEETGEN_BENCH_SITES sites, default 10,000), then measures,
-// each in a tree left by the step before: a cold generate, a one-site
-// values edit, and a chart version bump. Run it alone, with -benchtime=1x.
+// value sets (FLEETGEN_BENCH_SITES sites, default 1,000; make bench sets
+// it to BENCH_SITES), then measures, each in a tree left by the step
+// before: a cold generate, a one-site values edit, and a chart version
+// bump. Run it alone, with -benchtime=1x.
 func BenchmarkCharts(b *testing.B) {
-	sites := 10000
+	sites := 1000
 	if v, err := strconv.Atoi(os.Getenv("FLEETGEN_BENCH_SITES")); err == nil && v > 0 {
 		sites = v
 	}
