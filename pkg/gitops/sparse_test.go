@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/fleetgen/fleetgen/pkg/gitops"
 	"github.com/fleetgen/fleetgen/pkg/pipeline"
 	"github.com/fleetgen/fleetgen/pkg/verify"
 )
@@ -120,5 +121,50 @@ func sparseCheckout(t *testing.T, data []byte) []string {
 		if obj.Kind == "GitRepository" {
 			return obj.Spec.SparseCheckout
 		}
+	}
+}
+
+// A wiring file's summary gives the same sparseCheckout list as its
+// content: incremental runs take the list from the summary.
+func TestSummarySparseDirs(t *testing.T) {
+	const inv = `apiVersion: fleetgen.dev/v1alpha1
+kind: Inventory
+fleet: sparse
+gitops:
+  engine: flux
+  repo: https://git.example.com/edge/fleet.git
+defaults:
+  type: store
+  region: eu-west
+  arch: arm64
+  images: {app: registry.example.com/shop/app:1.0.0}
+sites:
+  - name: plain
+  - name: both
+    components: [gpu, eu-compliance]
+`
+	fleet, tree := renderFixture(t, "sparse.yaml", []byte(inv))
+	files := gitops.Files(tree)
+	var names []string
+	for _, s := range fleet.Sites {
+		names = append(names, s.Name)
+	}
+	errs, sums := gitops.NewChecker().CheckSummarized(files, nil, names)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for _, site := range names {
+		p := "clusters/" + site + "/fleet-sync.yaml"
+		want, ok := gitops.SparseCheckout(files[p])
+		if !ok || !slices.Equal(want, sparseCheckout(t, files[p])) {
+			t.Fatalf("%s: SparseCheckout = %v, %v", p, want, ok)
+		}
+		got, ok := sums[p].SparseDirs()
+		if !ok || !slices.Equal(got, want) {
+			t.Errorf("%s: summary's SparseDirs = %v, %v; want %v", p, got, ok, want)
+		}
+	}
+	if got, ok := sums["clusters/plain/applier.yaml"].SparseDirs(); ok {
+		t.Errorf("the applier's summary has a sparseCheckout list: %v", got)
 	}
 }

@@ -149,6 +149,9 @@ const (
 	// ApplierRef is the ServiceAccount of a site's applier file
 	// (clusters/<site>/applier.yaml); Ref.Path is its namespace/name.
 	ApplierRef
+	// SparseRef is one entry of a Flux GitRepository's
+	// spec.sparseCheckout; Ref.Elem is its index, Ref.Path the directory.
+	SparseRef
 )
 
 // Ref is one wiring object (or list element) of a file.
@@ -560,6 +563,12 @@ func (o object) refs() []Ref {
 	case apiVersion == ArgoAppProject.GroupVersion().String() && kind == ArgoAppProject.Kind:
 		name, _ := nested(o.obj, "metadata", "name").(string)
 		return []Ref{{Kind: ArgoProjectRef, Doc: o.doc, Path: name}}
+	case apiVersion == FluxGitRepository.GroupVersion().String() && kind == FluxGitRepository.Kind:
+		var refs []Ref
+		for _, d := range sparseList(o.obj) {
+			refs = append(refs, Ref{Kind: SparseRef, Doc: o.doc, Elem: len(refs), Path: d})
+		}
+		return refs
 	}
 	return nil
 }
@@ -657,14 +666,35 @@ func SparseCheckout(data []byte) ([]string, bool) {
 		if apiVersion, kind := o.gvk(); apiVersion != FluxGitRepository.GroupVersion().String() || kind != FluxGitRepository.Kind {
 			continue
 		}
-		list, _ := nested(d, "spec", "sparseCheckout").([]any)
-		var out []string
-		for _, v := range list {
-			if s, ok := v.(string); ok {
-				out = append(out, s)
-			}
-		}
+		out := sparseList(d)
 		return out, len(out) > 0
 	}
 	return nil, false
+}
+
+// sparseList is the strings of a GitRepository's spec.sparseCheckout.
+func sparseList(obj any) []string {
+	list, _ := nested(obj, "spec", "sparseCheckout").([]any)
+	var out []string
+	for _, v := range list {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// SparseDirs is SparseCheckout from a wiring file's summary: the list of
+// the first GitRepository with a non-empty one.
+func (s Summary) SparseDirs() ([]string, bool) {
+	var out []string
+	doc := 0
+	for _, r := range s.Refs {
+		if r.Kind != SparseRef || (doc != 0 && r.Doc != doc) {
+			continue
+		}
+		doc = r.Doc
+		out = append(out, r.Path)
+	}
+	return out, len(out) > 0
 }

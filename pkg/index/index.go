@@ -19,7 +19,7 @@ import (
 )
 
 // format changes whenever the meaning of an index changes.
-const format = "fleetgen-index-v4"
+const format = "fleetgen-index-v5"
 
 // Index is what one run learned about one output tree.
 type Index struct {

@@ -280,7 +280,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	learn := inc.learner(digest, todo, fsys)
 	onResult := learn.learn
-	sparse := sparseDirs(fleet, tree, fsys, todo)
+	sparse := sparseDirs(fleet, tree, wiring, fsys, todo)
 	if len(sparse) > 0 {
 		onResult = func(r *verify.Result) {
 			checkSparse(r, sparse[r.Site])

@@ -112,9 +112,10 @@ func readWiring(dir string, paths []string) (map[string][]byte, error) {
 
 // sparseDirs returns, for the sites of todo, the directories (relative to the tree's
 // root) that the site's Flux GitRepository checks out (spec.sparseCheckout
-// in clusters/<site>/*.yaml of the rendered tree, read through fsys when
-// the render reused it by hash); sites without one are left out.
-func sparseDirs(fleet *inventory.Fleet, tree *render.Tree, fsys filesys.FileSystem, todo []verify.Target) map[string][]string {
+// in clusters/<site>/*.yaml of the rendered tree: from the file's wiring
+// summary, else from its content, read through fsys when the render
+// reused it by hash); sites without one are left out.
+func sparseDirs(fleet *inventory.Fleet, tree *render.Tree, wiring map[string]gitops.Summary, fsys filesys.FileSystem, todo []verify.Target) map[string][]string {
 	if fleet.GitOps.Engine != inventory.EngineFlux || len(todo) == 0 {
 		return nil
 	}
@@ -132,14 +133,20 @@ func sparseDirs(fleet *inventory.Fleet, tree *render.Tree, fsys filesys.FileSyst
 		if f.Site == "" || !wanted[f.Site] || !strings.HasPrefix(f.Path, gitops.ClustersDir+"/"+f.Site+"/") {
 			continue
 		}
-		data := f.Data
-		if data == nil {
-			var err error
-			if data, err = fsys.ReadFile(path.Join(memRoot, f.Path)); err != nil {
-				continue
+		var dirs []string
+		var ok bool
+		if sum, known := wiring[f.Path]; known {
+			dirs, ok = sum.SparseDirs()
+		} else {
+			data := f.Data
+			if data == nil {
+				var err error
+				if data, err = fsys.ReadFile(path.Join(memRoot, f.Path)); err != nil {
+					continue
+				}
 			}
+			dirs, ok = gitops.SparseCheckout(data)
 		}
-		dirs, ok := gitops.SparseCheckout(data)
 		if !ok {
 			continue
 		}
