@@ -86,6 +86,10 @@ type setFile struct {
 	// pathTmpl renders the output path (the set path without .tmpl).
 	pathTmpl *template.Template
 	perSite  bool
+	// nameParts, when set, is the path template as text and the site's
+	// name alone: the path is the parts joined with the name between
+	// them (sitePath), without executing the template.
+	nameParts []string
 	// seed files are written only when missing (File.Seed).
 	seed bool
 	// content is the parsed content template for .tmpl files (a clone of
@@ -197,6 +201,9 @@ func Load(fsys fs.FS) (*Engine, error) {
 			continue
 		}
 		sf.pathTmpl, sf.perSite = pt, perSite
+		if perSite {
+			sf.nameParts = siteNameParts(pt.Tree.Root)
+		}
 		e.files = append(e.files, sf)
 	}
 	if len(errs) > 0 {
@@ -220,6 +227,57 @@ func (e *Engine) Components() []string {
 // inspectPath walks a path template's parse tree. It reports whether the
 // template refers to .Site (as .Site..., $.Site... or a chain on them) and
 // rejects calls of other templates, which path templates cannot see.
+// siteNameParts splits a path template made of text and {{ .Site.Name }}
+// actions only (the default set's per-site paths) into the text around
+// the actions: executing it prints the name between the parts. It is nil
+// for any other template.
+func siteNameParts(root *parse.ListNode) []string {
+	parts := []string{""}
+	names := 0
+	for _, n := range root.Nodes {
+		switch n := n.(type) {
+		case *parse.TextNode:
+			parts[len(parts)-1] += string(n.Text)
+		case *parse.ActionNode:
+			p := n.Pipe
+			if len(p.Decl) > 0 || len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 1 {
+				return nil
+			}
+			f, ok := p.Cmds[0].Args[0].(*parse.FieldNode)
+			if !ok || len(f.Ident) != 2 || f.Ident[0] != "Site" || f.Ident[1] != "Name" {
+				return nil
+			}
+			parts = append(parts, "")
+			names++
+		default:
+			return nil
+		}
+	}
+	if names == 0 {
+		return nil
+	}
+	return parts
+}
+
+// sitePath is the output path of a template with nameParts for the site
+// named name.
+func (sf *setFile) sitePath(name string) string {
+	return strings.Join(sf.nameParts, name)
+}
+
+// outputPath executes the path template for data, or joins its parts
+// around the site's name when it is made of nothing else.
+func (sf *setFile) outputPath(data *Data) (string, error) {
+	if sf.nameParts != nil && data.Site != nil {
+		return sf.sitePath(data.Site.Name), nil
+	}
+	var pb strings.Builder
+	if err := sf.pathTmpl.Execute(&pb, data); err != nil {
+		return "", err
+	}
+	return pb.String(), nil
+}
+
 func inspectPath(root parse.Node) (perSite bool, err error) {
 	var walk func(n parse.Node)
 	walk = func(n parse.Node) {
@@ -585,11 +643,10 @@ func sortErrors(errs []error) {
 // scratch buffer, so that a file's content is allocated once, at its size.
 // ok is false when a content template rendered to nothing but whitespace.
 func (e *Engine) renderFile(sf *setFile, content *template.Template, buf *bytes.Buffer, data *Data, site string) (File, bool, error) {
-	var pb strings.Builder
-	if err := sf.pathTmpl.Execute(&pb, data); err != nil {
+	out, err := sf.outputPath(data)
+	if err != nil {
 		return File{}, false, templateError(err, sf.path, site, e.names)
 	}
-	out := pb.String()
 	if err := checkOutputPath(out); err != nil {
 		return File{}, false, &Error{Template: sf.path, Site: site, Output: out, Err: err}
 	}

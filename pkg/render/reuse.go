@@ -1,7 +1,5 @@
 package render
 
-import "strings"
-
 // place checks the files that RenderOptions.Reuse gave for site s and, when
 // they fit, fills that site's per-site results with them, as if its
 // templates had run: results[first[i]+s] is file i's. The site's path
@@ -10,21 +8,28 @@ import "strings"
 // as in a full render. It reports whether the files fit; when they do not,
 // no result is written and the site's templates run.
 func (w *worker) place(s int, files []File, first []int, results []result) bool {
-	site := w.fleet.Sites[s]
-	data := &Data{Fleet: FleetData{Name: w.fleet.Name, GitOps: w.fleet.GitOps}, Site: &site, Sites: w.fleet.Sites}
+	site := &w.fleet.Sites[s]
+	var data *Data // made when a path template needs executing
 	// byPath maps each path the site's per-site templates produce to the
 	// template's index in Engine.files.
 	byPath := map[string]int{}
-	var pb strings.Builder
 	for i, sf := range w.e.files {
 		if !sf.perSite {
 			continue
 		}
-		pb.Reset()
-		if err := sf.pathTmpl.Execute(&pb, data); err != nil {
-			return false
+		var p string
+		if sf.nameParts != nil {
+			p = sf.sitePath(site.Name)
+		} else {
+			if data == nil {
+				copied := *site
+				data = &Data{Fleet: FleetData{Name: w.fleet.Name, GitOps: w.fleet.GitOps}, Site: &copied, Sites: w.fleet.Sites}
+			}
+			var err error
+			if p, err = sf.outputPath(data); err != nil {
+				return false
+			}
 		}
-		p := pb.String()
 		if _, dup := byPath[p]; dup || checkOutputPath(p) != nil {
 			return false
 		}
