@@ -15,12 +15,9 @@ import (
 	"github.com/fleetgen/fleetgen/pkg/verify"
 )
 
-// TestSparseCheckoutCoversBuild checks that each site's GitRepository
-// narrows its artifact to exactly the directories its overlay build reads:
-// every file the build reads (as verification records it) is under one of
-// the sparseCheckout directories, and each of them is read.
-func TestSparseCheckoutCoversBuild(t *testing.T) {
-	const inv = `apiVersion: fleetgen.dev/v1alpha1
+// sparseInventory is a Flux fleet whose sites use no component, one, or
+// two.
+const sparseInventory = `apiVersion: fleetgen.dev/v1alpha1
 kind: Inventory
 fleet: sparse
 gitops:
@@ -39,7 +36,13 @@ sites:
   - name: eu
     components: [eu-compliance]
 `
-	fleet, tree := renderFixture(t, "sparse.yaml", []byte(inv))
+
+// TestSparseCheckoutCoversBuild checks that each site's GitRepository
+// narrows its artifact to exactly the directories its overlay build reads:
+// every file the build reads (as verification records it) is under one of
+// the sparseCheckout directories, and each of them is read.
+func TestSparseCheckoutCoversBuild(t *testing.T) {
+	fleet, tree := renderFixture(t, "sparse.yaml", []byte(sparseInventory))
 	fsys := filesys.MakeFsInMemory()
 	for _, f := range tree.Files {
 		if err := fsys.WriteFile(path.Join("/fleet", f.Path), f.Data); err != nil {
@@ -127,23 +130,7 @@ func sparseCheckout(t *testing.T, data []byte) []string {
 // A wiring file's summary gives the same sparseCheckout list as its
 // content: incremental runs take the list from the summary.
 func TestSummarySparseDirs(t *testing.T) {
-	const inv = `apiVersion: fleetgen.dev/v1alpha1
-kind: Inventory
-fleet: sparse
-gitops:
-  engine: flux
-  repo: https://git.example.com/edge/fleet.git
-defaults:
-  type: store
-  region: eu-west
-  arch: arm64
-  images: {app: registry.example.com/shop/app:1.0.0}
-sites:
-  - name: plain
-  - name: both
-    components: [gpu, eu-compliance]
-`
-	fleet, tree := renderFixture(t, "sparse.yaml", []byte(inv))
+	fleet, tree := renderFixture(t, "sparse.yaml", []byte(sparseInventory))
 	files := gitops.Files(tree)
 	var names []string
 	for _, s := range fleet.Sites {
