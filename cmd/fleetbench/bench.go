@@ -492,19 +492,12 @@ func (r *Result) WriteTable(w io.Writer) {
 		}
 		tw.Flush()
 	}
-	var ratios []string
-	for _, c := range []struct{ step, tool string }{{GenerateCold, "kubectl"}, {GenerateCold, "kustomize"}, {GenerateBase, "kustomize"}} {
-		s, ok := r.Step(c.step)
-		took := r.Kubectl
-		if c.tool == "kustomize" {
-			took = r.Kustomize
-		}
-		if ok && s.Wall > 0 && took > 0 {
-			ratios = append(ratios, fmt.Sprintf("%s vs %s once per overlay: %.1f× faster", s.Name, c.tool, float64(took)/float64(s.Wall)))
-		}
+	var lines []string
+	for _, q := range r.ratios() {
+		lines = append(lines, fmt.Sprintf("%s: %.1f× faster", q.name, q.times))
 	}
-	if len(ratios) > 0 {
-		fmt.Fprintf(w, "\n%s\n", strings.Join(ratios, "\n"))
+	if len(lines) > 0 {
+		fmt.Fprintf(w, "\n%s\n", strings.Join(lines, "\n"))
 	}
 }
 

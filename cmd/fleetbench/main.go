@@ -18,8 +18,15 @@
 //
 //	make build && go run ./cmd/fleetbench -sites 1000
 //
-// -cold-only runs only the cold generate, check and verify --no-cache, for
-// peak RSS at sizes where the rest takes too long (make bench BENCH_100K=1).
+// -sites takes a comma-separated list of sizes, and -cold-sites sizes at
+// which only the cold generate, check and verify --no-cache run (for peak
+// RSS where the rest takes too long). With more than one size it runs them
+// one after the other and ends with a table that has a column per size, so
+// the growth with the fleet reads across a row:
+//
+//	go run ./cmd/fleetbench -sites 1000,10000 -cold-sites 100000
+//
+// -cold-only runs only the cold steps at the -sites sizes too.
 package main
 
 import (
@@ -39,7 +46,8 @@ func main() {
 func run(args []string) int {
 	fl := flag.NewFlagSet("fleetbench", flag.ContinueOnError)
 	var cfg Config
-	fl.IntVar(&cfg.Sites, "sites", 0, "run the benchmark on a fleet of this many sites")
+	sites := fl.String("sites", "", "run the benchmark on a fleet of this many sites (a comma-separated list runs each size and prints them side by side)")
+	coldSites := fl.String("cold-sites", "", "comma-separated fleet sizes to run only the cold steps at, after the -sites sizes (for peak RSS at large sizes)")
 	fl.StringVar(&cfg.Bin, "bin", "bin/fleetgen", "the fleetgen binary to run")
 	fl.StringVar(&cfg.Kubectl, "kubectl", "kubectl", "the kubectl binary; empty skips the kubectl comparison")
 	fl.IntVar(&cfg.KubectlSample, "kubectl-sample", 200, "above 1,000 sites, time kubectl on this many overlays and scale")
@@ -56,7 +64,17 @@ func run(args []string) int {
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
-	if cfg.Sites == 0 {
+	full, err := ints(*sites)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fleetbench: -sites:", err)
+		return 2
+	}
+	cold, err := ints(*coldSites)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fleetbench: -cold-sites:", err)
+		return 2
+	}
+	if len(full)+len(cold) == 0 {
 		if fl.NArg() != 1 {
 			fl.Usage()
 			return 2
@@ -72,11 +90,10 @@ func run(args []string) int {
 		}
 		return 0
 	}
-	if cfg.Sites < 1 || fl.NArg() != 0 {
+	if fl.NArg() != 0 {
 		fl.Usage()
 		return 2
 	}
-	var err error
 	if cfg.Cores, err = ints(*cores); err != nil {
 		fmt.Fprintln(os.Stderr, "fleetbench: -cores:", err)
 		return 2
@@ -86,12 +103,21 @@ func run(args []string) int {
 		return 2
 	}
 	cfg.Log = os.Stderr
-	res, err := Bench(cfg)
+	rs, err := Run(cfg, full, cold)
+	for i, r := range rs {
+		if i > 0 {
+			fmt.Println()
+		}
+		r.WriteTable(os.Stdout)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fleetbench:", err)
 		return 1
 	}
-	res.WriteTable(os.Stdout)
+	if len(rs) > 1 {
+		fmt.Println()
+		WriteSideBySide(os.Stdout, rs)
+	}
 	return 0
 }
 

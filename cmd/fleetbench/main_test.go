@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fleetgen/fleetgen/pkg/cli"
 )
@@ -67,7 +68,7 @@ func TestBench(t *testing.T) {
 }
 
 func TestRunUsage(t *testing.T) {
-	for _, args := range [][]string{{}, {"x"}, {"0"}, {"-sites", "3", "extra"}} {
+	for _, args := range [][]string{{}, {"x"}, {"0"}, {"-sites", "3", "extra"}, {"-sites", "0"}, {"-cold-sites", "x"}} {
 		if code := run(args); code != 2 {
 			t.Errorf("run(%q) = %d, want 2", args, code)
 		}
@@ -99,6 +100,83 @@ func TestInts(t *testing.T) {
 		got, err := ints(c.in)
 		if (err == nil) != c.ok || !slices.Equal(got, c.want) {
 			t.Errorf("ints(%q) = %v, %v", c.in, got, err)
+		}
+	}
+}
+
+// TestRunSizes runs the full steps at one size and the cold steps at
+// another, each in its own directory, and prints them side by side.
+func TestRunSizes(t *testing.T) {
+	dir := t.TempDir()
+	rs, err := Run(Config{Bin: os.Args[0], Env: []string{asFleetgen + "=1"}, Dir: dir, SkipBase: true}, []int{4}, []int{6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 || rs[0].Sites != 4 || rs[1].Sites != 6 {
+		t.Fatalf("results for %d sizes, want 4 then 6 sites", len(rs))
+	}
+	if _, ok := rs[0].Step(GenerateSite); !ok {
+		t.Errorf("4 sites: no step %q in the full run", GenerateSite)
+	}
+	if _, ok := rs[1].Step(GenerateSite); ok {
+		t.Errorf("6 sites: step %q ran in a cold-only run", GenerateSite)
+	}
+	for _, n := range []string{"4", "6"} {
+		if _, err := os.Stat(dir + "/" + n + "/fleet/overlays"); err != nil {
+			t.Errorf("size %s has no tree of its own: %v", n, err)
+		}
+	}
+	var out bytes.Buffer
+	WriteSideBySide(&out, rs)
+	lines := strings.Split(out.String(), "\n")
+	want := map[string][]string{
+		"| run ":            {"| 4 sites", "| 6 sites"},
+		"| " + GenerateCold: {"s, ", "s, "},
+		"| " + GenerateSite: {"s, ", "| — "},
+		"| " + VerifyCold:   {"| — ", "s, "},
+	}
+	for prefix, cells := range want {
+		i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, prefix) })
+		if i < 0 {
+			t.Errorf("no row %q:\n%s", prefix, out.String())
+			continue
+		}
+		rest := lines[i]
+		for _, c := range cells {
+			j := strings.Index(rest, c)
+			if j < 0 {
+				t.Errorf("row %q: lacks %q in order:\n%s", prefix, c, lines[i])
+				break
+			}
+			rest = rest[j+len(c):]
+		}
+	}
+}
+
+// TestSideBySideRows checks the layout: a row per step in the order steps
+// first ran, a cell per size, the tools, the shards and the ratios.
+func TestSideBySideRows(t *testing.T) {
+	rs := []*Result{
+		{Sites: 1000, Steps: []Step{{Name: GenerateCold, Wall: 10 * time.Second, PeakRSS: 400 << 20}, {Name: GenerateBase, Wall: 5 * time.Second}},
+			Kustomize: 100 * time.Second, Shards: []ShardRun{{N: 2, Longest: 3 * time.Second, PeakRSS: 100 << 20}}},
+		{Sites: 100000, Steps: []Step{{Name: GenerateCold, Wall: 1000 * time.Second, PeakRSS: 3 << 30}, {Name: VerifyCold, Wall: 500 * time.Second}}},
+	}
+	got := sideBySideRows(rs)
+	want := []sideRow{
+		{GenerateCold, []string{"10.00 s, 400 MiB", "1000.00 s, 3072 MiB"}},
+		{GenerateBase, []string{"5.00 s", ""}},
+		{VerifyCold, []string{"", "500.00 s"}},
+		{kustomizeName, []string{"100.00 s (100.0 ms each)", ""}},
+		{"verify --no-cache --shard I/2, slowest shard", []string{"3.00 s, 100 MiB", ""}},
+		{GenerateCold + " vs kustomize once per overlay", []string{"10.0×", ""}},
+		{GenerateBase + " vs kustomize once per overlay", []string{"20.0×", ""}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, want %d: %q", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i].name != want[i].name || !slices.Equal(got[i].cells, want[i].cells) {
+			t.Errorf("row %d = %q %q, want %q %q", i, got[i].name, got[i].cells, want[i].name, want[i].cells)
 		}
 	}
 }
