@@ -157,7 +157,7 @@ func TestRunSizes(t *testing.T) {
 // first ran, a cell per size, the tools, the shards and the ratios.
 func TestSideBySideRows(t *testing.T) {
 	rs := []*Result{
-		{Sites: 1000, Steps: []Step{{Name: GenerateCold, Wall: 10 * time.Second, PeakRSS: 400 << 20}, {Name: GenerateBase, Wall: 5 * time.Second}},
+		{Sites: 1000, Steps: []Step{{Name: GenerateCold, Wall: 10 * time.Second, PeakRSS: 400 << 20}, {Name: GenerateBase, Wall: 5 * time.Second}, {Name: baseOnCores(1), Wall: 8 * time.Second}},
 			Kustomize: 100 * time.Second, Shards: []ShardRun{{N: 2, Longest: 3 * time.Second, PeakRSS: 100 << 20}}},
 		{Sites: 100000, Steps: []Step{{Name: GenerateCold, Wall: 1000 * time.Second, PeakRSS: 3 << 30}, {Name: VerifyCold, Wall: 500 * time.Second}}},
 	}
@@ -165,11 +165,13 @@ func TestSideBySideRows(t *testing.T) {
 	want := []sideRow{
 		{GenerateCold, []string{"10.00 s, 400 MiB", "1000.00 s, 3072 MiB"}},
 		{GenerateBase, []string{"5.00 s", ""}},
+		{baseOnCores(1), []string{"8.00 s", ""}},
 		{VerifyCold, []string{"", "500.00 s"}},
 		{kustomizeName, []string{"100.00 s (100.0 ms each)", ""}},
 		{"verify --no-cache --shard I/2, slowest shard", []string{"3.00 s, 100 MiB", ""}},
 		{GenerateCold + " vs kustomize once per overlay", []string{"10.0×", ""}},
 		{GenerateBase + " vs kustomize once per overlay", []string{"20.0×", ""}},
+		{baseOnCores(1) + " vs kustomize once per overlay", []string{"12.5×", ""}},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d rows, want %d: %q", len(got), len(want), got)
