@@ -21,8 +21,9 @@
 // -sites takes a comma-separated list of sizes, and -cold-sites sizes at
 // which only the cold generate, check and verify --no-cache run (for peak
 // RSS where the rest takes too long). With more than one size it runs them
-// one after the other and ends with a table that has a column per size, so
-// the growth with the fleet reads across a row:
+// one after the other, prints each size's tables as soon as it is
+// measured, and ends with a table that has a column per size, so the
+// growth with the fleet reads across a row:
 //
 //	go run ./cmd/fleetbench -sites 1000,10000 -cold-sites 100000
 //
@@ -103,13 +104,14 @@ func run(args []string) int {
 		return 2
 	}
 	cfg.Log = os.Stderr
-	rs, err := Run(cfg, full, cold)
-	for i, r := range rs {
-		if i > 0 {
+	printed := 0
+	rs, err := Run(cfg, full, cold, func(r *Result) {
+		if printed > 0 {
 			fmt.Println()
 		}
+		printed++
 		r.WriteTable(os.Stdout)
-	}
+	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fleetbench:", err)
 		return 1

@@ -108,9 +108,13 @@ func TestInts(t *testing.T) {
 // another, each in its own directory, and prints them side by side.
 func TestRunSizes(t *testing.T) {
 	dir := t.TempDir()
-	rs, err := Run(Config{Bin: os.Args[0], Env: []string{asFleetgen + "=1"}, Dir: dir, SkipBase: true}, []int{4}, []int{6})
+	var seen []int
+	rs, err := Run(Config{Bin: os.Args[0], Env: []string{asFleetgen + "=1"}, Dir: dir, SkipBase: true}, []int{4}, []int{6}, func(r *Result) { seen = append(seen, r.Sites) })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !slices.Equal(seen, []int{4, 6}) {
+		t.Errorf("results handed on as measured: %v, want [4 6]", seen)
 	}
 	if len(rs) != 2 || rs[0].Sites != 4 || rs[1].Sites != 6 {
 		t.Fatalf("results for %d sizes, want 4 then 6 sites", len(rs))

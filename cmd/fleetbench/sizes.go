@@ -15,8 +15,10 @@ import (
 // Run is a benchmark over several fleet sizes, one after the other in one
 // process: the full benchmark at every size of Full, then the cold steps
 // alone at every size of Cold. Each size gets its own work directory
-// (Dir/<sites> when cfg.Dir is set).
-func Run(cfg Config, full, cold []int) ([]*Result, error) {
+// (Dir/<sites> when cfg.Dir is set). done, when not nil, gets each size's
+// result as soon as it is measured, so that a run of hours shows its
+// figures as it goes and keeps them if a later size fails.
+func Run(cfg Config, full, cold []int, done func(*Result)) ([]*Result, error) {
 	var out []*Result
 	for _, c := range []struct {
 		sizes    []int
@@ -33,6 +35,9 @@ func Run(cfg Config, full, cold []int) ([]*Result, error) {
 				return out, fmt.Errorf("%s sites: %w", verify.Thousands(n), err)
 			}
 			out = append(out, res)
+			if done != nil {
+				done(res)
+			}
 		}
 	}
 	return out, nil
