@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,7 +30,7 @@ func Run(cfg Config, full, cold []int, done func(*Result)) ([]*Result, error) {
 			one := cfg
 			one.Sites, one.ColdOnly = n, c.coldOnly
 			if cfg.Dir != "" && len(full)+len(cold) > 1 {
-				one.Dir = fmt.Sprintf("%s/%d", cfg.Dir, n)
+				one.Dir = filepath.Join(cfg.Dir, strconv.Itoa(n))
 			}
 			res, err := Bench(one)
 			if err != nil {
@@ -147,22 +149,22 @@ type ratio struct {
 // cold generate and base edits (on every core, then on fewer) were, where
 // both ran. The tools run one process after another, on one core.
 func (r *Result) ratios() []ratio {
-	var out []ratio
-	cases := []struct{ step, tool string }{{GenerateCold, "kubectl"}, {GenerateCold, "kustomize"}, {GenerateBase, "kustomize"}}
+	type against struct {
+		step, tool string
+		took       time.Duration
+	}
+	cases := []against{{GenerateCold, "kubectl", r.Kubectl}, {GenerateCold, "kustomize", r.Kustomize}, {GenerateBase, "kustomize", r.Kustomize}}
 	for _, s := range r.Steps {
-		// The base edit again on fewer cores, against the same CLI time.
+		// The base edit again on fewer cores (baseOnCores), against the
+		// same CLI time.
 		if strings.HasPrefix(s.Name, GenerateBase+", ") {
-			cases = append(cases, struct{ step, tool string }{s.Name, "kustomize"})
+			cases = append(cases, against{s.Name, "kustomize", r.Kustomize})
 		}
 	}
+	var out []ratio
 	for _, c := range cases {
-		s, ok := r.Step(c.step)
-		took := r.Kubectl
-		if c.tool == "kustomize" {
-			took = r.Kustomize
-		}
-		if ok && s.Wall > 0 && took > 0 {
-			out = append(out, ratio{fmt.Sprintf("%s vs %s once per overlay", s.Name, c.tool), float64(took) / float64(s.Wall)})
+		if s, ok := r.Step(c.step); ok && s.Wall > 0 && c.took > 0 {
+			out = append(out, ratio{fmt.Sprintf("%s vs %s once per overlay", s.Name, c.tool), float64(c.took) / float64(s.Wall)})
 		}
 	}
 	return out
