@@ -2,7 +2,10 @@ package gitops_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -161,6 +164,20 @@ func TestCheckWiring(t *testing.T) {
 			if fmt.Sprint(summarized) != fmt.Sprint(errs) {
 				t.Errorf("with summaries:\n%v\nfrom content:\n%v", summarized, errs)
 			}
+			// Read one file at a time, as from a tree on disk whose sites
+			// are its overlays, the same tree gives what Check gives.
+			var overlaid, paths []string
+			for p := range files {
+				paths = append(paths, p)
+				if dir, ok := strings.CutSuffix(p, "/kustomization.yaml"); ok && strings.Count(p, "/") == 2 && strings.HasPrefix(p, gitops.OverlaysDir+"/") {
+					overlaid = append(overlaid, strings.TrimPrefix(dir, gitops.OverlaysDir+"/"))
+				}
+			}
+			read := func(p string) ([]byte, error) { return files[p], nil }
+			fromDisk, err := gitops.NewChecker().WithPlace(tc.place).CheckRead(paths, read, overlaid)
+			if want := gitops.NewChecker().WithPlace(tc.place).Check(files, overlaid); err != nil || fmt.Sprint(fromDisk) != fmt.Sprint(want) {
+				t.Errorf("CheckRead: %v\n%v\nCheck:\n%v", err, fromDisk, want)
+			}
 			if len(errs) != len(tc.want) {
 				t.Fatalf("got %d errors, want %d: %v", len(errs), len(tc.want), errs)
 			}
@@ -175,4 +192,51 @@ func TestCheckWiring(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCheckRead: a file that no longer exists when its turn comes is
+// skipped as if it had not been listed; any other read error is returned,
+// naming the file, and no findings with it.
+func TestCheckRead(t *testing.T) {
+	data, _ := os.ReadFile("testdata/flux-networks/inventory.yaml")
+	fleet, tree := renderFixture(t, "flux", data)
+	var fluxSites []string
+	for _, s := range fleet.Sites {
+		fluxSites = append(fluxSites, s.Name)
+	}
+	files := gitops.Files(tree)
+	var paths []string
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sync := "clusters/site-online/fleet-sync.yaml"
+	if files[sync] == nil {
+		t.Fatalf("the Flux tree has no %s", sync)
+	}
+	gone := func(p string) ([]byte, error) {
+		if p == sync {
+			return nil, fs.ErrNotExist
+		}
+		return files[p], nil
+	}
+	errs, err := gitops.NewChecker().CheckRead(paths, gone, fluxSites)
+	if err != nil || fmt.Sprint(errs) != fmt.Sprint(gitops.NewChecker().Check(without(files, sync), fluxSites)) || len(errs) == 0 {
+		t.Errorf("a file gone since listed: %v, %v; want the findings of the tree without it", errs, err)
+	}
+	denied := func(p string) ([]byte, error) {
+		if p == sync {
+			return nil, fs.ErrPermission
+		}
+		return files[p], nil
+	}
+	errs, err = gitops.NewChecker().CheckRead(paths, denied, fluxSites)
+	if !errors.Is(err, fs.ErrPermission) || !strings.Contains(fmt.Sprint(err), sync) || errs != nil {
+		t.Errorf("an unreadable file: %v, %v; want an error naming %s", errs, err, sync)
+	}
+}
+
+func without(files map[string][]byte, p string) map[string][]byte {
+	out := maps.Clone(files)
+	delete(out, p)
+	return out
 }

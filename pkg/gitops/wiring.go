@@ -3,6 +3,7 @@ package gitops
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"reflect"
 	"runtime"
@@ -187,7 +188,6 @@ func (c *Checker) Check(files map[string][]byte, sites []string) []error {
 // not decoded again. It also returns the summary of every wiring file of a
 // check without errors, by path.
 func (c *Checker) CheckSummarized(files map[string][]byte, known map[string]Summary, sites []string) ([]error, map[string]Summary) {
-	var errs []error
 	paths := make([]string, 0, len(files))
 	for p := range files {
 		if isWiringFile(p) {
@@ -195,30 +195,89 @@ func (c *Checker) CheckSummarized(files map[string][]byte, known map[string]Summ
 		}
 	}
 	sort.Strings(paths)
-	// Decoding and validating each file is most of the cost (one file per
-	// site): it runs on every CPU, and the results are taken in file order.
 	results := make([]fileCheck, len(paths))
+	eachFile(len(paths), func(i int) {
+		p := paths[i]
+		if data := files[p]; data == nil {
+			if sum, ok := known[p]; ok {
+				results[i] = fileCheck{sum: sum}
+			} else {
+				results[i] = fileCheck{errs: []error{fmt.Errorf("%s: %w", p, ErrNoContent)}}
+			}
+			return
+		}
+		results[i] = c.checkFile(p, files[p])
+	})
+	hasOverlay := func(site string) bool {
+		_, ok := files[path.Join(OverlaysDir, site, "kustomization.yaml")]
+		return ok
+	}
+	return c.coverage(paths, results, sites, hasOverlay)
+}
+
+// CheckRead is Check for a tree on disk, read one file at a time: paths
+// are the tree's files (those that are not wiring files are ignored),
+// each read with read when its turn comes and dropped once validated and
+// summarised, so that a fleet's check holds the summaries of its wiring,
+// not the content of every site's wiring files at once. sites are the
+// tree's sites, each with an overlay (overlays/<site>/kustomization.yaml).
+// A file that read reports as not existing (fs.ErrNotExist: removed since
+// it was listed) is skipped; any other error of read is returned, with the
+// file's path.
+func (c *Checker) CheckRead(paths []string, read func(p string) ([]byte, error), sites []string) ([]error, error) {
+	var wiring []string
+	for _, p := range paths {
+		if isWiringFile(p) {
+			wiring = append(wiring, p)
+		}
+	}
+	sort.Strings(wiring)
+	wiring = slices.Compact(wiring)
+	results := make([]fileCheck, len(wiring))
+	readErrs := make([]error, len(wiring))
+	eachFile(len(wiring), func(i int) {
+		data, err := read(wiring[i])
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return
+		case err != nil:
+			readErrs[i] = fmt.Errorf("reading %s: %w", wiring[i], err)
+			return
+		}
+		results[i] = c.checkFile(wiring[i], data)
+	})
+	if err := errors.Join(readErrs...); err != nil {
+		return nil, err
+	}
+	overlays := make(map[string]bool, len(sites))
+	for _, s := range sites {
+		overlays[s] = true
+	}
+	errs, _ := c.coverage(wiring, results, sites, func(site string) bool { return overlays[site] })
+	return errs, nil
+}
+
+// eachFile calls f(i) for i in [0, n) on every CPU: decoding and
+// validating each file is most of a check's cost (a few files a site).
+func eachFile(n int, f func(i int)) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), max(len(paths), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(paths); i = int(next.Add(1) - 1) {
-				p := paths[i]
-				if data := files[p]; data == nil {
-					if sum, ok := known[p]; ok {
-						results[i] = fileCheck{sum: sum}
-					} else {
-						results[i] = fileCheck{errs: []error{fmt.Errorf("%s: %w", p, ErrNoContent)}}
-					}
-					continue
-				}
-				results[i] = c.checkFile(p, files[p])
+	for range min(runtime.GOMAXPROCS(0), max(n, 1)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
 			}
-		}()
+		})
 	}
 	wg.Wait()
+}
+
+// coverage takes the checks of the wiring files at paths (sorted; results
+// in the same order) and checks that they wire each of sites exactly once,
+// to an overlay the tree has (hasOverlay). It returns every problem,
+// sorted, or else the summary of each file by path.
+func (c *Checker) coverage(paths []string, results []fileCheck, sites []string, hasOverlay func(site string) bool) ([]error, map[string]Summary) {
+	var errs []error
 	sums := make(map[string]Summary, len(paths))
 	for i, r := range results {
 		errs = append(errs, r.errs...)
@@ -229,11 +288,6 @@ func (c *Checker) CheckSummarized(files map[string][]byte, known map[string]Summ
 	for _, s := range sites {
 		inInventory[s] = true
 	}
-	hasOverlay := func(site string) bool {
-		_, ok := files[path.Join(OverlaysDir, site, "kustomization.yaml")]
-		return ok
-	}
-
 	flux := map[string][]string{}     // site -> where its Kustomizations are
 	appliers := map[string][]string{} // site -> its applier's service accounts
 	type account struct{ where, site, account string }

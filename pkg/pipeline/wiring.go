@@ -7,7 +7,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -22,13 +21,16 @@ import (
 // CheckTreeWiring checks the GitOps wiring of a tree on disk, without an
 // inventory: every wiring object under clusters/ and argocd/ is validated
 // strictly, every site (a directory overlays/<site>/ with a
-// kustomization.yaml) must be wired exactly once, and when dir is inside a
-// git work tree every Flux Kustomization's spec.path must resolve from the
-// repository's root to its site's overlay. A tree without wiring passes.
-// The findings name the file, the site and the path; the error is for a
-// tree that cannot be read.
+// kustomization.yaml) must be wired exactly once (with Argo CD, by its
+// parameter file overlays/<site>/argocd-site.json), and when dir is inside
+// a git work tree every Flux Kustomization's spec.path must resolve from
+// the repository's root to its site's overlay. A tree without wiring
+// passes. The files are read one at a time and only their summaries kept,
+// so its memory does not grow with the size of the sites' wiring. The
+// findings name the file, the site and the path; the error is for a tree
+// that cannot be read.
 func CheckTreeWiring(dir string) ([]error, error) {
-	files, err := readWiring(dir, nil)
+	paths, err := wiringPaths(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -42,13 +44,22 @@ func CheckTreeWiring(dir string) ([]error, error) {
 	}
 	var sites []string
 	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
 		k := path.Join(gitops.OverlaysDir, e.Name(), "kustomization.yaml")
-		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(k))); err == nil && e.IsDir() {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(k))); err == nil {
 			sites = append(sites, e.Name())
-			files[k] = []byte{}
+			// Read only if it exists (an Argo CD tree).
+			paths = append(paths, path.Join(gitops.OverlaysDir, e.Name(), gitops.SiteParamsFile))
 		}
 	}
-	return gitops.NewChecker().WithPlace(place).Check(files, sites), nil
+	read := func(p string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, filepath.FromSlash(p))) }
+	errs, err := gitops.NewChecker().WithPlace(place).CheckRead(paths, read, sites)
+	if err != nil {
+		return nil, fmt.Errorf("reading the wiring of %s: %w", dir, err)
+	}
+	return errs, nil
 }
 
 // CheckWiringPaths checks the wiring files of dir given by paths (tree
@@ -68,32 +79,11 @@ func CheckWiringPaths(dir string, paths []string) ([]error, error) {
 	return gitops.NewChecker().WithPlace(place).CheckPaths(files), nil
 }
 
-// readWiring reads the wiring files of dir: those named by paths, or with
-// paths nil every YAML file under clusters/ and argocd/.
+// readWiring reads the wiring files of dir named by paths (tree relative,
+// slash-separated; other paths are ignored). A file that no longer exists
+// is skipped.
 func readWiring(dir string, paths []string) (map[string][]byte, error) {
 	files := map[string][]byte{}
-	if paths == nil {
-		for _, top := range []string{gitops.ClustersDir, gitops.ArgoCDDir} {
-			err := filepath.WalkDir(filepath.Join(dir, top), func(p string, d fs.DirEntry, err error) error {
-				if errors.Is(err, fs.ErrNotExist) && p == filepath.Join(dir, top) {
-					return fs.SkipDir
-				}
-				if err != nil || d.IsDir() || !d.Type().IsRegular() {
-					return err
-				}
-				rel, err := filepath.Rel(dir, p)
-				if err != nil {
-					return err
-				}
-				paths = append(paths, filepath.ToSlash(rel))
-				return nil
-			})
-			if err != nil {
-				return nil, fmt.Errorf("reading the wiring of %s: %w", dir, err)
-			}
-		}
-	}
-	sort.Strings(paths)
 	for _, p := range paths {
 		if !gitops.IsWiringFile(p) {
 			continue
@@ -108,6 +98,32 @@ func readWiring(dir string, paths []string) (map[string][]byte, error) {
 		files[p] = data
 	}
 	return files, nil
+}
+
+// wiringPaths lists the regular files under clusters/ and argocd/ of dir,
+// tree relative and slash-separated.
+func wiringPaths(dir string) ([]string, error) {
+	var paths []string
+	for _, top := range []string{gitops.ClustersDir, gitops.ArgoCDDir} {
+		err := filepath.WalkDir(filepath.Join(dir, top), func(p string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) && p == filepath.Join(dir, top) {
+				return fs.SkipDir
+			}
+			if err != nil || d.IsDir() || !d.Type().IsRegular() {
+				return err
+			}
+			rel, err := filepath.Rel(dir, p)
+			if err != nil {
+				return err
+			}
+			paths = append(paths, filepath.ToSlash(rel))
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading the wiring of %s: %w", dir, err)
+		}
+	}
+	return paths, nil
 }
 
 // sparseDirs returns, for the sites of todo, the directories (relative to the tree's
