@@ -135,7 +135,7 @@ func TestCheckWiring(t *testing.T) {
 			if tc.edit != nil {
 				tc.edit(files)
 			}
-			errs := gitops.NewChecker().WithPlace(tc.place).Check(files, sites)
+			errs := check(gitops.NewChecker().WithPlace(tc.place), files, sites)
 			if tc.place.Root != "" {
 				// CheckPaths finds the same path problems without coverage.
 				if got := gitops.NewChecker().WithPlace(tc.place).CheckPaths(files); fmt.Sprint(got) != fmt.Sprint(errs) {
@@ -175,7 +175,7 @@ func TestCheckWiring(t *testing.T) {
 			}
 			read := func(p string) ([]byte, error) { return files[p], nil }
 			fromDisk, err := gitops.NewChecker().WithPlace(tc.place).CheckRead(paths, read, overlaid)
-			if want := gitops.NewChecker().WithPlace(tc.place).Check(files, overlaid); err != nil || fmt.Sprint(fromDisk) != fmt.Sprint(want) {
+			if want := check(gitops.NewChecker().WithPlace(tc.place), files, overlaid); err != nil || fmt.Sprint(fromDisk) != fmt.Sprint(want) {
 				t.Errorf("CheckRead: %v\n%v\nCheck:\n%v", err, fromDisk, want)
 			}
 			if len(errs) != len(tc.want) {
@@ -220,7 +220,7 @@ func TestCheckRead(t *testing.T) {
 		return files[p], nil
 	}
 	errs, err := gitops.NewChecker().CheckRead(paths, gone, fluxSites)
-	if err != nil || fmt.Sprint(errs) != fmt.Sprint(gitops.NewChecker().Check(without(files, sync), fluxSites)) || len(errs) == 0 {
+	if err != nil || fmt.Sprint(errs) != fmt.Sprint(check(gitops.NewChecker(), without(files, sync), fluxSites)) || len(errs) == 0 {
 		t.Errorf("a file gone since listed: %v, %v; want the findings of the tree without it", errs, err)
 	}
 	denied := func(p string) ([]byte, error) {
@@ -239,4 +239,10 @@ func without(files map[string][]byte, p string) map[string][]byte {
 	out := maps.Clone(files)
 	delete(out, p)
 	return out
+}
+
+// check is CheckSummarized with every file's content: its findings.
+func check(c *gitops.Checker, files map[string][]byte, sites []string) []error {
+	errs, _ := c.CheckSummarized(files, nil, sites)
+	return errs
 }

@@ -5,7 +5,8 @@
 // AppProjects under argocd/ with each site's parameter file
 // overlays/<site>/argocd-site.json.
 //
-// Checker.Check decodes every wiring object strictly: Flux objects against
+// Checker.CheckSummarized (and CheckRead, for a tree on disk) decodes
+// every wiring object strictly: Flux objects against
 // the upstream Go API types of source-controller and kustomize-controller,
 // the objects that enforce a Flux site's maintenance window (CronJob,
 // ServiceAccount, Role, RoleBinding) against the k8s.io/api types, and

@@ -36,7 +36,7 @@ func TestSignedWiringValidates(t *testing.T) {
 				sites = append(sites, s.Name)
 			}
 			files := gitops.Files(tree)
-			if errs := gitops.NewChecker().Check(files, sites); len(errs) > 0 {
+			if errs := check(gitops.NewChecker(), files, sites); len(errs) > 0 {
 				t.Fatalf("golden wiring fails: %v", errs)
 			}
 			got := string(files[tc.file])
@@ -44,7 +44,7 @@ func TestSignedWiringValidates(t *testing.T) {
 				t.Fatalf("%s has no %q", tc.file, tc.old)
 			}
 			files[tc.file] = []byte(strings.Replace(got, tc.old, tc.new, 1))
-			errs := gitops.NewChecker().Check(files, sites)
+			errs := check(gitops.NewChecker(), files, sites)
 			if len(errs) == 0 {
 				t.Fatalf("%s with %q: no error", tc.file, tc.new)
 			}

@@ -168,25 +168,21 @@ type Ref struct {
 	Account string
 }
 
-// Check validates every object under clusters/ and argocd/ strictly and
-// checks coverage: with Flux wiring, each site has exactly one Flux
-// Kustomization, in clusters/<site>/, whose path is its overlay; with Argo
-// CD wiring, each site has exactly one parameter file
+// CheckSummarized validates every object under clusters/ and argocd/
+// strictly and checks coverage: with Flux wiring, each site has exactly
+// one Flux Kustomization, in clusters/<site>/, whose path is its overlay;
+// with Argo CD wiring, each site has exactly one parameter file
 // overlays/<site>/argocd-site.json read by the ApplicationSet's git files
 // generator (or one element in a list generator), naming an AppProject the
-// tree defines. No wiring may name a site that is not in sites or an overlay
-// the tree lacks. A tree without wiring (engine none) passes. Errors name
-// the file and, where it applies, the site; they are sorted.
-func (c *Checker) Check(files map[string][]byte, sites []string) []error {
-	errs, _ := c.CheckSummarized(files, nil, sites)
-	return errs
-}
-
-// CheckSummarized is Check for a tree some of whose wiring files are known
-// by their summary: a wiring file whose content is nil in files must have
-// one in known, from an earlier check of the same path and content; it is
-// not decoded again. It also returns the summary of every wiring file of a
-// check without errors, by path.
+// tree defines. No wiring may name a site that is not in sites or an
+// overlay the tree lacks (overlays/<site>/kustomization.yaml in files). A
+// tree without wiring (engine none) passes. Errors name the file and,
+// where it applies, the site; they are sorted.
+//
+// Some wiring files may be known by their summary: a wiring file whose
+// content is nil in files must have one in known, from an earlier check of
+// the same path and content; it is not decoded again. It also returns the
+// summary of every wiring file of a check without errors, by path.
 func (c *Checker) CheckSummarized(files map[string][]byte, known map[string]Summary, sites []string) ([]error, map[string]Summary) {
 	paths := make([]string, 0, len(files))
 	for p := range files {
@@ -215,15 +211,15 @@ func (c *Checker) CheckSummarized(files map[string][]byte, known map[string]Summ
 	return c.coverage(paths, results, sites, hasOverlay)
 }
 
-// CheckRead is Check for a tree on disk, read one file at a time: paths
-// are the tree's files (those that are not wiring files are ignored),
-// each read with read when its turn comes and dropped once validated and
-// summarised, so that a fleet's check holds the summaries of its wiring,
-// not the content of every site's wiring files at once. sites are the
-// tree's sites, each with an overlay (overlays/<site>/kustomization.yaml).
-// A file that read reports as not existing (fs.ErrNotExist: removed since
-// it was listed) is skipped; any other error of read is returned, with the
-// file's path.
+// CheckRead is CheckSummarized for a tree on disk, read one file at a
+// time: paths are the tree's files (those that are not wiring files are
+// ignored), each read with read when its turn comes and dropped once
+// validated and summarised, so that a fleet's check holds the summaries
+// of its wiring, not the content of every site's wiring files at once.
+// sites are the tree's sites, each with an overlay
+// (overlays/<site>/kustomization.yaml). A file that read reports as not
+// existing (fs.ErrNotExist: removed since it was listed) is skipped; any
+// other error of read is returned, with the file's path.
 func (c *Checker) CheckRead(paths []string, read func(p string) ([]byte, error), sites []string) ([]error, error) {
 	var wiring []string
 	for _, p := range paths {
