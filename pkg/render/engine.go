@@ -572,6 +572,11 @@ type worker struct {
 	// use.
 	clones []*template.Template
 	buf    bytes.Buffer
+	// perSite are the indexes of e's per-site templates, and paths and
+	// placed place's buffers, made on first use.
+	perSite []int
+	paths   []string
+	placed  []result
 }
 
 // content returns the worker's own clone of sf's content template, with
@@ -692,13 +697,18 @@ func checkOutputPath(p string) error {
 			return errors.New("rendered path contains a control character")
 		}
 	}
-	for _, seg := range strings.Split(p, "/") {
+	for rest := p; ; {
+		seg, after, more := strings.Cut(rest, "/")
 		switch seg {
 		case "":
 			return errors.New("rendered path has an empty segment")
 		case ".", "..":
 			return fmt.Errorf("rendered path has a %q segment", seg)
 		}
+		if !more {
+			break
+		}
+		rest = after
 	}
 	if p == ReservedDir || strings.HasPrefix(p, ReservedDir+"/") {
 		return fmt.Errorf("rendered path is under the reserved directory %s/", ReservedDir)

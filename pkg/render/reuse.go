@@ -1,5 +1,7 @@
 package render
 
+import "slices"
+
 // place checks the files that RenderOptions.Reuse gave for site s and, when
 // they fit, fills that site's per-site results with them, as if its
 // templates had run: results[first[i]+s] is file i's. The site's path
@@ -9,14 +11,21 @@ package render
 // no result is written and the site's templates run.
 func (w *worker) place(s int, files []File, first []int, results []result) bool {
 	site := &w.fleet.Sites[s]
-	var data *Data // made when a path template needs executing
-	// byPath maps each path the site's per-site templates produce to the
-	// template's index in Engine.files.
-	byPath := map[string]int{}
-	for i, sf := range w.e.files {
-		if !sf.perSite {
-			continue
+	if w.perSite == nil {
+		for i, sf := range w.e.files {
+			if sf.perSite {
+				w.perSite = append(w.perSite, i)
+			}
 		}
+	}
+	var data *Data // made when a path template needs executing
+	// paths[k] is the path the site's k-th per-site template
+	// (e.files[perSite[k]]) produces, placed[k] the file given for it. A
+	// site has a few per-site templates: slices searched in order cost
+	// less than maps made for every site.
+	paths := w.paths[:0]
+	for _, i := range w.perSite {
+		sf := w.e.files[i]
 		var p string
 		if sf.nameParts != nil {
 			p = sf.sitePath(site.Name)
@@ -30,18 +39,18 @@ func (w *worker) place(s int, files []File, first []int, results []result) bool 
 				return false
 			}
 		}
-		if _, dup := byPath[p]; dup || checkOutputPath(p) != nil {
+		if slices.Contains(paths, p) || checkOutputPath(p) != nil {
 			return false
 		}
-		byPath[p] = i
+		paths = append(paths, p)
 	}
-	placed := make(map[int]File, len(files))
+	w.paths = paths
+	placed := slices.Grow(w.placed[:0], len(paths))[:len(paths)]
+	clear(placed)
+	w.placed = placed
 	for _, f := range files {
-		i, ok := byPath[f.Path]
-		if !ok || f.Site != site.Name || f.Seed != w.e.files[i].seed {
-			return false
-		}
-		if _, dup := placed[i]; dup {
+		k := slices.Index(paths, f.Path)
+		if k < 0 || f.Site != site.Name || f.Seed != w.e.files[w.perSite[k]].seed || placed[k].ok {
 			return false
 		}
 		if f.Hash == "" {
@@ -50,17 +59,19 @@ func (w *worker) place(s int, files []File, first []int, results []result) bool 
 			}
 			f.Hash = hashData(f.Data)
 		}
-		placed[i] = f
+		placed[k] = result{file: f, ok: true}
 	}
-	for _, i := range byPath {
+	for k, r := range placed {
 		// A verbatim file is always written; only a content template can
 		// render to nothing.
-		if _, ok := placed[i]; !ok && w.e.files[i].content == nil {
+		if !r.ok && w.e.files[w.perSite[k]].content == nil {
 			return false
 		}
 	}
-	for i, f := range placed {
-		results[first[i]+s] = result{file: f, ok: true}
+	for k, r := range placed {
+		if r.ok {
+			results[first[w.perSite[k]]+s] = r
+		}
 	}
 	return true
 }
