@@ -19,7 +19,7 @@ import (
 )
 
 // format changes whenever the meaning of an index changes.
-const format = "fleetgen-index-v5"
+const format = "fleetgen-index-v6"
 
 // Index is what one run learned about one output tree.
 type Index struct {
@@ -611,9 +611,12 @@ func Inputs(parts ...[]byte) string {
 const (
 	entryUnit = "e:"
 	listUnit  = "l:"
-	// ownDir stands for the site's overlay directory in a unit path, so
-	// that sites built alike share one unit list.
-	ownDir = "\x00"
+	// ownDir stands for the site's overlay directory in a unit path, and
+	// ownName for the site's name as a whole segment of a path outside it
+	// (clusters/<site>/applier.yaml, bootstrap/<site>), so that sites
+	// built alike share one unit list.
+	ownDir  = "\x00"
+	ownName = "\x01"
 )
 
 // Tree answers what the units of a record depend on, from the tree of the
@@ -629,8 +632,8 @@ type Tree interface {
 
 // Digest is the record digest of a site: the salt, its target digest and
 // each unit with what the tree holds for it now. siteDir is the overlay
-// directory relative to the root (Site.Dir).
-func Digest(salt, target, siteDir string, units []string, t Tree) string {
+// directory relative to the root (Site.Dir), site the site's name.
+func Digest(salt, target, siteDir, site string, units []string, t Tree) string {
 	// The same digest as cache.Key over the parts salt, target, siteDir,
 	// then each unit and its answer, built in one buffer: a record check
 	// runs this for every site.
@@ -642,8 +645,9 @@ func Digest(salt, target, siteDir string, units []string, t Tree) string {
 	part(salt)
 	part(target)
 	part(siteDir)
+	part(site)
 	for _, u := range units {
-		kind, p := u[:2], expand(u[2:], siteDir)
+		kind, p := u[:2], expand(u[2:], siteDir, site)
 		var d string
 		if kind == listUnit {
 			d = t.ListDigest(p)
@@ -657,24 +661,47 @@ func Digest(salt, target, siteDir string, units []string, t Tree) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func expand(p, siteDir string) string {
+// expand is the path a unit path stands for in the tree of the site
+// named site with its overlay in siteDir.
+func expand(p, siteDir, site string) string {
 	switch {
 	case p == ownDir:
 		return siteDir
 	case strings.HasPrefix(p, ownDir+"/"):
 		return siteDir + p[len(ownDir):]
+	case strings.Contains(p, ownName):
+		return ExpandName(p, site)
 	}
 	return p
 }
+
+// ExpandName is a unit path outside the site's overlay with every segment
+// that stands for the site's name (ownName) replaced by site.
+func ExpandName(p, site string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if s == ownName {
+			segs[i] = site
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+// NamesSite reports whether a unit path (without its kind) stands for a
+// path outside the site's overlay that holds the site's name: it must be
+// expanded (ExpandName) for each site.
+func NamesSite(p string) bool { return strings.Contains(p, ownName) }
 
 // Units maps the accesses of the build of the overlay in siteDir (relative
 // to root) in a file system rooted at root to the units whose answers
 // decide every answer the build got: the entry of each path read or
 // tested, the listing of each directory listed and of the directory of
-// each glob. ok is false when an access cannot be mapped (a path outside
-// root, a glob with a pattern in its directory part): such a build gets no
-// record.
-func Units(root, siteDir string, accesses []Access) (units []string, ok bool) {
+// each glob. A segment equal to site's name outside siteDir is replaced
+// by a placeholder, so that the lists of sites built alike are equal. ok
+// is false when an access cannot be mapped (a path outside root, a glob
+// with a pattern in its directory part, a path holding a placeholder's
+// byte): such a build gets no record.
+func Units(root, siteDir, site string, accesses []Access) (units []string, ok bool) {
 	if len(accesses) == 0 {
 		return nil, false
 	}
@@ -697,13 +724,21 @@ func Units(root, siteDir string, accesses []Access) (units []string, ok bool) {
 			return ownDir
 		case siteDir != "" && strings.HasPrefix(r, siteDir+"/"):
 			return ownDir + r[len(siteDir):]
+		case site != "" && (r == site || strings.HasPrefix(r, site+"/") || strings.HasSuffix(r, "/"+site) || strings.Contains(r, "/"+site+"/")):
+			segs := strings.Split(r, "/")
+			for i, s := range segs {
+				if s == site {
+					segs[i] = ownName
+				}
+			}
+			return strings.Join(segs, "/")
 		}
 		return r
 	}
 	set := map[string]bool{}
 	for _, a := range accesses {
 		r, in := rel(a.Path)
-		if !in {
+		if !in || strings.ContainsAny(r, ownDir+ownName) {
 			return nil, false
 		}
 		switch a.Op {

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"path"
 	"reflect"
 	"strings"
 	"testing"
@@ -42,6 +43,14 @@ func TestUnits(t *testing.T) {
 			acc:  acc("read", "/fleet/overlays/ab/x.yaml"),
 			want: []string{"e:overlays/ab/x.yaml"},
 		},
+		{
+			name: "the site's name outside its overlay is shortened as a whole segment only",
+			site: "overlays/a",
+			acc: acc("read", "/fleet/clusters/a/applier.yaml", "isdir", "/fleet/bootstrap/a", "read", "/fleet/a/x.yaml",
+				"read", "/fleet/clusters/ab/applier.yaml", "read", "/fleet/base/a.yaml"),
+			want: []string{"e:\x01/x.yaml", "e:base/a.yaml", "e:bootstrap/\x01", "e:clusters/\x01/applier.yaml", "e:clusters/ab/applier.yaml"},
+		},
+		{name: "a path holding a placeholder's byte", site: "overlays/a", acc: acc("read", "/fleet/base/\x01"), wantNot: true},
 		{name: "outside the root", site: "overlays/a", acc: acc("read", "/etc/passwd"), wantNot: true},
 		{name: "glob with a pattern in its directory", site: "overlays/a", acc: acc("glob", "/fleet/*/x.yaml"), wantNot: true},
 		{name: "unknown access", site: "overlays/a", acc: acc("walk", "/fleet/base"), wantNot: true},
@@ -49,12 +58,18 @@ func TestUnits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := Units("/fleet", tt.site, tt.acc)
+			got, ok := Units("/fleet", tt.site, path.Base(tt.site), tt.acc)
 			if ok == tt.wantNot {
 				t.Fatalf("Units ok = %v, want %v", ok, !tt.wantNot)
 			}
 			if ok && !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Units = %q, want %q", got, tt.want)
+			}
+			// Each unit expands back to a path the build looked at.
+			for _, u := range got {
+				if p := expand(u[2:], tt.site, path.Base(tt.site)); strings.ContainsAny(p, "\x00\x01") {
+					t.Errorf("unit %q expands to %q", u, p)
+				}
 			}
 		})
 	}
@@ -68,37 +83,43 @@ func (m mapTree) ListDigest(rel string) string  { return m.lists[rel] }
 
 // The digest of a record changes with every input it stands for.
 func TestDigestChanges(t *testing.T) {
-	units := []string{"e:\x00/kustomization.yaml", "e:base/deployment.yaml", "l:components"}
+	units := []string{"e:\x00/kustomization.yaml", "e:base/deployment.yaml", "e:clusters/\x01/applier.yaml", "l:components"}
 	tree := func() mapTree {
 		return mapTree{
-			entries: map[string]string{"overlays/a/kustomization.yaml": "f1", "base/deployment.yaml": "f2"},
+			entries: map[string]string{"overlays/a/kustomization.yaml": "f1", "base/deployment.yaml": "f2", "clusters/a/applier.yaml": "f3", "clusters/b/applier.yaml": "f4"},
 			lists:   map[string]string{"components": "l1"},
 		}
 	}
-	base := Digest("salt", "target", "overlays/a", units, tree())
-	if again := Digest("salt", "target", "overlays/a", units, tree()); again != base {
+	base := Digest("salt", "target", "overlays/a", "a", units, tree())
+	if again := Digest("salt", "target", "overlays/a", "a", units, tree()); again != base {
 		t.Fatal("Digest is not deterministic")
 	}
 	changes := map[string]func() string{
-		"salt":           func() string { return Digest("other", "target", "overlays/a", units, tree()) },
-		"target":         func() string { return Digest("salt", "other", "overlays/a", units, tree()) },
-		"site directory": func() string { return Digest("salt", "target", "overlays/b", units, tree()) },
+		"salt":           func() string { return Digest("other", "target", "overlays/a", "a", units, tree()) },
+		"target":         func() string { return Digest("salt", "other", "overlays/a", "a", units, tree()) },
+		"site directory": func() string { return Digest("salt", "target", "overlays/b", "a", units, tree()) },
 		"own file": func() string {
 			tr := tree()
 			tr.entries["overlays/a/kustomization.yaml"] = "f9"
-			return Digest("salt", "target", "overlays/a", units, tr)
+			return Digest("salt", "target", "overlays/a", "a", units, tr)
 		},
 		"shared file": func() string {
 			tr := tree()
 			tr.entries["base/deployment.yaml"] = "-"
-			return Digest("salt", "target", "overlays/a", units, tr)
+			return Digest("salt", "target", "overlays/a", "a", units, tr)
+		},
+		"site name": func() string { return Digest("salt", "target", "overlays/a", "b", units, tree()) },
+		"file named by the site": func() string {
+			tr := tree()
+			tr.entries["clusters/a/applier.yaml"] = "f9"
+			return Digest("salt", "target", "overlays/a", "a", units, tr)
 		},
 		"listing": func() string {
 			tr := tree()
 			tr.lists["components"] = "l2"
-			return Digest("salt", "target", "overlays/a", units, tr)
+			return Digest("salt", "target", "overlays/a", "a", units, tr)
 		},
-		"units": func() string { return Digest("salt", "target", "overlays/a", units[1:], tree()) },
+		"units": func() string { return Digest("salt", "target", "overlays/a", "a", units[1:], tree()) },
 	}
 	for name, f := range changes {
 		if f() == base {
@@ -210,8 +231,8 @@ func TestFileListDamaged(t *testing.T) {
 func TestDigestIsKeyOfParts(t *testing.T) {
 	tr := fakeTree{entries: map[string]string{"overlays/x/a.yaml": "f1"}, lists: map[string]string{"base": "l1"}}
 	units := []string{"e:\x00/a.yaml", "l:base", "e:missing"}
-	got := Digest("salt", "target", "overlays/x", units, tr)
-	want := cache.Key([]byte("salt"), []byte("target"), []byte("overlays/x"),
+	got := Digest("salt", "target", "overlays/x", "x", units, tr)
+	want := cache.Key([]byte("salt"), []byte("target"), []byte("overlays/x"), []byte("x"),
 		[]byte(units[0]), []byte("f1"), []byte(units[1]), []byte("l1"), []byte(units[2]), []byte(""))
 	if got != want {
 		t.Fatalf("Digest = %s, want %s", got, want)

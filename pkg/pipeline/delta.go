@@ -25,8 +25,11 @@ type delta struct {
 	// tree or in this run's.
 	owners map[string]bool
 	// hit memoises, by unit list, whether a unit outside the own overlay
-	// relates to a changed path.
-	hit map[int]bool
+	// that is the same for every site relates to a changed path; named
+	// are, by unit list, the units that hold the site's name
+	// (index.NamesSite), looked at for each site.
+	hit   map[int]bool
+	named map[int][]string
 	// stood are the sites whose record the delta vouched for (reuse).
 	stood map[string]bool
 }
@@ -85,7 +88,7 @@ func (inc *incremental) delta(tree *render.Tree, snap *changes.Snapshot) *delta 
 	if !ok {
 		return nil
 	}
-	d := &delta{covered: make(map[string]bool, len(look.seal.Selected)), owners: map[string]bool{}, hit: map[int]bool{}}
+	d := &delta{covered: make(map[string]bool, len(look.seal.Selected)), owners: map[string]bool{}, hit: map[int]bool{}, named: map[int][]string{}}
 	for _, n := range look.seal.Selected {
 		d.covered[n] = true
 	}
@@ -147,7 +150,19 @@ func indexFile(f render.File) index.File {
 // looked at nothing that changed since. It is safe for concurrent use
 // after unitsNear has run for every record.
 func (d *delta) stands(rec *index.Site) bool {
-	return d != nil && d.covered[rec.Name] && !d.ownNear(rec) && !d.hit[rec.Units]
+	return d != nil && d.covered[rec.Name] && !d.ownNear(rec) && !d.hit[rec.Units] && !d.namedNear(rec)
+}
+
+// namedNear reports whether a unit of the record that holds the site's
+// name (clusters/<site>/applier.yaml, bootstrap/<site>) relates to a
+// changed path.
+func (d *delta) namedNear(rec *index.Site) bool {
+	for _, p := range d.named[rec.Units] {
+		if d.near.related(index.ExpandName(p, rec.Name)) {
+			return true
+		}
+	}
+	return false
 }
 
 // ownNear reports whether a changed path is the site's overlay directory,
@@ -173,6 +188,10 @@ func (d *delta) unitsNear(prev *index.Index, recs []*index.Site) {
 			p := u[2:]
 			if p == "\x00" || strings.HasPrefix(p, "\x00/") {
 				continue // the own overlay: ownNear
+			}
+			if index.NamesSite(p) {
+				d.named[rec.Units] = append(d.named[rec.Units], p)
+				continue // namedNear, for each site
 			}
 			h, seen := shared[p]
 			if !seen {

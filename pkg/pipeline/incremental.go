@@ -230,7 +230,7 @@ func (inc *incremental) targetDigest(t verify.Target) string {
 // the tree.
 func (inc *incremental) valid(rec *index.Site, target string, tr index.Tree) bool {
 	return rec.Target == target &&
-		rec.Digest == index.Digest(inc.salt, target, rec.Dir, inc.last().UnitsOf(rec), tr)
+		rec.Digest == index.Digest(inc.salt, target, rec.Dir, rec.Name, inc.last().UnitsOf(rec), tr)
 }
 
 // reuse splits targets into those to verify and the results of those
@@ -324,7 +324,7 @@ func (l *learner) learn(r *verify.Result) {
 	}
 	t := l.targets[r.Site]
 	dir := overlayDir(t)
-	units, ok := index.Units(memRoot, dir, accessesOf(accesses))
+	units, ok := index.Units(memRoot, dir, r.Site, accessesOf(accesses))
 	if !ok {
 		return
 	}
@@ -334,7 +334,7 @@ func (l *learner) learn(r *verify.Result) {
 	}
 	target := l.inc.targetDigest(t)
 	site.Dir, site.Target = dir, target
-	site.Digest = index.Digest(l.inc.salt, target, dir, units, l.tr)
+	site.Digest = index.Digest(l.inc.salt, target, dir, r.Site, units, l.tr)
 	l.mu.Lock()
 	l.b.AddSite(site, units)
 	l.mu.Unlock()
@@ -553,7 +553,7 @@ func (inc *incremental) sealed(tree *render.Tree) *Result {
 
 	// Sites whose build looked at a changed path, at something inside a
 	// changed directory, or at a directory holding a changed path.
-	d := &delta{near: newNearness(rest), covered: res.selected, hit: map[int]bool{}}
+	d := &delta{near: newNearness(rest), covered: res.selected, hit: map[int]bool{}, named: map[int][]string{}}
 	d.unitsNear(prev, recs)
 	snap := inc.snapshot()
 	look.fill(snap)

@@ -660,6 +660,7 @@ func TestIncrementalSealDelta(t *testing.T) {
 	if err := os.WriteFile(local, was, 0o644); err != nil {
 		t.Fatal(err)
 	}
+
 	f.inventory = orig
 	generate(true)
 	seal()
@@ -681,6 +682,31 @@ func TestIncrementalSealDelta(t *testing.T) {
 	if res, _ := generate(true); strings.Join(built(res), ",") != gone {
 		t.Fatalf("site added: built %v", built(res))
 	}
+	// (A directory for the sites' K3s bundles, where none has one yet.)
+	if err := os.Mkdir(filepath.Join(f.out, "bootstrap"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	seal()
+
+	// A user's file on a sealed tree, at a path outside the overlay that
+	// holds a site's name, breaks that site's build: a K3s bundle in
+	// bootstrap/<site>/, which the build checks. The sites share the unit
+	// with the name left out; generate compares the verdicts with a full
+	// run's.
+	bundle := filepath.Join(f.out, "bootstrap", c)
+	if err := os.MkdirAll(bundle, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bundle, "config.yaml"), []byte("not-a-k3s-flag: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := generate(false); res.Report.OK() {
+		t.Fatalf("bundle in bootstrap/%s: ok, want the site failed", c)
+	}
+	if err := os.RemoveAll(bundle); err != nil {
+		t.Fatal(err)
+	}
+	generate(true)
 	seal()
 
 	// A base template edited: every site is built again.
