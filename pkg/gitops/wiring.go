@@ -245,11 +245,7 @@ func (c *Checker) CheckRead(paths []string, read func(p string) ([]byte, error),
 	if err := errors.Join(readErrs...); err != nil {
 		return nil, err
 	}
-	overlays := make(map[string]bool, len(sites))
-	for _, s := range sites {
-		overlays[s] = true
-	}
-	errs, _ := c.coverage(wiring, results, sites, func(site string) bool { return overlays[site] })
+	errs, _ := c.coverage(wiring, results, sites, nil)
 	return errs, nil
 }
 
@@ -270,8 +266,9 @@ func eachFile(n int, f func(i int)) {
 
 // coverage takes the checks of the wiring files at paths (sorted; results
 // in the same order) and checks that they wire each of sites exactly once,
-// to an overlay the tree has (hasOverlay). It returns every problem,
-// sorted, or else the summary of each file by path.
+// to an overlay the tree has (hasOverlay; nil when every site of sites
+// has one). It returns every problem, sorted, or else the summary of each
+// file by path.
 func (c *Checker) coverage(paths []string, results []fileCheck, sites []string, hasOverlay func(site string) bool) ([]error, map[string]Summary) {
 	var errs []error
 	sums := make(map[string]Summary, len(paths))
@@ -283,6 +280,9 @@ func (c *Checker) coverage(paths []string, results []fileCheck, sites []string, 
 	inInventory := make(map[string]bool, len(sites))
 	for _, s := range sites {
 		inInventory[s] = true
+	}
+	if hasOverlay == nil {
+		hasOverlay = func(site string) bool { return inInventory[site] }
 	}
 	flux := map[string][]string{}     // site -> where its Kustomizations are
 	appliers := map[string][]string{} // site -> its applier's service accounts

@@ -677,12 +677,20 @@ func expand(p, siteDir, site string) string {
 
 // ExpandName is a unit path outside the site's overlay with every segment
 // that stands for the site's name (ownName) replaced by site.
-func ExpandName(p, site string) string {
+func ExpandName(p, site string) string { return swapSegments(p, ownName, site) }
+
+// swapSegments is p with every slash-separated segment equal to from
+// replaced by to.
+func swapSegments(p, from, to string) string {
 	segs := strings.Split(p, "/")
+	changed := false
 	for i, s := range segs {
-		if s == ownName {
-			segs[i] = site
+		if s == from {
+			segs[i], changed = to, true
 		}
+	}
+	if !changed {
+		return p
 	}
 	return strings.Join(segs, "/")
 }
@@ -724,14 +732,8 @@ func Units(root, siteDir, site string, accesses []Access) (units []string, ok bo
 			return ownDir
 		case siteDir != "" && strings.HasPrefix(r, siteDir+"/"):
 			return ownDir + r[len(siteDir):]
-		case site != "" && (r == site || strings.HasPrefix(r, site+"/") || strings.HasSuffix(r, "/"+site) || strings.Contains(r, "/"+site+"/")):
-			segs := strings.Split(r, "/")
-			for i, s := range segs {
-				if s == site {
-					segs[i] = ownName
-				}
-			}
-			return strings.Join(segs, "/")
+		case site != "":
+			return swapSegments(r, site, ownName)
 		}
 		return r
 	}
