@@ -60,11 +60,7 @@ func dirKeyOf(fi fs.FileInfo) (statKey, bool) {
 	if fi == nil || !fi.Mode().IsDir() {
 		return statKey{}, false
 	}
-	k := statKey{size: fi.Size(), mtime: fi.ModTime().UnixNano(), mode: uint32(fi.Mode())}
-	if !platformStat(fi, &k) {
-		return statKey{}, false
-	}
-	return k, true
+	return keyOf(fi)
 }
 
 // ReadDir returns the entries of the directory at path, sorted by name, and

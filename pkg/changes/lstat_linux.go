@@ -6,8 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -51,22 +49,9 @@ func RootLstat(r *os.Root) (LstatFunc, func()) {
 	return lstat, func() { f.Close() }
 }
 
-// statInfo is an fs.FileInfo from fstatat, identical to what os.Lstat
-// returns for the same file (mode bits, times, and a *syscall.Stat_t).
-type statInfo struct {
-	name string
-	sys  syscall.Stat_t
-	mode fs.FileMode
-}
-
-func newStatInfo(name string, st *unix.Stat_t) *statInfo {
-	fi := &statInfo{name: name, sys: syscall.Stat_t{
-		Dev: st.Dev, Ino: st.Ino, Nlink: st.Nlink, Mode: st.Mode, Uid: st.Uid, Gid: st.Gid,
-		Rdev: st.Rdev, Size: st.Size, Blksize: st.Blksize, Blocks: st.Blocks,
-		Atim: syscall.Timespec{Sec: st.Atim.Sec, Nsec: st.Atim.Nsec},
-		Mtim: syscall.Timespec{Sec: st.Mtim.Sec, Nsec: st.Mtim.Nsec},
-		Ctim: syscall.Timespec{Sec: st.Ctim.Sec, Nsec: st.Ctim.Nsec},
-	}}
+// newStatInfo is the keyInfo of st: the mode bits, size, times, inode and
+// device os.Lstat would report for the same file.
+func newStatInfo(name string, st *unix.Stat_t) *keyInfo {
 	// As os does (os/stat_linux.go).
 	m := fs.FileMode(st.Mode & 0o777)
 	switch st.Mode & unix.S_IFMT {
@@ -92,13 +77,12 @@ func newStatInfo(name string, st *unix.Stat_t) *statInfo {
 	if st.Mode&unix.S_ISVTX != 0 {
 		m |= fs.ModeSticky
 	}
-	fi.mode = m
-	return fi
+	return &keyInfo{name: name, full: true, k: statKey{
+		size:  int64(st.Size),
+		mtime: st.Mtim.Nano(),
+		ctime: st.Ctim.Nano(),
+		ino:   uint64(st.Ino),
+		dev:   uint64(st.Dev),
+		mode:  uint32(m),
+	}}
 }
-
-func (s *statInfo) Name() string       { return s.name }
-func (s *statInfo) Size() int64        { return s.sys.Size }
-func (s *statInfo) Mode() fs.FileMode  { return s.mode }
-func (s *statInfo) ModTime() time.Time { return time.Unix(s.sys.Mtim.Sec, s.sys.Mtim.Nsec) }
-func (s *statInfo) IsDir() bool        { return s.mode.IsDir() }
-func (s *statInfo) Sys() any           { return &s.sys }

@@ -54,27 +54,26 @@ func (s *Snapshot) Seal() (*Seal, error) {
 		return nil, ErrNotSealable
 	}
 	horizon := s.horizon() - int64(racyWindow)
-	x := &Seal{}
+	n := s.m.Len() + len(s.basePaths)
+	// Sized once and sorted in place: at 10,000 sites a seal covers some
+	// 130,000 paths, made while the rest of a check is still held.
+	x := &Seal{paths: make([]string, 0, n), stats: make([]sealEntry, 0, n)}
 	var err error
-	s.each(func(rel string, e snapshotEntry) bool {
+	s.each(func(rel string, fi *keyInfo) bool {
 		var se sealEntry
+		mode := fs.FileMode(0)
+		if fi != nil {
+			mode = fi.Mode()
+		}
 		switch {
-		case e.fi == nil:
+		case fi == nil:
 			se.absent = true
-		case e.fi.Mode().IsRegular():
-			st, ok := statKeyOf(e.fi)
-			if !ok || st.mtime >= horizon || st.ctime >= horizon {
+		case (mode.IsRegular() || mode.IsDir()) && fi.full:
+			if fi.k.mtime >= horizon || fi.k.ctime >= horizon {
 				err = fmt.Errorf("%s: %w", rel, ErrNotSealable)
 				return false
 			}
-			se.st = st
-		case e.fi.IsDir():
-			st, ok := dirKeyOf(e.fi)
-			if !ok || st.mtime >= horizon || st.ctime >= horizon {
-				err = fmt.Errorf("%s: %w", rel, ErrNotSealable)
-				return false
-			}
-			se.st = st
+			se.st = fi.k
 		default:
 			err = fmt.Errorf("%s: %w", rel, ErrNotSealable)
 			return false
@@ -86,17 +85,18 @@ func (s *Snapshot) Seal() (*Seal, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := make([]int, len(x.paths))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return x.paths[idx[a]] < x.paths[idx[b]] })
-	paths, stats := make([]string, len(idx)), make([]sealEntry, len(idx))
-	for i, j := range idx {
-		paths[i], stats[i] = x.paths[j], x.stats[j]
-	}
-	x.paths, x.stats = paths, stats
+	sort.Sort(bySealPath{x})
 	return x, nil
+}
+
+// bySealPath sorts a seal's paths, and their stat data with them.
+type bySealPath struct{ x *Seal }
+
+func (b bySealPath) Len() int           { return len(b.x.paths) }
+func (b bySealPath) Less(i, j int) bool { return b.x.paths[i] < b.x.paths[j] }
+func (b bySealPath) Swap(i, j int) {
+	b.x.paths[i], b.x.paths[j] = b.x.paths[j], b.x.paths[i]
+	b.x.stats[i], b.x.stats[j] = b.x.stats[j], b.x.stats[i]
 }
 
 // Len is the number of paths the seal covers.
@@ -176,11 +176,11 @@ func (x *Seal) Changed(root string, limit int) (changed []string, ok bool, fill 
 			start = snap.now()
 		}
 		snap.once.Do(func() { snap.created = start })
-		seen := make([]snapshotEntry, len(results))
+		seen := make([]*keyInfo, len(results))
 		for i, r := range results {
 			switch {
 			case r.err == nil:
-				seen[i] = snapshotEntry{fi: r.fi}
+				seen[i] = compact(x.paths[i], r.fi)
 			case errors.Is(r.err, fs.ErrNotExist):
 			default:
 				// A lookup failed: the snapshot goes without these

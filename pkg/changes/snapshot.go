@@ -23,7 +23,9 @@ type Snapshot struct {
 	// nil means time.Now.
 	Now func() time.Time
 
-	m sync.Map // rel → snapshotEntry
+	// m holds what was seen at each path: a *keyInfo, nil when nothing
+	// is there.
+	m PathMap[*keyInfo]
 	// created is when the first path was looked up (ns since the Unix
 	// epoch), the horizon of Seal.
 	once    sync.Once
@@ -32,14 +34,10 @@ type Snapshot struct {
 	// them here (tree.MakePlan on a platform without RootLstat): such a
 	// snapshot cannot be sealed.
 	incomplete atomic.Bool
-	// basePaths (sorted) and baseSeen answer paths m does not hold: the
-	// lookups of Seal.Changed.
+	// basePaths (sorted) and baseSeen answer paths m does not hold:
+	// the lookups of Seal.Changed.
 	basePaths []string
-	baseSeen  []snapshotEntry
-}
-
-type snapshotEntry struct {
-	fi fs.FileInfo // nil when nothing is there
+	baseSeen  []*keyInfo
 }
 
 // Lstat returns os.Lstat(path), where rel is path relative to the root,
@@ -51,8 +49,7 @@ func (s *Snapshot) Lstat(path, rel string) (fs.FileInfo, error) {
 	}
 	s.horizon()
 	fi, err := os.Lstat(path)
-	s.store(rel, fi, err)
-	return fi, err
+	return s.store(rel, fi, err), err
 }
 
 // LstatFunc looks up rel, a path relative to a tree's root, without
@@ -75,14 +72,21 @@ func (s *Snapshot) Through(lstat LstatFunc) LstatFunc {
 			return fi, err
 		}
 		fi, err := lstat(rel)
-		s.store(rel, fi, err)
-		return fi, err
+		return s.store(rel, fi, err), err
 	}
 }
 
-// each calls f for every path the snapshot holds.
-func (s *Snapshot) each(f func(rel string, e snapshotEntry) bool) {
-	s.m.Range(func(k, v any) bool { return f(k.(string), v.(snapshotEntry)) })
+// each calls f for every path the snapshot holds, with what is there (nil
+// when nothing is), until f returns false.
+func (s *Snapshot) each(f func(rel string, fi *keyInfo) bool) {
+	stopped := false
+	s.m.Range(func(rel string, fi *keyInfo) bool {
+		stopped = !f(rel, fi)
+		return !stopped
+	})
+	if stopped {
+		return
+	}
 	for i, rel := range s.basePaths {
 		if _, inMap := s.m.Load(rel); !inMap {
 			if !f(rel, s.baseSeen[i]) {
@@ -92,15 +96,22 @@ func (s *Snapshot) each(f func(rel string, e snapshotEntry) bool) {
 	}
 }
 
-// store keeps the result of a lookup made by the caller: a success or
-// "does not exist".
-func (s *Snapshot) store(rel string, fi fs.FileInfo, err error) {
+// store keeps the result of a lookup made by the caller, a success or
+// "does not exist", and returns fi as kept (nil after an error): callers
+// hand on the compact form, not the one lstat made.
+func (s *Snapshot) store(rel string, fi fs.FileInfo, err error) fs.FileInfo {
+	var ki *keyInfo
 	switch {
 	case err == nil:
-		s.m.Store(rel, snapshotEntry{fi: fi})
-	case errors.Is(err, fs.ErrNotExist):
-		s.m.Store(rel, snapshotEntry{})
+		ki = compact(rel, fi)
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil
 	}
+	s.m.Store(rel, ki)
+	if ki == nil {
+		return nil
+	}
+	return ki
 }
 
 // lookup returns the snapshot's answer for rel, if it has one.
@@ -108,17 +119,16 @@ func (s *Snapshot) lookup(rel string) (fs.FileInfo, error, bool) {
 	if s == nil {
 		return nil, nil, false
 	}
-	v, ok := s.m.Load(rel)
+	fi, ok := s.m.Load(rel)
 	if !ok {
 		i, found := slices.BinarySearch(s.basePaths, rel)
 		if !found {
 			return nil, nil, false
 		}
-		v = s.baseSeen[i]
+		fi = s.baseSeen[i]
 	}
-	e := v.(snapshotEntry)
-	if e.fi == nil {
+	if fi == nil {
 		return nil, &fs.PathError{Op: "lstat", Path: rel, Err: fs.ErrNotExist}, true
 	}
-	return e.fi, nil, true
+	return fi, nil, true
 }

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -38,5 +39,56 @@ func TestSnapshotKeepsFirstAnswer(t *testing.T) {
 	var nilSnap *Snapshot
 	if _, _, ok := nilSnap.lookup("a"); ok {
 		t.Error("a nil Snapshot answered")
+	}
+}
+
+// What a Snapshot keeps is the stat data alone, and it compares equal to a
+// fresh os.Lstat of the same file or directory; lookups from many
+// goroutines at once each see the one answer kept.
+func TestSnapshotKeepsStatData(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "d", "f"), []byte("abc"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	var s Snapshot
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for _, rel := range []string{"d", "d/f", "d/missing"} {
+				s.Lstat(filepath.Join(root, filepath.FromSlash(rel)), rel)
+			}
+		})
+	}
+	wg.Wait()
+	for _, rel := range []string{"d", "d/f"} {
+		want, err := os.Lstat(filepath.Join(root, filepath.FromSlash(rel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err, ok := s.lookup(rel)
+		if !ok || err != nil {
+			t.Fatalf("%s: lookup = %v, %v", rel, err, ok)
+		}
+		if _, compact := got.(*keyInfo); !compact {
+			t.Errorf("%s: the snapshot keeps a %T", rel, got)
+		}
+		if got.Name() != want.Name() || got.Mode() != want.Mode() || got.Size() != want.Size() || !got.ModTime().Equal(want.ModTime()) {
+			t.Errorf("%s: snapshot = %s %v %d %v, os.Lstat = %s %v %d %v", rel,
+				got.Name(), got.Mode(), got.Size(), got.ModTime(), want.Name(), want.Mode(), want.Size(), want.ModTime())
+		}
+		if !SameFile(got, want, true) {
+			t.Errorf("%s: SameFile(snapshot, os.Lstat) = false", rel)
+		}
+	}
+	if _, err, ok := s.lookup("d/missing"); !ok || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("d/missing: lookup = %v, %v; want a kept not-exist", err, ok)
+	}
+	n := 0
+	s.each(func(string, *keyInfo) bool { n++; return true })
+	if n != 3 {
+		t.Errorf("the snapshot holds %d paths, want 3", n)
 	}
 }

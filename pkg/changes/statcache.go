@@ -223,11 +223,7 @@ func statKeyOf(fi fs.FileInfo) (statKey, bool) {
 	if fi == nil || !fi.Mode().IsRegular() {
 		return statKey{}, false
 	}
-	k := statKey{size: fi.Size(), mtime: fi.ModTime().UnixNano(), mode: uint32(fi.Mode())}
-	if !platformStat(fi, &k) {
-		return statKey{}, false
-	}
-	return k, true
+	return keyOf(fi)
 }
 
 // sameStat reports whether a and b are the same regular file with the same
@@ -277,8 +273,8 @@ func SameFile(a, b fs.FileInfo, withCtime bool) bool {
 	if a == nil || b == nil {
 		return false
 	}
-	ka, okA := statKeyOf(a)
-	kb, okB := statKeyOf(b)
+	ka, okA := keyOf(a)
+	kb, okB := keyOf(b)
 	if okA && okB {
 		if !withCtime {
 			ka.ctime, kb.ctime = 0, 0

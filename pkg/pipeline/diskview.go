@@ -99,7 +99,9 @@ type diskView struct {
 
 	// Memos by path: entry and list digests, what lstat saw, and
 	// directory listings.
-	entries, lists, seen, listings sync.Map
+	entries, lists changes.PathMap[string]
+	seen           changes.PathMap[fs.FileInfo]
+	listings       changes.PathMap[[]changes.DirEntry]
 }
 
 var _ index.Tree = (*diskView)(nil)
@@ -247,7 +249,6 @@ func (v *diskView) lstat(rel string) fs.FileInfo {
 		return nil
 	}
 	if fi, ok := v.seen.Load(rel); ok {
-		fi, _ := fi.(fs.FileInfo)
 		return fi
 	}
 	var fi fs.FileInfo
@@ -269,7 +270,7 @@ func (v *diskView) absent(dir, name string) bool {
 	}
 	var entries []changes.DirEntry
 	if l, ok := v.listings.Load(dir); ok {
-		entries = l.([]changes.DirEntry)
+		entries = l
 	} else {
 		fi := v.lstat(dir)
 		if fi == nil {
@@ -297,7 +298,7 @@ func (v *diskView) EntryDigest(rel string) string {
 		return d
 	}
 	if d, ok := v.entries.Load(rel); ok {
-		return d.(string)
+		return d
 	}
 	d := v.entry(rel)
 	v.entries.Store(rel, d)
@@ -372,7 +373,7 @@ func (v *diskView) diskNames(rel string) []string {
 
 func (v *diskView) ListDigest(rel string) string {
 	if d, ok := v.lists.Load(rel); ok {
-		return d.(string)
+		return d
 	}
 	d := v.list(rel)
 	v.lists.Store(rel, d)
