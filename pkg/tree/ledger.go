@@ -1,10 +1,13 @@
 package tree
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -79,15 +82,36 @@ func lookup(es []Entry, path string) (Entry, bool) {
 	return Entry{}, false
 }
 
-// MarshalText encodes the ledger in its one-file form (that of
-// .fleetgen/ledger in earlier releases, and the digest's input): the header
-// line, then one line per entry sorted by path. The encoding depends only on
-// the entries, so equal ledgers are byte-identical. On disk the entries are
-// split by site (see ledgerdir.go), in the same line format.
-func (l *Ledger) MarshalText() ([]byte, error) {
-	es := append([]Entry(nil), l.Entries...)
-	sort.Slice(es, func(i, j int) bool { return es[i].Path < es[j].Path })
-	b := make([]byte, 0, len(ledgerHeader)+1+128*len(es))
+// textDigest is the digest of the ledger: the lowercase hex SHA-256 of
+// its one-file form (that of .fleetgen/ledger in earlier releases: the
+// header line, then one line per entry sorted by path), hashed as it is
+// encoded; the form of a 100,000-site ledger is some 120 MB, which a check
+// held only to hash it. The form depends only on the entries, so equal
+// ledgers have equal digests. On disk the entries are split by site (see
+// ledgerdir.go), in the same line format.
+func (l *Ledger) textDigest() (string, error) {
+	h := sha256.New()
+	b, err := l.appendText(make([]byte, 0, 2*textChunk), func(b []byte) { h.Write(b) })
+	if err != nil {
+		return "", err
+	}
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// textChunk is how much of the encoding appendText holds before it hands
+// it to its flush function.
+const textChunk = 64 << 10
+
+// appendText appends the ledger's one-file form to b. With flush set, it hands
+// b to flush whenever b holds textChunk bytes or more, and goes on in
+// b[:0]; the rest is returned.
+func (l *Ledger) appendText(b []byte, flush func([]byte)) ([]byte, error) {
+	es := l.Entries
+	if !slices.IsSortedFunc(es, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) }) {
+		es = append([]Entry(nil), es...)
+		sort.Slice(es, func(i, j int) bool { return es[i].Path < es[j].Path })
+	}
 	b = append(b, ledgerHeader+"\n"...)
 	for i, e := range es {
 		if err := checkEntry(e); err != nil {
@@ -97,6 +121,10 @@ func (l *Ledger) MarshalText() ([]byte, error) {
 			return nil, fmt.Errorf("ledger: duplicate path %q", e.Path)
 		}
 		b = append(appendEntry(b, e), '\n')
+		if flush != nil && len(b) >= textChunk {
+			flush(b)
+			b = b[:0]
+		}
 	}
 	return b, nil
 }
@@ -343,9 +371,5 @@ func (p *Plan) LedgerDigest() (string, error) {
 	if p.ledgerDigest != "" {
 		return p.ledgerDigest, nil // Apply wrote it
 	}
-	data, err := (&Ledger{Entries: p.target}).MarshalText()
-	if err != nil {
-		return "", err
-	}
-	return hashOf(data), nil
+	return (&Ledger{Entries: p.target}).textDigest()
 }

@@ -37,3 +37,9 @@ func ReadLedgerDigest(root string) (digest string, files []string, err error) {
 	}
 	return digest, l.Files(), nil
 }
+
+// MarshalText encodes the ledger in its one-file form, whose hash is its
+// digest (textDigest).
+func (l *Ledger) MarshalText() ([]byte, error) {
+	return l.appendText(make([]byte, 0, len(ledgerHeader)+1+128*len(l.Entries)), nil)
+}

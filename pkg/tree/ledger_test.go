@@ -3,9 +3,11 @@ package tree
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -333,4 +335,44 @@ func FuzzParseJournal(f *testing.F) {
 			t.Fatalf("round trip of %q: %+v, %v; want %+v", data, back, err, j)
 		}
 	})
+}
+
+// The ledger's digest, hashed as it is encoded, is the hash of its
+// encoding, for ledgers of one chunk and of many, sorted or not, and it
+// fails where the encoding fails.
+func TestLedgerTextDigest(t *testing.T) {
+	entries := func(n int) []Entry {
+		es := make([]Entry, n)
+		for i := range es {
+			site := fmt.Sprintf("store-%05d", (n-i)/8)
+			es[i] = Entry{Path: fmt.Sprintf("overlays/%s/f%d.yaml", site, i%8), Site: site, Hash: hashOf([]byte(site))}
+		}
+		return es
+	}
+	for _, n := range []int{0, 3, 5000} {
+		for _, sorted := range []bool{false, true} {
+			l := &Ledger{Entries: entries(n)}
+			if sorted {
+				slices.SortFunc(l.Entries, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+			}
+			data, err := l.MarshalText()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 5000 && len(data) < 4*textChunk {
+				t.Fatalf("%d entries encode to %d bytes: too few to cross chunks", n, len(data))
+			}
+			got, err := l.textDigest()
+			if err != nil || got != hashOf(data) {
+				t.Errorf("%d entries, sorted %v: textDigest = %s, %v; want %s", n, sorted, got, err, hashOf(data))
+			}
+		}
+	}
+	bad := &Ledger{Entries: append(entries(2), Entry{Path: "../escape", Hash: hashOf(nil)})}
+	if _, err := bad.MarshalText(); err == nil {
+		t.Fatal("MarshalText took a path out of the tree")
+	}
+	if d, err := bad.textDigest(); err == nil {
+		t.Errorf("textDigest of a ledger MarshalText refuses = %s, want an error", d)
+	}
 }

@@ -225,13 +225,7 @@ type LedgerRead struct {
 }
 
 func newLedgerRead(root string, l *Ledger) *LedgerRead {
-	return &LedgerRead{root: root, ledger: l, digest: sync.OnceValues(func() (string, error) {
-		data, err := l.MarshalText()
-		if err != nil {
-			return "", err
-		}
-		return hashOf(data), nil
-	})}
+	return &LedgerRead{root: root, ledger: l, digest: sync.OnceValues(l.textDigest)}
 }
 
 // Digest is the digest of the ledger: the SHA-256 of its entries in the
