@@ -33,11 +33,11 @@ func compact(rel string, fi fs.FileInfo) *keyInfo {
 	if ki, ok := fi.(*keyInfo); ok {
 		return ki
 	}
-	ki := &keyInfo{name: fi.Name(), k: statKey{size: fi.Size(), mtime: fi.ModTime().UnixNano(), mode: uint32(fi.Mode())}}
+	ki := &keyInfo{name: fi.Name()}
 	if rel != "" {
 		ki.name = path.Base(rel)
 	}
-	ki.full = platformStat(fi, &ki.k)
+	ki.k, ki.full = fileKey(fi)
 	return ki
 }
 
@@ -47,9 +47,16 @@ func keyOf(fi fs.FileInfo) (statKey, bool) {
 	if ki, ok := fi.(*keyInfo); ok {
 		return ki.k, ki.full
 	}
-	k := statKey{size: fi.Size(), mtime: fi.ModTime().UnixNano(), mode: uint32(fi.Mode())}
-	if !platformStat(fi, &k) {
+	k, full := fileKey(fi)
+	if !full {
 		return statKey{}, false
 	}
 	return k, true
+}
+
+// fileKey is the stat data of fi, an os or other non-compact FileInfo:
+// size, mtime and mode always, and full when platformStat added the rest.
+func fileKey(fi fs.FileInfo) (k statKey, full bool) {
+	k = statKey{size: fi.Size(), mtime: fi.ModTime().UnixNano(), mode: uint32(fi.Mode())}
+	return k, platformStat(fi, &k)
 }

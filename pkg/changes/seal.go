@@ -61,14 +61,10 @@ func (s *Snapshot) Seal() (*Seal, error) {
 	var err error
 	s.each(func(rel string, fi *keyInfo) bool {
 		var se sealEntry
-		mode := fs.FileMode(0)
-		if fi != nil {
-			mode = fi.Mode()
-		}
 		switch {
 		case fi == nil:
 			se.absent = true
-		case (mode.IsRegular() || mode.IsDir()) && fi.full:
+		case (fi.Mode().IsRegular() || fi.IsDir()) && fi.full:
 			if fi.k.mtime >= horizon || fi.k.ctime >= horizon {
 				err = fmt.Errorf("%s: %w", rel, ErrNotSealable)
 				return false

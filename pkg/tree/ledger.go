@@ -85,8 +85,8 @@ func lookup(es []Entry, path string) (Entry, bool) {
 // textDigest is the digest of the ledger: the lowercase hex SHA-256 of
 // its one-file form (that of .fleetgen/ledger in earlier releases: the
 // header line, then one line per entry sorted by path), hashed as it is
-// encoded; the form of a 100,000-site ledger is some 120 MB, which a check
-// held only to hash it. The form depends only on the entries, so equal
+// encoded, so that the form of a large ledger (some 120 MB at 100,000
+// sites) is never held whole. The form depends only on the entries, so equal
 // ledgers have equal digests. On disk the entries are split by site (see
 // ledgerdir.go), in the same line format.
 func (l *Ledger) textDigest() (string, error) {
